@@ -1,0 +1,166 @@
+package libct
+
+import (
+	"time"
+
+	"github.com/libct/libct/rootfs"
+)
+
+// Config describes a container: what it is equipped with before it
+// starts. The zero Config is an "empty" container: started, it is merely a
+// forked process sharing every namespace with the caller.
+//
+// A Config is stored with the container when the container is created and
+// read again at every start; the setters of Container edit the stored copy.
+type Config struct {
+	// Namespaces is the clone mask: the namespaces the container gets of
+	// its own.
+	Namespaces Namespaces `json:"namespaces,omitempty"`
+	// NamespacePaths joins existing namespaces instead of creating them
+	// (libct's set_nspath), keyed by a single namespace: NewNet, NewIPC,
+	// NewUTS, NewPID and NewCgroup can be joined. A path is a namespace
+	// file such as /proc/PID/ns/net or a bind mount of one.
+	NamespacePaths map[Namespaces]string `json:"namespacePaths,omitempty"`
+	// TimeOffsets shift CLOCK_MONOTONIC and CLOCK_BOOTTIME inside a new
+	// time namespace (needs NewTime).
+	TimeOffsets TimeOffsets `json:"timeOffsets,omitzero"`
+	// UIDMappings and GIDMappings map ids of a new user namespace. With
+	// NewUser and no mappings, the container's root is mapped to the
+	// caller's effective uid and gid.
+	UIDMappings []IDMap `json:"uidMappings,omitempty"`
+	GIDMappings []IDMap `json:"gidMappings,omitempty"`
+
+	// Root is the host directory that becomes the container's "/":
+	// pivot_root with NewMount, chroot without.
+	Root string `json:"root,omitempty"`
+	// Private is the private area (libct's CT_FS_SUBDIR): a host directory
+	// bind-mounted onto Root at start. With NewMount the bind lives only in
+	// the container's mount namespace; without, it is made on the host and
+	// removed by Destroy.
+	Private string `json:"private,omitempty"`
+	// RootPropagation is the propagation of the container's mounts:
+	// private (the default) or slave.
+	RootPropagation Propagation `json:"rootPropagation,omitempty"`
+	// ReadOnlyRoot remounts the root read-only once every mount is made.
+	ReadOnlyRoot bool `json:"readOnlyRoot,omitempty"`
+	// Mounts are made, in order, inside the root (needs NewMount).
+	Mounts []Mount `json:"mounts,omitempty"`
+	// Devices are extra device nodes (needs NewMount and a Root).
+	Devices []Device `json:"devices,omitempty"`
+
+	// Hostname and Domainname need a UTS namespace (new or joined).
+	Hostname   string `json:"hostname,omitempty"`
+	Domainname string `json:"domainname,omitempty"`
+	// Sysctl values are written inside the container; only keys that
+	// belong to one of its namespaces are accepted (kernel.shm*, fs.mqueue.*
+	// with IPC, kernel.hostname with UTS, net.* with a network namespace).
+	Sysctl map[string]string `json:"sysctl,omitempty"`
+
+	// Options switch libct's defaults.
+	Options Options `json:"options,omitempty"`
+}
+
+// TimeOffsets are the offsets of a new time namespace's clocks.
+type TimeOffsets struct {
+	Monotonic time.Duration `json:"monotonic,omitempty"`
+	Boottime  time.Duration `json:"boottime,omitempty"`
+}
+
+// IDMap maps Size ids from ContainerID inside a user namespace to HostID
+// outside it.
+type IDMap struct {
+	ContainerID uint32 `json:"containerID"`
+	HostID      uint32 `json:"hostID"`
+	Size        uint32 `json:"size"`
+}
+
+// Options is a set of libct's container options.
+type Options uint32
+
+const (
+	// NoAutoProc turns off the automatic mount of /proc that a container
+	// with pid and mount namespaces gets (libct's AUTO_PROC_MOUNT, on by
+	// default).
+	NoAutoProc Options = 1 << iota
+	// NoMinimalDev turns off the tmpfs /dev populated for a container with
+	// a Root and a mount namespace; the root's own /dev is used as is.
+	NoMinimalDev
+	// NoSetsid keeps the init in the caller's session (libct's NOSETSID);
+	// by default it starts a new session.
+	NoSetsid
+	// Detached lets the container outlive the session that started it:
+	// Session.Close leaves it running, and another session can Open it.
+	Detached
+)
+
+// The root filesystem types are those of package rootfs.
+type (
+	// Mount is a bind or filesystem mount made inside the container.
+	Mount = rootfs.Mount
+	// MountFlag is a set of mount options.
+	MountFlag = rootfs.MountFlag
+	// Device is a device node created inside the container.
+	Device = rootfs.Device
+	// Propagation is the mount propagation of the container's root.
+	Propagation = rootfs.Propagation
+)
+
+// Mount flags, see package rootfs.
+const (
+	MountReadOnly    = rootfs.ReadOnly
+	MountBind        = rootfs.Bind
+	MountRecursive   = rootfs.Recursive
+	MountNoSuid      = rootfs.NoSuid
+	MountNoDev       = rootfs.NoDev
+	MountNoExec      = rootfs.NoExec
+	MountStrictAtime = rootfs.StrictAtime
+	MountPrivate     = rootfs.Private
+	MountSlave       = rootfs.Slave
+	MountShared      = rootfs.Shared
+)
+
+// Root propagation modes.
+const (
+	PropagationPrivate = rootfs.PropagationPrivate
+	PropagationSlave   = rootfs.PropagationSlave
+)
+
+// PrivateKind is how a private area is given (libct's CT_FS_*).
+type PrivateKind int
+
+const (
+	// PrivateNone: the caller prepares the root itself.
+	PrivateNone PrivateKind = iota
+	// PrivateSubdir: a directory is bind-mounted as the root.
+	PrivateSubdir
+)
+
+// clone returns a deep copy, so that a stored config never aliases one
+// a caller keeps editing.
+func (c *Config) clone() *Config {
+	n := *c
+	if c.NamespacePaths != nil {
+		n.NamespacePaths = make(map[Namespaces]string, len(c.NamespacePaths))
+		for k, v := range c.NamespacePaths {
+			n.NamespacePaths[k] = v
+		}
+	}
+	n.UIDMappings = append([]IDMap(nil), c.UIDMappings...)
+	n.GIDMappings = append([]IDMap(nil), c.GIDMappings...)
+	n.Mounts = append([]Mount(nil), c.Mounts...)
+	n.Devices = append([]Device(nil), c.Devices...)
+	if c.Sysctl != nil {
+		n.Sysctl = make(map[string]string, len(c.Sysctl))
+		for k, v := range c.Sysctl {
+			n.Sysctl[k] = v
+		}
+	}
+	return &n
+}
+
+// hasNamespace reports whether the container has a namespace of kind ns
+// of its own, created or joined.
+func (c *Config) hasNamespace(ns Namespaces) bool {
+	_, joined := c.NamespacePaths[ns]
+	return c.Namespaces.Has(ns) || joined
+}

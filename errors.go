@@ -1,0 +1,96 @@
+package libct
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"syscall"
+)
+
+// Sentinel errors, to be tested with errors.Is.
+var (
+	// ErrExist: a container of that name already exists.
+	ErrExist = fs.ErrExist
+	// ErrNotExist: no container of that name.
+	ErrNotExist = fs.ErrNotExist
+	// ErrWrongState: the operation needs the container in another state;
+	// the error is a *StateError saying which.
+	ErrWrongState = errors.New("container is in the wrong state")
+	// ErrInvalidConfig: a Config, Process or argument was rejected before
+	// anything was created; the error is a *ConfigError naming the field.
+	ErrInvalidConfig = errors.New("invalid configuration")
+	// ErrUnsupportedURL: Open was given a backend this build does not have.
+	ErrUnsupportedURL = errors.New("unsupported session URL")
+	// ErrNotParent: the exit status of a container is known only to the
+	// process that spawned it; Wait from another process returns this
+	// once the container has stopped.
+	ErrNotParent = errors.New("exit status is known only to the spawning process")
+	// ErrClosed: the session was closed.
+	ErrClosed = errors.New("session is closed")
+)
+
+// ConfigError rejects one field of a configuration or one argument.
+type ConfigError struct {
+	Field string // "mounts[2].source", "name", "process.args"
+	Err   error
+}
+
+func (e *ConfigError) Error() string { return e.Field + ": " + e.Err.Error() }
+
+// Unwrap returns the cause; errors.Is(err, ErrInvalidConfig) holds too.
+func (e *ConfigError) Unwrap() []error { return []error{e.Err, ErrInvalidConfig} }
+
+func invalid(field string, format string, args ...any) error {
+	return &ConfigError{Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+// StateError is returned by an operation that needs another state.
+type StateError struct {
+	Container string
+	Op        string
+	State     State
+}
+
+func (e *StateError) Error() string {
+	return fmt.Sprintf("container %q: cannot %s: container is %s", e.Container, e.Op, e.State)
+}
+
+func (e *StateError) Is(target error) bool { return target == ErrWrongState }
+
+// StartError is a failure of the start of a container, inside the init
+// stage or in the parent's work around it. Step is the phase that failed
+// ("rootfs", "exec", "user", "timens", "sysctl", "uts", "mount-action",
+// "clone", ...); Errno the errno when the kernel gave one.
+type StartError struct {
+	Container string
+	Step      string
+	Text      string
+	Errno     syscall.Errno
+}
+
+func (e *StartError) Error() string {
+	if e.Step == "exec" {
+		// "exec "/bin/nope": no such file or directory" names itself.
+		return fmt.Sprintf("container %q: %s", e.Container, e.Text)
+	}
+	return fmt.Sprintf("container %q: %s: %s", e.Container, e.Step, e.Text)
+}
+
+// Unwrap returns the errno, so errors.Is(err, fs.ErrNotExist) works.
+func (e *StartError) Unwrap() error {
+	if e.Errno == 0 {
+		return nil
+	}
+	return e.Errno
+}
+
+// URLError rejects the URL given to Open.
+type URLError struct {
+	URL string
+}
+
+func (e *URLError) Error() string {
+	return fmt.Sprintf("session URL %q: unsupported backend (want \"local\")", e.URL)
+}
+
+func (e *URLError) Is(target error) bool { return target == ErrUnsupportedURL }

@@ -1,0 +1,45 @@
+package libct
+
+import (
+	"os"
+	"runtime"
+
+	"github.com/libct/libct/internal/initstage"
+)
+
+func init() {
+	if isInitStage() {
+		// The init stage creates namespaces and sets credentials that
+		// belong to a thread (time namespace for children, capabilities)
+		// and then execs from that same thread: keep the main goroutine
+		// on the main thread for the whole stage.
+		runtime.LockOSThread()
+	}
+}
+
+func isInitStage() bool {
+	return len(os.Args) > 0 && os.Args[0] == initstage.Arg0
+}
+
+// Init must be the first thing main calls in every program that starts
+// containers:
+//
+//	func main() {
+//		libct.Init()
+//		...
+//	}
+//
+// libct starts a container by running the program's own binary again
+// inside the container's namespaces; in that run, Init takes over, prepares
+// the container and replaces the process with the container's program (or
+// runs the function registered with Register), so it never returns. In
+// every other run it returns at once and costs nothing.
+//
+// Functions given to Register must be registered before Init is called.
+// Tests that start containers call Init from TestMain.
+func Init() {
+	if !isInitStage() {
+		return
+	}
+	initstage.Run(os.Args, lookupFunc)
+}

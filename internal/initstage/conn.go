@@ -1,0 +1,126 @@
+package initstage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/spec"
+)
+
+// conn is the init's end of the control socket, a SOCK_SEQPACKET socket
+// whose messages are JSON documents. It is used with raw reads and writes:
+// the init is short-lived and gains nothing from the runtime's poller.
+type conn struct {
+	fd int
+}
+
+// connect finds the control socket and reads the spec: from the socket
+// itself, or from the memfd handed over by the re-exec into a time
+// namespace.
+func connect(args []string) (*conn, []byte, error) {
+	if len(args) < 2 {
+		return nil, nil, errors.New("missing control socket argument")
+	}
+	fd, err := strconv.Atoi(args[1])
+	if err != nil {
+		return nil, nil, fmt.Errorf("control socket %q: %w", args[1], err)
+	}
+	// The socket reached us through dup2, which clears close-on-exec; set
+	// it again so that a successful exec closes it and tells the parent.
+	unix.CloseOnExec(fd)
+	c := &conn{fd: fd}
+	if len(args) > 2 {
+		memfd, err := strconv.Atoi(args[2])
+		if err != nil {
+			return nil, nil, fmt.Errorf("spec fd %q: %w", args[2], err)
+		}
+		f := os.NewFile(uintptr(memfd), "libct-spec")
+		data, err := io.ReadAll(f)
+		f.Close()
+		return c, data, err
+	}
+	data, err := recvMessage(fd)
+	return c, data, err
+}
+
+// recvMessage reads one whole datagram, however long.
+func recvMessage(fd int) ([]byte, error) {
+	var probe [1]byte
+	for {
+		n, _, err := unix.Recvfrom(fd, probe[:], unix.MSG_PEEK|unix.MSG_TRUNC)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read control socket: %w", err)
+		}
+		if n == 0 {
+			return nil, io.EOF
+		}
+		buf := make([]byte, n)
+		n, _, err = unix.Recvfrom(fd, buf, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read control socket: %w", err)
+		}
+		return buf[:n], nil
+	}
+}
+
+func (c *conn) send(m *spec.Message) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	for {
+		_, err = unix.Write(c.fd, b)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// fail reports err to the parent and exits. The parent kills and reaps the
+// init anyway; exiting here keeps a lost parent from leaving it behind.
+func (c *conn) fail(err error) {
+	step := "init"
+	var se *stepError
+	if errors.As(err, &se) {
+		step = se.step
+	}
+	if c.send(&spec.Message{Kind: spec.MsgError, Step: step, Text: err.Error(), Errno: errnoOf(err)}) != nil {
+		fmt.Fprintf(os.Stderr, "libct init: %s: %v\n", step, err)
+	}
+	os.Exit(1)
+}
+
+// BeforeMount and AfterMount make conn a rootfs.Actions: the parent runs
+// the host commands and answers.
+func (c *conn) BeforeMount(i int) error { return c.action(spec.MsgPreMount, i) }
+func (c *conn) AfterMount(i int) error  { return c.action(spec.MsgPostMount, i) }
+
+func (c *conn) action(kind string, i int) error {
+	if err := c.send(&spec.Message{Kind: kind, Index: i}); err != nil {
+		return err
+	}
+	data, err := recvMessage(c.fd)
+	if err != nil {
+		return fmt.Errorf("mounts[%d] %s action: %w", i, kind, err)
+	}
+	var r spec.Reply
+	if err := json.Unmarshal(data, &r); err != nil {
+		return err
+	}
+	if r.Error != "" {
+		return errors.New(r.Error)
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+// Package initstage is the code that runs inside a new container: the
+// frontend's own binary, re-executed by the parent with the container's
+// namespaces, reads its spec.Init from the control socket, prepares the
+// container and becomes the program.
+//
+// Everything here runs in a fresh process that will exec or exit; it never
+// returns to the caller. The parent did all the checks it could, so the
+// work left is what only the container can do.
+package initstage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/spec"
+	"github.com/libct/libct/rootfs"
+)
+
+// Arg0 marks a process as a libct init stage. It is argv[0] of the
+// re-executed binary; argv[1] is the control socket's fd number and, after
+// the re-exec into a time namespace, argv[2] is a memfd holding the spec.
+const Arg0 = "libct-init"
+
+// Func is a function registered with libct.Register.
+type Func func(arg []byte) int
+
+// Lookup finds a registered function by name.
+type Lookup func(name string) (Func, bool)
+
+// Run is the whole init stage. It does not return: it execs the program,
+// or exits with the registered function's status, or reports an error to
+// the parent and exits 1.
+func Run(args []string, lookup Lookup) {
+	var c *conn
+	defer func() {
+		// A panic must still reach the parent as a failed start, not as
+		// a successful one whose program exits 2.
+		if r := recover(); r != nil {
+			if c != nil {
+				c.fail(&stepError{"init", fmt.Errorf("panic: %v", r)})
+			}
+			fmt.Fprintf(os.Stderr, "libct init: panic: %v\n", r)
+			os.Exit(1)
+		}
+	}()
+	c, data, err := connect(args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "libct init: %v\n", err)
+		os.Exit(1)
+	}
+	var s spec.Init
+	if err := json.Unmarshal(data, &s); err != nil {
+		c.fail(&stepError{"config", fmt.Errorf("decode spec: %w", err)})
+	}
+	if err := run(c, &s, data, len(args) > 2, lookup); err != nil {
+		c.fail(err)
+	}
+	os.Exit(0) // not reached: run execs or exits
+}
+
+// stepError tags an error with the phase of the start it belongs to.
+type stepError struct {
+	step string
+	err  error
+}
+
+func (e *stepError) Error() string { return e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }
+
+func inStep(step string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &stepError{step, err}
+}
+
+func run(c *conn, s *spec.Init, data []byte, inTimeNS bool, lookup Lookup) error {
+	if s.NewTimeNS && !inTimeNS {
+		return inStep("timens", enterTimeNamespace(c, s, data))
+	}
+	// Sysctls are written before the root is switched: the files under
+	// /proc/sys act on the namespaces of the writer, so the host's /proc
+	// serves even when the container gets no /proc of its own.
+	if err := writeSysctls(s.Sysctl); err != nil {
+		return inStep("sysctl", err)
+	}
+	if err := setUTS(s.Hostname, s.Domainname); err != nil {
+		return inStep("uts", err)
+	}
+	// The exec fifo is reopened for writing through this process's fd
+	// directory on the host's /proc, held open across the root switch:
+	// the container may have no /proc of its own.
+	procFD := -1
+	if s.ExecFifo != 0 {
+		fd, err := unix.Open("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return inStep("start", fmt.Errorf("open /proc/self/fd: %w", err))
+		}
+		procFD = fd
+	}
+	if err := rootfs.Setup(&s.Rootfs, c); err != nil {
+		return inStep("rootfs", err)
+	}
+	p, err := prepareProcess(&s.Process, lookup)
+	if err != nil {
+		return err
+	}
+	if s.ExecFifo != 0 {
+		if err := waitForStart(c, procFD, s.ExecFifo); err != nil {
+			return inStep("start", err)
+		}
+	}
+	return p.become(c)
+}
+
+func writeSysctls(sysctl map[string]string) error {
+	for key, value := range sysctl {
+		path := "/proc/sys/" + sysctlPath(key)
+		if err := os.WriteFile(path, []byte(value), 0); err != nil {
+			return fmt.Errorf("sysctl %q: %w", key, unwrapPath(err))
+		}
+	}
+	return nil
+}
+
+// sysctlPath turns "net.ipv4.ip_forward" into "net/ipv4/ip_forward"; a
+// slash in the key is already a path ("net/ipv4/conf/eth0.1/forwarding").
+func sysctlPath(key string) string {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '/' {
+			return key
+		}
+	}
+	b := []byte(key)
+	for i := range b {
+		if b[i] == '.' {
+			b[i] = '/'
+		}
+	}
+	return string(b)
+}
+
+func setUTS(hostname, domainname string) error {
+	if hostname != "" {
+		if err := unix.Sethostname([]byte(hostname)); err != nil {
+			return fmt.Errorf("sethostname %q: %w", hostname, err)
+		}
+	}
+	if domainname != "" {
+		if err := unix.Setdomainname([]byte(domainname)); err != nil {
+			return fmt.Errorf("setdomainname %q: %w", domainname, err)
+		}
+	}
+	return nil
+}
+
+// waitForStart tells the parent the container is created, then blocks in
+// the open of the exec fifo until Start opens its other end.
+func waitForStart(c *conn, procFD, fifoFD int) error {
+	if err := c.send(&spec.Message{Kind: spec.MsgReady}); err != nil {
+		return err
+	}
+	fd, err := unix.Openat(procFD, strconv.Itoa(fifoFD), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	if _, err := unix.Write(fd, []byte{0}); err != nil {
+		return fmt.Errorf("write exec fifo: %w", err)
+	}
+	unix.Close(fd)
+	unix.Close(fifoFD)
+	unix.Close(procFD)
+	return nil
+}
+
+// unwrapPath drops the *os.PathError layer when the caller names the path
+// itself, so messages do not repeat it.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// errnoOf is the errno behind err, or 0.
+func errnoOf(err error) int {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return int(errno)
+	}
+	return 0
+}

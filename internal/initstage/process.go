@@ -1,0 +1,198 @@
+package initstage
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/moby/sys/user"
+	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/spec"
+)
+
+const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// process is a spec.Process resolved against the container's own files:
+// the user and groups from its /etc/passwd and /etc/group, the program
+// from its PATH.
+type process struct {
+	spec *spec.Process
+	path string
+	fn   Func
+	env  []string
+	uid  int
+	gid  int
+	// groups is nil when setgroups must not be called.
+	groups []int
+}
+
+// prepareProcess resolves what can fail for a reason the user can fix, so
+// that the error reaches the parent before the container is reported
+// created.
+func prepareProcess(p *spec.Process, lookup Lookup) (*process, error) {
+	r := &process{spec: p, env: p.Env}
+	if len(r.env) == 0 {
+		r.env = []string{defaultPath}
+	}
+	if err := r.resolveUser(); err != nil {
+		return nil, inStep("user", err)
+	}
+	if p.Func != "" {
+		fn, ok := lookup(p.Func)
+		if !ok {
+			return nil, inStep("func", fmt.Errorf("process.func %q: not registered in this binary", p.Func))
+		}
+		r.fn = fn
+		return r, nil
+	}
+	path, err := lookPath(p.Args[0], r.env)
+	if err != nil {
+		return nil, inStep("exec", err)
+	}
+	r.path = path
+	return r, nil
+}
+
+func (r *process) resolveUser() error {
+	defaults := user.ExecUser{Uid: 0, Gid: 0, Home: "/"}
+	spec := r.spec.User
+	if spec == "" {
+		spec = "0:0"
+	}
+	passwd, group := "/etc/passwd", "/etc/group"
+	u, err := user.GetExecUserPath(spec, &defaults, passwd, group)
+	if err != nil {
+		return fmt.Errorf("process.user %q: %w", r.spec.User, err)
+	}
+	r.uid, r.gid = u.Uid, u.Gid
+	if len(r.spec.AdditionalGroups) > 0 {
+		gids, err := user.GetAdditionalGroupsPath(r.spec.AdditionalGroups, group)
+		if err != nil {
+			return fmt.Errorf("process.additionalGroups %v: %w", r.spec.AdditionalGroups, err)
+		}
+		u.Sgids = append(u.Sgids, gids...)
+	}
+	if r.spec.SetgroupsAllowed {
+		r.groups = u.Sgids
+		if r.groups == nil {
+			r.groups = []int{}
+		}
+	} else if len(r.spec.AdditionalGroups) > 0 {
+		return errors.New("process.additionalGroups: setgroups is denied in this user namespace")
+	}
+	if !hasEnv(r.env, "HOME") {
+		r.env = append(r.env, "HOME="+u.Home)
+	}
+	return nil
+}
+
+func hasEnv(env []string, key string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, key+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+// lookPath finds file in the PATH of the container's environment, as
+// execvp would, and checks that what it found can be executed.
+func lookPath(file string, env []string) (string, error) {
+	if strings.Contains(file, "/") {
+		return file, executable(file)
+	}
+	path := ""
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "PATH=") {
+			path = kv[len("PATH="):]
+		}
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		candidate := filepath.Join(dir, file)
+		if executable(candidate) == nil {
+			return candidate, nil
+		}
+	}
+	return "", fmt.Errorf("exec %q: executable file not found in $PATH", file)
+}
+
+func executable(path string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return fmt.Errorf("exec %q: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return fmt.Errorf("exec %q: %w", path, unix.EISDIR)
+	}
+	if st.Mode&0o111 == 0 {
+		return fmt.Errorf("exec %q: %w", path, unix.EACCES)
+	}
+	return nil
+}
+
+// become turns the init into the program: limits, umask, credentials,
+// working directory, parent-death signal, then exec (or the registered
+// function). The order matters: rlimits need privileges to be raised,
+// the working directory is entered with the program's own credentials,
+// and the parent-death signal is reset by a change of credentials.
+func (r *process) become(c *conn) error {
+	p := r.spec
+	for _, rl := range p.Rlimits {
+		lim := syscall.Rlimit{Cur: rl.Soft, Max: rl.Hard}
+		if err := syscall.Setrlimit(rl.Resource, &lim); err != nil {
+			return inStep("rlimits", fmt.Errorf("setrlimit %d: %w", rl.Resource, err))
+		}
+	}
+	if p.HasUmask {
+		syscall.Umask(int(p.Umask))
+	}
+	if err := r.setCredentials(); err != nil {
+		return inStep("user", err)
+	}
+	if p.Cwd != "" {
+		if err := os.Chdir(p.Cwd); err != nil {
+			return inStep("cwd", fmt.Errorf("process.cwd %q: %w", p.Cwd, unwrapPath(err)))
+		}
+	}
+	if p.Pdeathsig != 0 {
+		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(p.Pdeathsig), 0, 0, 0); err != nil {
+			return inStep("pdeathsig", fmt.Errorf("prctl PR_SET_PDEATHSIG: %w", err))
+		}
+	}
+	if r.fn != nil {
+		if err := c.send(&spec.Message{Kind: spec.MsgFuncCalled}); err != nil {
+			return inStep("func", err)
+		}
+		unix.Close(c.fd)
+		os.Exit(r.fn(p.FuncArg))
+	}
+	// Every descriptor past the program's own must be gone once it runs,
+	// whatever the runtime or a library opened without O_CLOEXEC.
+	if err := unix.CloseRange(uint(3+p.ExtraFiles), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return inStep("exec", fmt.Errorf("close_range: %w", err))
+	}
+	err := unix.Exec(r.path, p.Args, r.env)
+	return inStep("exec", fmt.Errorf("exec %q: %w", r.path, err))
+}
+
+func (r *process) setCredentials() error {
+	if r.groups != nil {
+		if err := syscall.Setgroups(r.groups); err != nil {
+			return fmt.Errorf("setgroups %v: %w", r.groups, err)
+		}
+	}
+	if err := unix.Setresgid(r.gid, r.gid, r.gid); err != nil {
+		return fmt.Errorf("setgid %d: %w", r.gid, err)
+	}
+	if err := unix.Setresuid(r.uid, r.uid, r.uid); err != nil {
+		return fmt.Errorf("setuid %d: %w", r.uid, err)
+	}
+	return nil
+}

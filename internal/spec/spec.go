@@ -1,0 +1,84 @@
+// Package spec is the message the parent sends to the init stage of a
+// container: everything the init needs, resolved and validated by the
+// parent, so that the init does as little work as possible.
+//
+// It is internal because its shape follows the init stage's needs, not a
+// user's; the public description of a container is libct.Config.
+package spec
+
+import "github.com/libct/libct/rootfs"
+
+// Init is sent in one write over the init's control socket.
+type Init struct {
+	// TimeOffsets are the time namespace offsets in nanoseconds; the init
+	// creates the time namespace itself when NewTimeNS is set.
+	NewTimeNS        bool  `json:"newTimeNS,omitempty"`
+	MonotonicOffset  int64 `json:"monotonicOffset,omitempty"`
+	BoottimeOffset   int64 `json:"boottimeOffset,omitempty"`
+	Rootfs           rootfs.Spec
+	Hostname         string            `json:"hostname,omitempty"`
+	Domainname       string            `json:"domainname,omitempty"`
+	Sysctl           map[string]string `json:"sysctl,omitempty"`
+	Process          Process           `json:"process"`
+	// ExecFifo, when set, is the fd number of an O_PATH descriptor of the
+	// container's exec fifo: the init stops right before exec and opens
+	// it for writing, which blocks until Start opens it for reading.
+	ExecFifo int `json:"execFifo,omitempty"`
+}
+
+// Process is the program the init becomes.
+type Process struct {
+	Args []string `json:"args,omitempty"`
+	// Func names a function registered with libct.Register; when set the
+	// init calls it with FuncArg instead of executing Args.
+	Func    string   `json:"func,omitempty"`
+	FuncArg []byte   `json:"funcArg,omitempty"`
+	Env     []string `json:"env,omitempty"`
+	Cwd     string   `json:"cwd,omitempty"`
+	// User is "uid[:gid]" or "name[:group]", resolved in the container's
+	// own /etc/passwd and /etc/group. Empty means root.
+	User             string   `json:"user,omitempty"`
+	AdditionalGroups []string `json:"additionalGroups,omitempty"`
+	// SetgroupsAllowed is false in a user namespace whose setgroups file
+	// says deny.
+	SetgroupsAllowed bool     `json:"setgroupsAllowed,omitempty"`
+	Rlimits          []Rlimit `json:"rlimits,omitempty"`
+	// Umask is applied when HasUmask is set.
+	Umask     uint32 `json:"umask,omitempty"`
+	HasUmask  bool   `json:"hasUmask,omitempty"`
+	Pdeathsig int    `json:"pdeathsig,omitempty"`
+	// ExtraFiles is how many descriptors from 3 up belong to the program.
+	ExtraFiles int `json:"extraFiles,omitempty"`
+}
+
+// Rlimit is one resource limit, by its RLIMIT_* number.
+type Rlimit struct {
+	Resource int    `json:"resource"`
+	Soft     uint64 `json:"soft"`
+	Hard     uint64 `json:"hard"`
+}
+
+// Message kinds sent by the init to the parent.
+const (
+	MsgError      = "error"       // the start failed; see Error
+	MsgPreMount   = "pre-mount"   // run Mounts[Index].PreAction, then reply
+	MsgPostMount  = "post-mount"  // run Mounts[Index].PostAction, then reply
+	MsgReady      = "ready"       // waiting on the exec fifo (create)
+	MsgFuncCalled = "func-called" // a registered function is about to run
+)
+
+// Message is one message from the init to the parent.
+type Message struct {
+	Kind  string `json:"kind"`
+	Index int    `json:"index,omitempty"`
+	// Error fields: Step is the phase that failed ("rootfs", "exec", ...),
+	// Text the whole message, Errno the errno when there was one.
+	Step  string `json:"step,omitempty"`
+	Text  string `json:"text,omitempty"`
+	Errno int    `json:"errno,omitempty"`
+}
+
+// Reply is the parent's answer to an action request.
+type Reply struct {
+	Error string `json:"error,omitempty"`
+}

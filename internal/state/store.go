@@ -1,0 +1,185 @@
+// Package state keeps each container's files under a session root: one
+// directory per container, JSON documents written atomically, and a lock
+// that serializes every process working on the same container.
+//
+// A directory appears whole: it is built under a temporary name and renamed
+// into place, so a reader never sees a container without its config.
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrExist and ErrNotExist are returned, wrapped, when a container
+// directory already exists or does not exist.
+var (
+	ErrExist    = fs.ErrExist
+	ErrNotExist = fs.ErrNotExist
+)
+
+// Store is the session root.
+type Store struct {
+	root string
+}
+
+// NewStore opens (creating when needed) the state root.
+func NewStore(root string) (*Store, error) {
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("state root %q: %w", root, err)
+	}
+	return &Store{root: root}, nil
+}
+
+// Root is the directory the store lives in.
+func (s *Store) Root() string { return s.root }
+
+// Create makes the directory of container name holding the given
+// documents (file name to value), all at once.
+func (s *Store) Create(name string, docs map[string]any) (*Dir, error) {
+	tmp, err := os.MkdirTemp(s.root, "."+name+".")
+	if err != nil {
+		return nil, fmt.Errorf("create state of %q: %w", name, err)
+	}
+	for file, v := range docs {
+		if err := writeJSON(filepath.Join(tmp, file), v); err != nil {
+			os.RemoveAll(tmp)
+			return nil, err
+		}
+	}
+	final := filepath.Join(s.root, name)
+	// rename(2) onto an existing non-empty directory fails, so two
+	// creators of one name cannot both win.
+	if err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, final, unix.RENAME_NOREPLACE); err != nil {
+		os.RemoveAll(tmp)
+		if errors.Is(err, unix.EEXIST) || errors.Is(err, unix.ENOTEMPTY) {
+			return nil, fmt.Errorf("container %q: %w", name, ErrExist)
+		}
+		return nil, fmt.Errorf("create state of %q: %w", name, err)
+	}
+	return &Dir{path: final}, nil
+}
+
+// Open finds the directory of container name.
+func (s *Store) Open(name string) (*Dir, error) {
+	path := filepath.Join(s.root, name)
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("container %q: %w", name, ErrNotExist)
+		}
+		return nil, err
+	}
+	return &Dir{path: path}, nil
+}
+
+// List returns the names of the containers in the store.
+func (s *Store) List() ([]string, error) {
+	entries, err := os.ReadDir(s.root)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && e.Name()[0] != '.' {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+// Dir is one container's directory.
+type Dir struct {
+	path string
+}
+
+// Path is the directory's host path.
+func (d *Dir) Path() string { return d.path }
+
+// File is the host path of a file in the directory.
+func (d *Dir) File(name string) string { return filepath.Join(d.path, name) }
+
+// Lock takes the container's exclusive lock and returns its release. It
+// fails with ErrNotExist when the directory was removed while waiting:
+// the container was destroyed by whoever held the lock.
+func (d *Dir) Lock() (unlock func(), err error) {
+	fd, err := unix.Open(d.path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil, fmt.Errorf("container %q: %w", filepath.Base(d.path), ErrNotExist)
+		}
+		return nil, fmt.Errorf("lock %s: %w", d.path, err)
+	}
+	for {
+		err = unix.Flock(fd, unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("lock %s: %w", d.path, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Nlink == 0 {
+		unix.Close(fd)
+		return nil, fmt.Errorf("container %q: %w", filepath.Base(d.path), ErrNotExist)
+	}
+	return func() { unix.Close(fd) }, nil
+}
+
+// Write stores v as JSON in file, atomically: a reader sees the old or the
+// new document, never a torn one, even across a crash.
+func (d *Dir) Write(file string, v any) error {
+	return writeJSON(d.File(file), v)
+}
+
+// Read loads the JSON document file into v.
+func (d *Dir) Read(file string, v any) error {
+	data, err := os.ReadFile(d.File(file))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", d.File(file), err)
+	}
+	return nil
+}
+
+// Remove deletes the directory and everything in it.
+func (d *Dir) Remove() error {
+	return os.RemoveAll(d.path)
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	tmp := path + ".tmp" + strconv.Itoa(os.Getpid())
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package libct
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// Process describes the program a container runs: what its init becomes.
+type Process struct {
+	// Args is the program and its arguments; Args[0] is looked up in the
+	// PATH of Env inside the container when it has no slash.
+	Args []string
+	// Func names a function registered with Register, run as the
+	// container's init with FuncArg instead of Args (libct's spawn_cb);
+	// its return value is the exit status.
+	Func    string
+	FuncArg []byte
+	// Env is the environment, "KEY=value". Empty: PATH only. HOME is
+	// added from the user's passwd entry when Env lacks it.
+	Env []string
+	// Dir is the working directory inside the container; "/" when empty.
+	Dir string
+	// User is "uid", "uid:gid", "name" or "name:group"; names are resolved
+	// in the container's own /etc/passwd and /etc/group. Empty: root.
+	User string
+	// AdditionalGroups are supplementary groups, by gid or name.
+	AdditionalGroups []string
+	// Rlimits are set before the program runs.
+	Rlimits []Rlimit
+	// Umask, when not nil, is the program's file mode creation mask.
+	Umask *os.FileMode
+	// Pdeathsig is sent to the init when the thread that started it dies.
+	// Go threads come and go: use it only from a goroutine locked to its
+	// thread for the container's whole life.
+	Pdeathsig syscall.Signal
+	// Stdin, Stdout and Stderr are the program's fds 0, 1 and 2; nil means
+	// /dev/null.
+	Stdin, Stdout, Stderr *os.File
+	// ExtraFiles become fds 3, 4, ... of the program.
+	ExtraFiles []*os.File
+}
+
+// Rlimit is a resource limit, by the name getrlimit(2) gives it
+// ("RLIMIT_NOFILE", or just "nofile").
+type Rlimit struct {
+	Type string
+	Soft uint64
+	Hard uint64
+}
+
+// ExitStatus is how a container's init ended.
+type ExitStatus struct {
+	// Code is the exit code when the init exited, -1 when killed.
+	Code int
+	// Signal is the signal that killed the init, 0 when it exited.
+	Signal syscall.Signal
+}
+
+// ExitCode folds the status into a shell's exit code: the code, or 128
+// plus the number of the signal that killed the init.
+func (s ExitStatus) ExitCode() int {
+	if s.Signal != 0 {
+		return 128 + int(s.Signal)
+	}
+	return s.Code
+}
+
+func (s ExitStatus) String() string {
+	if s.Signal != 0 {
+		return "killed by " + s.Signal.String()
+	}
+	return fmt.Sprintf("exit status %d", s.Code)
+}
+
+func exitStatusOf(ws syscall.WaitStatus) ExitStatus {
+	if ws.Signaled() {
+		return ExitStatus{Code: -1, Signal: ws.Signal()}
+	}
+	return ExitStatus{Code: ws.ExitStatus()}
+}

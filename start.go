@@ -1,0 +1,426 @@
+package libct
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/initstage"
+	"github.com/libct/libct/internal/spec"
+	"github.com/libct/libct/rootfs"
+)
+
+// Spawn starts the container's init and runs p in it (libct's
+// spawn_execve, or spawn_cb when p.Func is set). It returns once the
+// program runs; errors from inside the container are *StartError with the
+// step that failed and the errno. A failed Spawn leaves nothing behind.
+func (c *Container) Spawn(p *Process) error {
+	return c.start("spawn", p, false)
+}
+
+// Prepare starts the container's init and lets it do everything but run
+// p: the container is Created, and the program starts with Start, from
+// this process or any other.
+func (c *Container) Prepare(p *Process) error {
+	return c.start("prepare", p, true)
+}
+
+// Start runs the program of a Created container.
+func (c *Container) Start() error {
+	return c.locked(func(rec *record, st State) error {
+		if st != Created {
+			return &StateError{Container: c.name, Op: "start", State: st}
+		}
+		return c.releaseInit(rec)
+	})
+}
+
+// releaseInit opens the exec fifo for reading, which lets the init's
+// blocked open for writing through, and waits for its byte. The open
+// does not block and the wait watches the init too, so an init that died
+// in between cannot hang Start.
+func (c *Container) releaseInit(rec *record) error {
+	path := c.dir.File(execFifo)
+	fifo, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("container %q: open exec fifo: %w", c.name, err)
+	}
+	defer unix.Close(fifo)
+	pidfd, err := pidfdOf(rec.Pid, rec.StartTime)
+	if err != nil {
+		return fmt.Errorf("container %q: init: %w", c.name, err)
+	}
+	defer unix.Close(pidfd)
+	fds := []unix.PollFd{{Fd: int32(fifo), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	for {
+		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
+			return fmt.Errorf("container %q: wait for init: %w", c.name, err)
+		}
+		if fds[0].Revents&unix.POLLIN != 0 {
+			var b [1]byte
+			if n, _ := unix.Read(fifo, b[:]); n == 1 {
+				break
+			}
+		}
+		if fds[1].Revents != 0 {
+			return fmt.Errorf("container %q: init exited before start", c.name)
+		}
+	}
+	return os.Remove(path)
+}
+
+func (c *Container) start(op string, p *Process, wait bool) error {
+	if p == nil {
+		return invalid("process", "nil")
+	}
+	if err := p.validate(); err != nil {
+		return err
+	}
+	return c.locked(func(rec *record, st State) error {
+		if st != Stopped {
+			return &StateError{Container: c.name, Op: op, State: st}
+		}
+		c.reap()
+		// What an earlier start left on the host goes before the new one.
+		if err := c.undoStart(rec); err != nil {
+			return err
+		}
+		cfg, err := c.Config()
+		if err != nil {
+			return err
+		}
+		if err := cfg.validate(); err != nil {
+			return err
+		}
+		l := &launch{c: c, cfg: cfg, proc: p, wait: wait}
+		defer l.undo.run()
+		if err := l.run(); err != nil {
+			return err
+		}
+		l.undo.release()
+		return nil
+	})
+}
+
+// launch is one start of a container, from the validated config to the
+// recorded init. Everything it makes goes on undo first, so that a
+// failure at any step leaves nothing behind.
+type launch struct {
+	c    *Container
+	cfg  *Config
+	proc *Process
+	wait bool
+	undo rollback
+	// sock is the parent's end of the control socket.
+	sock int
+	pid  int
+}
+
+func (l *launch) run() error {
+	c, cfg := l.c, l.cfg
+	rec := &record{PidNS: cfg.Namespaces.Has(NewPID)}
+	if cfg.Private != "" && !cfg.Namespaces.Has(NewMount) {
+		if err := rootfs.BindPrivate(cfg.Private, cfg.Root); err != nil {
+			return &StartError{Container: c.name, Step: "private", Text: err.Error(), Errno: errnoOf(err)}
+		}
+		root := cfg.Root
+		l.undo.add(func() { rootfs.UnbindPrivate(root) })
+		rec.HostPrivate = root
+	}
+	sp, err := l.spec()
+	if err != nil {
+		return err
+	}
+	l.sock = -1
+	proc, err := l.fork(sp)
+	if l.sock >= 0 {
+		defer unix.Close(l.sock)
+	}
+	if err != nil {
+		return err
+	}
+	l.pid = proc.Pid
+	l.undo.add(func() {
+		proc.Kill()
+		proc.Wait()
+	})
+	if err := l.converse(sp); err != nil {
+		return err
+	}
+	start, alive, err := processStart(proc.Pid)
+	if err != nil {
+		return err
+	}
+	if !alive && l.wait {
+		return &StartError{Container: c.name, Step: "prepare", Text: "init exited before start"}
+	}
+	rec.Pid, rec.StartTime = proc.Pid, start
+	if err := c.dir.Write(stateFile, rec); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.child = &child{proc: proc}
+	c.mu.Unlock()
+	c.session.track(c)
+	return nil
+}
+
+// spec builds the init's message from the config and the process.
+func (l *launch) spec() (*spec.Init, error) {
+	cfg, p := l.cfg, l.proc
+	sp := &spec.Init{
+		NewTimeNS:       cfg.Namespaces.Has(NewTime),
+		MonotonicOffset: int64(cfg.TimeOffsets.Monotonic),
+		BoottimeOffset:  int64(cfg.TimeOffsets.Boottime),
+		Rootfs:          *cfg.rootfsSpec(),
+		Hostname:        cfg.Hostname,
+		Domainname:      cfg.Domainname,
+		Sysctl:          cfg.Sysctl,
+		Process: spec.Process{
+			Args:             p.Args,
+			Func:             p.Func,
+			FuncArg:          p.FuncArg,
+			Env:              p.Env,
+			Cwd:              p.Dir,
+			User:             p.User,
+			AdditionalGroups: p.AdditionalGroups,
+			Pdeathsig:        int(p.Pdeathsig),
+			ExtraFiles:       len(p.ExtraFiles),
+			// In a new user namespace mapped by an unprivileged caller the
+			// kernel requires setgroups to be denied.
+			SetgroupsAllowed: !cfg.Namespaces.Has(NewUser) || os.Geteuid() == 0,
+		},
+	}
+	if p.Umask != nil {
+		sp.Process.Umask, sp.Process.HasUmask = uint32(*p.Umask), true
+	}
+	for _, rl := range p.Rlimits {
+		res, _ := rlimitResource(rl.Type)
+		sp.Process.Rlimits = append(sp.Process.Rlimits, spec.Rlimit{Resource: res, Soft: rl.Soft, Hard: rl.Hard})
+	}
+	return sp, nil
+}
+
+// rootfsSpec is the part of the config that package rootfs carries out.
+func (c *Config) rootfsSpec() *rootfs.Spec {
+	mountNS := c.Namespaces.Has(NewMount)
+	s := &rootfs.Spec{
+		Root:        c.Root,
+		Propagation: c.RootPropagation,
+		ReadOnly:    c.ReadOnlyRoot,
+		Mounts:      c.Mounts,
+		Devices:     c.Devices,
+		MountNS:     mountNS,
+		UserNS:      c.Namespaces.Has(NewUser),
+		MountProc:   mountNS && c.hasNamespace(NewPID) && c.Options&NoAutoProc == 0,
+		MinimalDev:  mountNS && c.Root != "" && c.Options&NoMinimalDev == 0,
+	}
+	if mountNS {
+		s.Private = c.Private
+	}
+	return s
+}
+
+// fork starts the init stage: the session's sealed binary, in the new
+// namespaces, with the program's descriptors, then the control socket and
+// the binary itself.
+func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
+	c, cfg, p := l.c, l.cfg, l.proc
+	self, err := c.session.sealedBinary()
+	if err != nil {
+		return nil, err
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socketpair: %w", err)
+	}
+	l.sock = fds[0]
+	childSock := os.NewFile(uintptr(fds[1]), "libct-init-socket")
+	defer childSock.Close()
+
+	files := []*os.File{p.Stdin, p.Stdout, p.Stderr}
+	for i, f := range files {
+		if f == nil {
+			null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+			if err != nil {
+				return nil, err
+			}
+			defer null.Close()
+			files[i] = null
+		}
+	}
+	files = append(files, p.ExtraFiles...)
+	if l.wait {
+		fifo, err := l.makeExecFifo()
+		if err != nil {
+			return nil, err
+		}
+		defer fifo.Close()
+		sp.ExecFifo = len(files)
+		files = append(files, fifo)
+	}
+	sockFD := len(files)
+	files = append(files, childSock)
+	// The binary is run through its descriptor in the child's own table,
+	// which the descriptors above cannot shadow.
+	selfFD := len(files)
+	files = append(files, self)
+
+	attr := &syscall.SysProcAttr{
+		Cloneflags: uintptr(cfg.Namespaces &^ NewTime),
+		Setsid:     cfg.Options&NoSetsid == 0,
+	}
+	if cfg.Namespaces.Has(NewUser) {
+		attr.UidMappings = idMaps(cfg.UIDMappings, os.Geteuid())
+		attr.GidMappings = idMaps(cfg.GIDMappings, os.Getegid())
+		attr.GidMappingsEnableSetgroups = os.Geteuid() == 0
+	}
+	var proc *os.Process
+	err = startInNamespaces(cfg.NamespacePaths, func() error {
+		var err error
+		proc, err = os.StartProcess("/proc/self/fd/"+strconv.Itoa(selfFD),
+			[]string{initstage.Arg0, strconv.Itoa(sockFD)},
+			&os.ProcAttr{Files: files, Sys: attr})
+		return err
+	})
+	if err != nil {
+		return nil, &StartError{Container: c.name, Step: "clone", Text: err.Error(), Errno: errnoOf(err)}
+	}
+	return proc, nil
+}
+
+// makeExecFifo creates the fifo that holds a prepared init until Start,
+// and opens it O_PATH for the init to reopen later.
+func (l *launch) makeExecFifo() (*os.File, error) {
+	path := l.c.dir.File(execFifo)
+	if err := unix.Mkfifo(path, 0o600); err != nil {
+		return nil, fmt.Errorf("container %q: exec fifo: %w", l.c.name, err)
+	}
+	l.undo.add(func() { os.Remove(path) })
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("container %q: exec fifo: %w", l.c.name, err)
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+func idMaps(maps []IDMap, self int) []syscall.SysProcIDMap {
+	if len(maps) == 0 {
+		maps = defaultIDMap(self)
+	}
+	out := make([]syscall.SysProcIDMap, len(maps))
+	for i, m := range maps {
+		out[i] = syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)}
+	}
+	return out
+}
+
+// converse sends the spec in one write and serves the init until it
+// execs (the socket closes), is ready to start, runs a function, or fails.
+func (l *launch) converse(sp *spec.Init) error {
+	data, err := json.Marshal(sp)
+	if err != nil {
+		return err
+	}
+	if _, err := unix.Write(l.sock, data); err != nil {
+		return fmt.Errorf("container %q: send spec: %w", l.c.name, err)
+	}
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := unix.Read(l.sock, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("container %q: read init: %w", l.c.name, err)
+		}
+		if n == 0 {
+			return nil // the socket closed on exec
+		}
+		var m spec.Message
+		if err := json.Unmarshal(buf[:n], &m); err != nil {
+			return fmt.Errorf("container %q: read init: %w", l.c.name, err)
+		}
+		switch m.Kind {
+		case spec.MsgError:
+			return &StartError{Container: l.c.name, Step: m.Step, Text: m.Text, Errno: syscall.Errno(m.Errno)}
+		case spec.MsgReady, spec.MsgFuncCalled:
+			return nil
+		case spec.MsgPreMount, spec.MsgPostMount:
+			if err := l.reply(l.runAction(m.Kind, m.Index)); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("container %q: unexpected message %q from init", l.c.name, m.Kind)
+		}
+	}
+}
+
+func (l *launch) reply(actionErr error) error {
+	var r spec.Reply
+	if actionErr != nil {
+		r.Error = actionErr.Error()
+	}
+	data, _ := json.Marshal(&r)
+	if _, err := unix.Write(l.sock, data); err != nil {
+		return fmt.Errorf("container %q: answer init: %w", l.c.name, err)
+	}
+	return nil
+}
+
+// runAction runs a mount's pre- or post-action on the host.
+func (l *launch) runAction(kind string, i int) error {
+	if i < 0 || i >= len(l.cfg.Mounts) {
+		return fmt.Errorf("mounts[%d]: no such mount", i)
+	}
+	m := l.cfg.Mounts[i]
+	argv, field := m.PreAction, "preAction"
+	if kind == spec.MsgPostMount {
+		argv, field = m.PostAction, "postAction"
+	}
+	if len(argv) == 0 {
+		return nil
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(),
+		"LIBCT_PID="+strconv.Itoa(l.pid),
+		"LIBCT_ROOT="+l.cfg.Root,
+		"LIBCT_MOUNT_SOURCE="+m.Source,
+		"LIBCT_MOUNT_DESTINATION="+m.Destination)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("mounts[%d].%s %q: %w: %s", i, field, argv, err, out)
+	}
+	return nil
+}
+
+func errnoOf(err error) syscall.Errno {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return 0
+}
+
+// rollback undoes, in reverse order, the steps of a start that failed.
+type rollback struct {
+	steps []func()
+}
+
+func (r *rollback) add(step func()) { r.steps = append(r.steps, step) }
+
+// release keeps everything: the start succeeded.
+func (r *rollback) release() { r.steps = nil }
+
+func (r *rollback) run() {
+	for i := len(r.steps) - 1; i >= 0; i-- {
+		r.steps[i]()
+	}
+	r.steps = nil
+}

@@ -1,0 +1,211 @@
+package libct
+
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxNameLen bounds container names: they become directory names and
+// parts of cgroup paths and device names.
+const maxNameLen = 128
+
+// validateName accepts names made of letters, digits and "_.+-", not
+// starting with a dot, at most maxNameLen bytes.
+func validateName(name string) error {
+	switch {
+	case name == "":
+		return invalid("name", "empty container name")
+	case len(name) > maxNameLen:
+		return invalid("name", "container name of %d bytes is too long (at most %d)", len(name), maxNameLen)
+	case name == "." || name == "..":
+		return invalid("name", "container name %q is not allowed", name)
+	case strings.Contains(name, "/"):
+		return invalid("name", "container name %q contains '/'", name)
+	case name[0] == '.':
+		return invalid("name", "container name %q starts with '.'", name)
+	}
+	for _, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_.+-", r)
+		if !ok {
+			return invalid("name", "container name %q contains %q (allowed: letters, digits, _ . + -)", name, r)
+		}
+	}
+	return nil
+}
+
+// joinable are the namespaces that can be joined by path: the parent joins
+// them on a locked thread before cloning the init, which the kernel allows
+// in a multi-threaded process. Joining mount, user and time namespaces
+// needs a single-threaded process.
+const joinable = NewNet | NewIPC | NewUTS | NewPID | NewCgroup
+
+// validate checks everything that can be checked before anything is
+// created. Errors are *ConfigError naming the field.
+func (c *Config) validate() error {
+	if rest := c.Namespaces &^ allNamespaces; rest != 0 {
+		return invalid("namespaces", "unknown clone flags %#x", uint64(rest))
+	}
+	for ns, path := range c.NamespacePaths {
+		field := fmt.Sprintf("namespacePaths[%s]", ns.Name())
+		if ns&allNamespaces == 0 || ns&(ns-1) != 0 {
+			return invalid(field, "key must be a single namespace")
+		}
+		if c.Namespaces.Has(ns) {
+			return invalid(field, "the %s namespace is both created (namespaces) and joined", ns.Name())
+		}
+		if !joinable.Has(ns) {
+			return invalid(field, "joining an existing %s namespace is not supported (joinable: net, ipc, uts, pid, cgroup)", ns.Name())
+		}
+		if err := checkNamespaceFile(path, ns); err != nil {
+			return &ConfigError{Field: field, Err: err}
+		}
+	}
+	if c.TimeOffsets != (TimeOffsets{}) && !c.Namespaces.Has(NewTime) {
+		return invalid("timeOffsets", "need a new time namespace (NewTime)")
+	}
+	if (len(c.UIDMappings) > 0 || len(c.GIDMappings) > 0) && !c.Namespaces.Has(NewUser) {
+		return invalid("uidMappings", "need a new user namespace (NewUser)")
+	}
+	for i, m := range append(c.UIDMappings, c.GIDMappings...) {
+		if m.Size == 0 {
+			return invalid(fmt.Sprintf("idMappings[%d].size", i), "must not be 0")
+		}
+	}
+	if c.Private != "" && c.Root == "" {
+		return invalid("private", "a private area needs a root (Root)")
+	}
+	if err := c.rootfsSpec().Validate(); err != nil {
+		return &ConfigError{Field: "rootfs", Err: err}
+	}
+	if (c.Hostname != "" || c.Domainname != "") && !c.hasNamespace(NewUTS) {
+		return invalid("hostname", "needs a UTS namespace")
+	}
+	if len(c.Hostname) > 64 {
+		return invalid("hostname", "%q is longer than 64 bytes", c.Hostname)
+	}
+	if len(c.Domainname) > 64 {
+		return invalid("domainname", "%q is longer than 64 bytes", c.Domainname)
+	}
+	for key := range c.Sysctl {
+		if err := c.checkSysctl(key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkNamespaceFile opens path and asks the kernel what namespace it is.
+func checkNamespaceFile(path string, want Namespaces) error {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("%q: %w", path, err)
+	}
+	defer unix.Close(fd)
+	kind, err := unix.IoctlRetInt(fd, unix.NS_GET_NSTYPE)
+	if err != nil {
+		return fmt.Errorf("%q is not a namespace file: %w", path, err)
+	}
+	if Namespaces(kind) != want {
+		return fmt.Errorf("%q is a %s namespace, not %s", path, Namespaces(kind).Name(), want.Name())
+	}
+	return nil
+}
+
+// checkSysctl accepts a key only when it is isolated by a namespace the
+// container has: writing any other would change the host.
+func (c *Config) checkSysctl(key string) error {
+	field := fmt.Sprintf("sysctl[%q]", key)
+	k := strings.ReplaceAll(key, "/", ".")
+	var need Namespaces
+	switch {
+	case k == "kernel.hostname" || k == "kernel.domainname":
+		need = NewUTS
+	case strings.HasPrefix(k, "kernel.shm") || strings.HasPrefix(k, "kernel.msg") ||
+		k == "kernel.sem" || strings.HasPrefix(k, "fs.mqueue."):
+		need = NewIPC
+	case strings.HasPrefix(k, "net."):
+		need = NewNet
+	default:
+		return invalid(field, "not a namespaced sysctl: it would change the host")
+	}
+	if !c.hasNamespace(need) {
+		return invalid(field, "needs a %s namespace", need.Name())
+	}
+	if strings.Contains(k, "..") || strings.HasPrefix(k, ".") {
+		return invalid(field, "malformed key")
+	}
+	return nil
+}
+
+// maxExtraFiles keeps the descriptors handed to the init well below any
+// descriptor number the start path uses for itself.
+const maxExtraFiles = 256
+
+func (p *Process) validate() error {
+	switch {
+	case p.Func == "" && len(p.Args) == 0:
+		return invalid("process.args", "empty: give a program or a registered function (Func)")
+	case p.Func != "" && len(p.Args) > 0:
+		return invalid("process.func", "Func and Args are exclusive")
+	case p.Func != "":
+		if _, ok := lookupFunc(p.Func); !ok {
+			return invalid("process.func", "%q is not registered (see Register)", p.Func)
+		}
+	case p.Args[0] == "":
+		return invalid("process.args", "empty program name")
+	}
+	for i, kv := range p.Env {
+		if !strings.Contains(kv, "=") {
+			return invalid(fmt.Sprintf("process.env[%d]", i), "%q is not KEY=value", kv)
+		}
+	}
+	if p.Dir != "" && !strings.HasPrefix(p.Dir, "/") {
+		return invalid("process.dir", "%q is not an absolute path", p.Dir)
+	}
+	if strings.Count(p.User, ":") > 1 {
+		return invalid("process.user", "%q: want uid[:gid] or name[:group]", p.User)
+	}
+	for i, rl := range p.Rlimits {
+		field := fmt.Sprintf("process.rlimits[%d]", i)
+		if _, ok := rlimitResource(rl.Type); !ok {
+			return invalid(field, "unknown resource %q", rl.Type)
+		}
+		if rl.Soft > rl.Hard {
+			return invalid(field, "soft limit %d above hard limit %d", rl.Soft, rl.Hard)
+		}
+	}
+	if p.Umask != nil && *p.Umask&^0o777 != 0 {
+		return invalid("process.umask", "%#o has bits beyond 0777", *p.Umask)
+	}
+	if len(p.ExtraFiles) > maxExtraFiles {
+		return invalid("process.extraFiles", "%d files, at most %d", len(p.ExtraFiles), maxExtraFiles)
+	}
+	for i, f := range p.ExtraFiles {
+		if f == nil {
+			return invalid(fmt.Sprintf("process.extraFiles[%d]", i), "nil file")
+		}
+	}
+	return nil
+}
+
+var rlimitNames = map[string]int{
+	"CPU": unix.RLIMIT_CPU, "FSIZE": unix.RLIMIT_FSIZE, "DATA": unix.RLIMIT_DATA,
+	"STACK": unix.RLIMIT_STACK, "CORE": unix.RLIMIT_CORE, "RSS": unix.RLIMIT_RSS,
+	"NPROC": unix.RLIMIT_NPROC, "NOFILE": unix.RLIMIT_NOFILE, "MEMLOCK": unix.RLIMIT_MEMLOCK,
+	"AS": unix.RLIMIT_AS, "LOCKS": unix.RLIMIT_LOCKS, "SIGPENDING": unix.RLIMIT_SIGPENDING,
+	"MSGQUEUE": unix.RLIMIT_MSGQUEUE, "NICE": unix.RLIMIT_NICE, "RTPRIO": unix.RLIMIT_RTPRIO,
+	"RTTIME": unix.RLIMIT_RTTIME,
+}
+
+func rlimitResource(name string) (int, bool) {
+	r, ok := rlimitNames[strings.TrimPrefix(strings.ToUpper(name), "RLIMIT_")]
+	return r, ok
+}
+
+// defaultIDMap maps the container's root to the caller, as unshare -r does.
+func defaultIDMap(id int) []IDMap {
+	return []IDMap{{ContainerID: 0, HostID: uint32(id), Size: 1}}
+}
+
