@@ -1,0 +1,128 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/libct/libct"
+)
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// runSpawn is `ct spawn`: create a container, run CMD in it with ct's own
+// standard streams, forward termination signals to it, and exit with its
+// status (128+signal when it was killed).
+func runSpawn(g *globals, args []string) (int, error) {
+	fs := flag.NewFlagSet("ct spawn", flag.ContinueOnError)
+	var (
+		rootfs   = fs.String("rootfs", "", "host directory that becomes the container's root")
+		private  = fs.String("private", "", "directory bind-mounted as the root (private area); needs --rootfs")
+		hostname = fs.String("hostname", "", "host name (needs the uts namespace)")
+		nsList   = fs.String("ns", "", "namespaces to create: mnt,pid,uts,ipc,net,user,cgroup,time")
+		cwd      = fs.String("cwd", "", "working directory inside the container")
+		userSpec = fs.String("user", "", "UID[:GID] or NAME[:GROUP] to run as")
+		name     = fs.String("name", "", "container name (default: spawn-<pid of ct>)")
+		binds    listFlag
+		env      listFlag
+	)
+	fs.Var(&binds, "bind", "SRC:DST[:ro] bind mount (repeatable; needs the mnt namespace)")
+	fs.Var(&env, "env", "K=V environment variable (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: ct spawn [options] [--] CMD [ARGS...]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, nil
+		}
+		return exitUsage, nil
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return exitUsage, errors.New("missing command to run")
+	}
+	ns, err := libct.ParseNamespaces(*nsList)
+	if err != nil {
+		return exitUsage, fmt.Errorf("--ns: %w", err)
+	}
+	cfg := &libct.Config{Namespaces: ns, Root: *rootfs, Private: *private, Hostname: *hostname}
+	for _, b := range binds {
+		m, err := parseBind(b)
+		if err != nil {
+			return exitUsage, err
+		}
+		cfg.Mounts = append(cfg.Mounts, m)
+	}
+	if *name == "" {
+		*name = "spawn-" + strconv.Itoa(os.Getpid())
+	}
+	proc := &libct.Process{
+		Args: fs.Args(), Env: env, Dir: *cwd, User: *userSpec,
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+	}
+	if len(proc.Env) == 0 {
+		proc.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=" + os.Getenv("TERM")}
+	}
+
+	s, err := libct.Open("local", libct.WithRoot(g.root))
+	if err != nil {
+		return exitFailure, err
+	}
+	defer s.Close()
+	c, err := s.Create(*name, cfg)
+	if err != nil {
+		return exitFailure, err
+	}
+	defer c.Destroy()
+
+	// Signals that would end ct go to the container instead; it decides.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	defer signal.Stop(sigs)
+	if err := c.Spawn(proc); err != nil {
+		return exitFailure, err
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case sig := <-sigs:
+				c.Signal(sig.(syscall.Signal))
+			case <-done:
+				return
+			}
+		}
+	}()
+	st, err := c.Wait()
+	if err != nil {
+		return exitFailure, err
+	}
+	return st.ExitCode(), nil
+}
+
+// parseBind reads SRC:DST[:ro].
+func parseBind(spec string) (libct.Mount, error) {
+	parts := strings.Split(spec, ":")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return libct.Mount{}, fmt.Errorf("--bind %q: want SRC:DST[:ro]", spec)
+	}
+	m := libct.Mount{Source: parts[0], Destination: parts[1], Flags: libct.MountBind | libct.MountRecursive}
+	if len(parts) == 3 {
+		if parts[2] != "ro" {
+			return libct.Mount{}, fmt.Errorf("--bind %q: unknown option %q (want ro)", spec, parts[2])
+		}
+		m.Flags |= libct.MountReadOnly
+	}
+	return m, nil
+}
