@@ -208,4 +208,3 @@ func rlimitResource(name string) (int, bool) {
 func defaultIDMap(id int) []IDMap {
 	return []IDMap{{ContainerID: 0, HostID: uint32(id), Size: 1}}
 }
-
