@@ -1,0 +1,199 @@
+package libct_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/libct/libct"
+)
+
+var nsFiles = []struct {
+	ns   libct.Namespaces
+	file string
+}{
+	{libct.NewMount, "mnt"}, {libct.NewUTS, "uts"}, {libct.NewIPC, "ipc"}, {libct.NewPID, "pid"},
+	{libct.NewNet, "net"}, {libct.NewUser, "user"}, {libct.NewCgroup, "cgroup"}, {libct.NewTime, "time"},
+}
+
+// nsScript prints "name link" for every namespace of the shell's process.
+// pid and time show the namespace of the process itself, not of its
+// children.
+const nsScript = `for n in mnt uts ipc pid net user cgroup time; do echo "$n $(readlink /proc/self/ns/$n)"; done`
+
+// TestNamespaceMask starts containers with various clone masks and checks,
+// from inside, that exactly the asked namespaces differ from the caller's.
+func TestNamespaceMask(t *testing.T) {
+	s := newSession(t)
+	for _, tc := range []struct {
+		name string
+		ns   libct.Namespaces
+	}{
+		{"none", 0},
+		{"uts", libct.NewUTS},
+		{"ipc and net", libct.NewIPC | libct.NewNet},
+		{"pid and mnt", libct.NewPID | libct.NewMount},
+		{"cgroup", libct.NewCgroup},
+		{"time", libct.NewTime},
+		{"user", libct.NewUser},
+		{"all", libct.NewMount | libct.NewUTS | libct.NewIPC | libct.NewPID | libct.NewNet | libct.NewUser | libct.NewCgroup | libct.NewTime},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The host's /bin/sh and /proc serve: no root of its own.
+			out := mustRun(t, s, &libct.Config{Namespaces: tc.ns}, sh(nsScript))
+			inside := map[string]string{}
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				name, link, _ := strings.Cut(line, " ")
+				inside[name] = link
+			}
+			for _, n := range nsFiles {
+				host := nsLink(t, os.Getpid(), n.file)
+				differs := inside[n.file] != host
+				if differs != tc.ns.Has(n.ns) {
+					t.Errorf("%s namespace: inside %s, host %s; asked for a new one: %t", n.file, inside[n.file], host, tc.ns.Has(n.ns))
+				}
+			}
+		})
+	}
+}
+
+func TestPIDNamespaceInitIsOne(t *testing.T) {
+	s := newSession(t)
+	out := mustRun(t, s, busybox(t), sh(`echo $$; exec ps -o pid,comm`))
+	if f := strings.Fields(out); len(f) != 5 || f[0] != "1" || f[3] != "1" || f[4] != "ps" {
+		t.Errorf("inside a pid namespace: %q; want the shell as pid 1, then ps alone as pid 1", out)
+	}
+}
+
+// TestJoinNamespaces joins the namespaces of a running container by path
+// (libct's set_nspath) and checks the new container is in those very ones.
+func TestJoinNamespaces(t *testing.T) {
+	s := newSession(t)
+	holder, err := s.Create(uniqueName(t), &libct.Config{Namespaces: libct.NewNet | libct.NewIPC | libct.NewUTS | libct.NewPID | libct.NewCgroup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Destroy()
+	if err := holder.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := holder.Pid()
+	for _, tc := range []struct {
+		ns   libct.Namespaces
+		file string
+	}{
+		{libct.NewNet, "net"}, {libct.NewIPC, "ipc"}, {libct.NewUTS, "uts"}, {libct.NewPID, "pid"}, {libct.NewCgroup, "cgroup"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			path := fmt.Sprintf("/proc/%d/ns/%s", pid, tc.file)
+			cfg := &libct.Config{NamespacePaths: map[libct.Namespaces]string{tc.ns: path}}
+			out := mustRun(t, s, cfg, sh("readlink /proc/self/ns/"+tc.file))
+			if want := nsLink(t, pid, tc.file); strings.TrimSpace(out) != want {
+				t.Errorf("joined %s namespace is %q, want %q", tc.file, strings.TrimSpace(out), want)
+			}
+		})
+	}
+	// The caller's own threads are untouched by the joins.
+	for _, f := range []string{"net", "ipc", "uts", "cgroup"} {
+		if self, _ := os.Readlink("/proc/thread-self/ns/" + f); self != nsLink(t, os.Getpid(), f) {
+			t.Errorf("caller thread left in another %s namespace: %s", f, self)
+		}
+	}
+}
+
+func TestJoinNamespaceErrors(t *testing.T) {
+	s := newSession(t)
+	for _, tc := range []struct {
+		name  string
+		paths map[libct.Namespaces]string
+		ns    libct.Namespaces
+		want  string
+	}{
+		{"missing file", map[libct.Namespaces]string{libct.NewNet: "/nonexistent/ns"}, 0, "no such file"},
+		{"wrong kind", map[libct.Namespaces]string{libct.NewNet: "/proc/self/ns/ipc"}, 0, "is a ipc namespace, not net"},
+		{"not a namespace", map[libct.Namespaces]string{libct.NewUTS: "/etc/hostname"}, 0, "not a namespace file"},
+		{"created and joined", map[libct.Namespaces]string{libct.NewNet: "/proc/self/ns/net"}, libct.NewNet, "both created"},
+		{"mount not joinable", map[libct.Namespaces]string{libct.NewMount: "/proc/self/ns/mnt"}, 0, "not supported"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.Create(uniqueName(t), &libct.Config{Namespaces: tc.ns, NamespacePaths: tc.paths})
+			var ce *libct.ConfigError
+			if !errors.As(err, &ce) || !strings.HasPrefix(ce.Field, "namespacePaths[") || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Create = %v; want a ConfigError on namespacePaths containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestTimeNamespaceOffsets shifts the boot and monotonic clocks by 1000
+// hours inside the container: /proc/uptime follows the boot clock.
+func TestTimeNamespaceOffsets(t *testing.T) {
+	s := newSession(t)
+	offset := 1000 * time.Hour
+	cfg := &libct.Config{Namespaces: libct.NewTime, TimeOffsets: libct.TimeOffsets{Monotonic: offset, Boottime: offset}}
+	out := mustRun(t, s, cfg, sh("cut -d' ' -f1 /proc/uptime"))
+	inside, err := strconv.ParseFloat(strings.TrimSpace(out), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := hostUptime(t)
+	if d := inside - host - offset.Seconds(); d < -5 || d > 5 {
+		t.Errorf("uptime inside %.0fs, host %.0fs: offset %.0fs, want %.0fs", inside, host, inside-host, offset.Seconds())
+	}
+
+	// A Go function in a time namespace sees the offset too.
+	cfg.TimeOffsets.Boottime = -time.Duration(host*float64(time.Second)) / 2
+	cfg.TimeOffsets.Monotonic = cfg.TimeOffsets.Boottime
+	out = mustRun(t, s, cfg, sh("cut -d' ' -f1 /proc/uptime"))
+	if inside, _ := strconv.ParseFloat(strings.TrimSpace(out), 64); inside > host*0.6 {
+		t.Errorf("negative offset: uptime inside %.0fs, host %.0fs", inside, host)
+	}
+
+	if _, err := s.Create(uniqueName(t), &libct.Config{TimeOffsets: libct.TimeOffsets{Boottime: time.Hour}}); !errors.Is(err, libct.ErrInvalidConfig) {
+		t.Errorf("offsets without a time namespace: %v, want ErrInvalidConfig", err)
+	}
+}
+
+func hostUptime(t testing.TB) float64 {
+	data, err := os.ReadFile("/proc/uptime")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := strconv.ParseFloat(strings.Fields(string(data))[0], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestParseNamespaces(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want libct.Namespaces
+		err  string
+	}{
+		{"", 0, ""},
+		{"mnt,pid", libct.NewMount | libct.NewPID, ""},
+		{"mount, network,user", libct.NewMount | libct.NewNet | libct.NewUser, ""},
+		{"mnt,uts,ipc,pid,net,user,cgroup,time", libct.NewMount | libct.NewUTS | libct.NewIPC | libct.NewPID | libct.NewNet | libct.NewUser | libct.NewCgroup | libct.NewTime, ""},
+		{"mnt,bogus", 0, `unknown namespace "bogus"`},
+	} {
+		got, err := libct.ParseNamespaces(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, libct.ErrInvalidConfig) {
+				t.Errorf("ParseNamespaces(%q) error = %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("ParseNamespaces(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+		if back, _ := libct.ParseNamespaces(got.String()); back != got {
+			t.Errorf("String() of %v does not parse back", got)
+		}
+	}
+}
