@@ -16,7 +16,12 @@ import (
 var testNames atomic.Int64
 
 func uniqueName(t testing.TB) string {
-	n := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())
+	n := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '_'
+	}, t.Name())
 	if len(n) > 80 {
 		n = n[:80]
 	}

@@ -1,6 +1,7 @@
 package libct
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -380,9 +381,9 @@ func (l *launch) runAction(kind string, i int) error {
 		return fmt.Errorf("mounts[%d]: no such mount", i)
 	}
 	m := l.cfg.Mounts[i]
-	argv, field := m.PreAction, "preAction"
+	argv := m.PreAction
 	if kind == spec.MsgPostMount {
-		argv, field = m.PostAction, "postAction"
+		argv = m.PostAction
 	}
 	if len(argv) == 0 {
 		return nil
@@ -395,7 +396,7 @@ func (l *launch) runAction(kind string, i int) error {
 		"LIBCT_MOUNT_DESTINATION="+m.Destination)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("mounts[%d].%s %q: %w: %s", i, field, argv, err, out)
+		return fmt.Errorf("%q: %w: %s", argv, err, bytes.TrimSpace(out))
 	}
 	return nil
 }

@@ -1,0 +1,156 @@
+package libct_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/libct/libct"
+)
+
+func TestBindMounts(t *testing.T) {
+	s := newSession(t)
+	shared := t.TempDir()
+	os.WriteFile(filepath.Join(shared, "data"), []byte("hello\n"), 0o644)
+	file := filepath.Join(t.TempDir(), "single")
+	os.WriteFile(file, []byte("one file\n"), 0o644)
+	cfg := busybox(t)
+	cfg.Mounts = []libct.Mount{
+		{Source: shared, Destination: "/ro", Flags: libct.MountBind | libct.MountReadOnly},
+		{Source: shared, Destination: "/rw/deep/dir", Flags: libct.MountBind | libct.MountNoExec | libct.MountNoSuid | libct.MountNoDev},
+		{Source: file, Destination: "/etc/single", Flags: libct.MountBind | libct.MountReadOnly},
+	}
+	out := mustRun(t, s, cfg, sh(`
+		cat /ro/data
+		touch /ro/new 2>&1
+		touch /rw/deep/dir/new && echo rw-ok
+		cat /etc/single
+		grep -E ' /(ro|rw/deep/dir) ' /proc/self/mountinfo | awk '{print $5, $6}'`))
+	for _, want := range []string{
+		"hello\n",
+		"Read-only file system",
+		"rw-ok",
+		"one file",
+		"/ro ro,",
+		"/rw/deep/dir rw,nosuid,nodev,noexec",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(shared, "new")); err != nil {
+		t.Errorf("write through the read-write bind did not reach the host: %v", err)
+	}
+}
+
+func TestFilesystemMounts(t *testing.T) {
+	s := newSession(t)
+	cfg := busybox(t)
+	cfg.Mounts = []libct.Mount{
+		{Source: "tmpfs", Destination: "/tmp", Type: "tmpfs", Data: "size=1m,mode=710", Flags: libct.MountNoSuid | libct.MountStrictAtime},
+		{Source: "sysfs", Destination: "/sys", Type: "sysfs", Flags: libct.MountReadOnly},
+		{Source: "mqueue", Destination: "/dev/mqueue", Type: "mqueue"},
+	}
+	out := mustRun(t, s, cfg, sh(`
+		grep ' /tmp ' /proc/self/mountinfo
+		stat -c %a /tmp
+		grep -E ' /(sys|dev/mqueue) ' /proc/self/mountinfo | awk '{print $5, $6, $9}'`))
+	for _, want := range []string{"size=1024k", "mode=710", "nosuid", "710\n", "/sys ro", "sysfs", "/dev/mqueue", "mqueue"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(strings.SplitN(out, "\n", 2)[0], "relatime") {
+		t.Errorf("strictatime not applied: %s", out)
+	}
+}
+
+// TestMountActions runs a command on the host before and after a mount:
+// the log shows their order, and the post action already sees the mount
+// in the init's mount namespace.
+func TestMountActions(t *testing.T) {
+	s := newSession(t)
+	log := filepath.Join(t.TempDir(), "log")
+	cfg := busybox(t)
+	cfg.Mounts = []libct.Mount{{
+		Source: "tmpfs", Destination: "/work", Type: "tmpfs",
+		PreAction:  []string{"/bin/sh", "-c", `echo "pre $LIBCT_MOUNT_DESTINATION" >> ` + log},
+		PostAction: []string{"/bin/sh", "-c", `grep -q "/work " /proc/$LIBCT_PID/mountinfo && echo "post mounted" >> ` + log},
+	}}
+	mustRun(t, s, cfg, sh("true"))
+	data, err := os.ReadFile(log)
+	if err != nil || string(data) != "pre /work\npost mounted\n" {
+		t.Errorf("action log = %q, %v; want pre then post with the mount in place", data, err)
+	}
+
+	cfg.Mounts[0].PreAction = []string{"/bin/sh", "-c", "echo refused >&2; exit 3"}
+	c, err := s.Create(uniqueName(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy()
+	_, _, err = spawnAndWait(c, sh("true"))
+	var se *libct.StartError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "mounts[0].preAction") || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("failing pre action: %v; want a StartError naming mounts[0].preAction with its output", err)
+	}
+	expectState(t, c, libct.Stopped)
+}
+
+func TestDelMount(t *testing.T) {
+	s := newSession(t)
+	cfg := busybox(t)
+	cfg.Mounts = []libct.Mount{
+		{Source: "tmpfs", Destination: "/a", Type: "tmpfs"},
+		{Source: "tmpfs", Destination: "/b", Type: "tmpfs"},
+	}
+	c, err := s.Create(uniqueName(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy()
+	if err := c.DelMount("/a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DelMount("/nowhere"); !errors.Is(err, libct.ErrInvalidConfig) {
+		t.Errorf("DelMount of an unknown destination: %v", err)
+	}
+	if err := c.AddMount(libct.Mount{Source: "tmpfs", Destination: "/c", Type: "tmpfs"}); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := spawnAndWait(c, sh(`awk '$9 == "tmpfs" {print $5}' /proc/self/mountinfo | grep -E '^/(a|b|c)$' | tr '\n' ' '`))
+	if err != nil || out != "/b /c " {
+		t.Errorf("tmpfs mounts inside = %q, %v; want /b and /c", out, err)
+	}
+}
+
+func TestMountDestinationSymlinkEscape(t *testing.T) {
+	s := newSession(t)
+	outside := t.TempDir()
+	for _, tc := range []struct{ name, target string }{
+		{"absolute", outside},
+		{"relative climbing out", "../../../../../../../../../../.." + outside},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := busybox(t)
+			if err := os.Symlink(tc.target, filepath.Join(cfg.Root, "escape")); err != nil {
+				t.Fatal(err)
+			}
+			cfg.Mounts = []libct.Mount{{Source: "tmpfs", Destination: "/escape/x", Type: "tmpfs"}}
+			c, err := s.Create(uniqueName(t), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Destroy()
+			_, _, err = spawnAndWait(c, sh("true"))
+			if err == nil || !strings.Contains(err.Error(), "mounts[0].destination") {
+				t.Fatalf("Spawn = %v; want an error naming mounts[0].destination", err)
+			}
+			if _, err := os.Stat(filepath.Join(outside, "x")); err == nil {
+				t.Errorf("the mount point was created on the host")
+			}
+		})
+	}
+}
