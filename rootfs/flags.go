@@ -1,0 +1,109 @@
+package rootfs
+
+import "golang.org/x/sys/unix"
+
+// msFlags is the part of f that mount(2) takes directly.
+func (f MountFlag) msFlags() uintptr {
+	var ms uintptr
+	for _, p := range [...]struct {
+		f  MountFlag
+		ms uintptr
+	}{
+		{ReadOnly, unix.MS_RDONLY},
+		{Bind, unix.MS_BIND},
+		{Recursive, unix.MS_REC},
+		{NoSuid, unix.MS_NOSUID},
+		{NoDev, unix.MS_NODEV},
+		{NoExec, unix.MS_NOEXEC},
+		{StrictAtime, unix.MS_STRICTATIME},
+	} {
+		if f&p.f != 0 {
+			ms |= p.ms
+		}
+	}
+	return ms
+}
+
+// attrFlags are the flags a bind mount gets only through a remount.
+const attrFlags = ReadOnly | NoSuid | NoDev | NoExec | StrictAtime
+
+// propagation returns the mount(2) flags for the propagation f asks for
+// and its name for error messages, or 0 when f asks for none.
+func (f MountFlag) propagation() (uintptr, string) {
+	var ms uintptr
+	var name string
+	switch {
+	case f&Private != 0:
+		ms, name = unix.MS_PRIVATE, "private"
+	case f&Slave != 0:
+		ms, name = unix.MS_SLAVE, "slave"
+	case f&Shared != 0:
+		ms, name = unix.MS_SHARED, "shared"
+	default:
+		return 0, ""
+	}
+	if f&Recursive != 0 {
+		ms |= unix.MS_REC
+		name = "r" + name
+	}
+	return ms, "make-" + name
+}
+
+// lockedFlags returns the flags of the mount holding fd that a remount must
+// repeat. In a user namespace the kernel locks the read-only, nosuid, nodev,
+// noexec and atime flags of mounts inherited from a more privileged one,
+// and a remount that would clear one fails with EPERM; outside, repeating
+// them keeps a remount from quietly loosening what was already there.
+func lockedFlags(fd int, strictatime bool) (uintptr, error) {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(fd, &st); err != nil {
+		return 0, err
+	}
+	var ms uintptr
+	for _, p := range [...]struct {
+		st int64
+		ms uintptr
+	}{
+		{unix.ST_RDONLY, unix.MS_RDONLY},
+		{unix.ST_NOSUID, unix.MS_NOSUID},
+		{unix.ST_NODEV, unix.MS_NODEV},
+		{unix.ST_NOEXEC, unix.MS_NOEXEC},
+		{unix.ST_NOATIME, unix.MS_NOATIME},
+		{unix.ST_NODIRATIME, unix.MS_NODIRATIME},
+		{unix.ST_RELATIME, unix.MS_RELATIME},
+	} {
+		if int64(st.Flags)&p.st != 0 {
+			ms |= p.ms
+		}
+	}
+	if strictatime {
+		// An explicit request wins; if the atime flags are locked the
+		// kernel says so.
+		ms &^= unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME
+	}
+	return ms, nil
+}
+
+// mountAttr is the mount_setattr(2) form of the attrFlags in f, for the
+// recursive case a remount cannot reach.
+func (f MountFlag) mountAttr() *unix.MountAttr {
+	a := &unix.MountAttr{}
+	for _, p := range [...]struct {
+		f    MountFlag
+		attr uint64
+	}{
+		{ReadOnly, unix.MOUNT_ATTR_RDONLY},
+		{NoSuid, unix.MOUNT_ATTR_NOSUID},
+		{NoDev, unix.MOUNT_ATTR_NODEV},
+		{NoExec, unix.MOUNT_ATTR_NOEXEC},
+	} {
+		if f&p.f != 0 {
+			a.Attr_set |= p.attr
+		}
+	}
+	if f&StrictAtime != 0 {
+		a.Attr_clr |= unix.MOUNT_ATTR__ATIME
+		a.Attr_set |= unix.MOUNT_ATTR_STRICTATIME
+	}
+	return a
+}

@@ -1,0 +1,152 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// Validate checks the spec on the host, before anything is created. Every
+// error names the offending field and its cause; causes that come from the
+// file system wrap the errno, so errors.Is(err, fs.ErrNotExist) works.
+func (s *Spec) Validate() error {
+	return s.check(true)
+}
+
+// check does the structural checks and, when host is set, looks the host
+// paths up too. Setup runs it without host: by then the parent already did,
+// and the init stage should not pay for the stat calls twice.
+func (s *Spec) check(host bool) error {
+	if s.Root != "" {
+		if err := checkDir("root", s.Root, host); err != nil {
+			return err
+		}
+	}
+	if s.Private != "" {
+		if s.Root == "" {
+			return errors.New("private: needs a root")
+		}
+		if err := checkDir("private", s.Private, host); err != nil {
+			return err
+		}
+	}
+	switch s.Propagation {
+	case PropagationPrivate, PropagationSlave:
+	default:
+		return fmt.Errorf("propagation %d: unknown propagation", s.Propagation)
+	}
+	if !s.MountNS {
+		// Without a mount namespace every mount would land on the host.
+		switch {
+		case len(s.Mounts) > 0:
+			return errors.New("mounts: need a mount namespace")
+		case len(s.Devices) > 0:
+			return errors.New("devices: need a mount namespace")
+		case s.MountProc:
+			return errors.New("mountProc: needs a mount namespace")
+		case s.MinimalDev:
+			return errors.New("minimalDev: needs a mount namespace")
+		case s.ReadOnly:
+			// The remount would hit the host mount that holds the root.
+			return errors.New("readOnly: needs a mount namespace")
+		}
+	}
+	if s.MinimalDev && s.Root == "" {
+		// A tmpfs over the host's /dev would hide its devices from the
+		// container for no gain.
+		return errors.New("minimalDev: needs a root")
+	}
+	for i := range s.Mounts {
+		if err := s.Mounts[i].check(i, host); err != nil {
+			return err
+		}
+	}
+	for i := range s.Devices {
+		if err := s.Devices[i].check(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkDir(field, p string, host bool) error {
+	if _, err := inRoot(p); err != nil {
+		return fmt.Errorf("%s %q: %w", field, p, err)
+	}
+	if !host {
+		return nil
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return fmt.Errorf("%s %q: %w", field, p, cause(err))
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s %q: %w", field, p, syscall.ENOTDIR)
+	}
+	return nil
+}
+
+const (
+	propagationFlags = Private | Slave | Shared
+	knownFlags       = ReadOnly | Bind | Recursive | NoSuid | NoDev | NoExec | StrictAtime | propagationFlags
+)
+
+func (m *Mount) check(i int, host bool) error {
+	if _, err := inRootNotRoot(m.Destination); err != nil {
+		return fmt.Errorf("mounts[%d].destination %q: %w", i, m.Destination, err)
+	}
+	f := m.Flags
+	switch {
+	case f&^knownFlags != 0:
+		return fmt.Errorf("mounts[%d].flags %#x: unknown flags", i, uint32(f&^knownFlags))
+	case f&propagationFlags&(f&propagationFlags-1) != 0:
+		return fmt.Errorf("mounts[%d].flags: Private, Slave and Shared are exclusive", i)
+	case m.Type != "" && f&Bind != 0:
+		return fmt.Errorf("mounts[%d]: type and Bind flag are exclusive", i)
+	case m.Type == "" && f&Bind == 0:
+		return fmt.Errorf("mounts[%d]: neither a type nor the Bind flag", i)
+	case f&Recursive != 0 && f&Bind == 0:
+		return fmt.Errorf("mounts[%d].flags: Recursive needs Bind", i)
+	}
+	if f&Bind == 0 {
+		return nil
+	}
+	if m.Data != "" {
+		return fmt.Errorf("mounts[%d].data: a bind mount takes no data", i)
+	}
+	if _, err := inRoot(m.Source); err != nil {
+		return fmt.Errorf("mounts[%d].source %q: %w", i, m.Source, err)
+	}
+	if host {
+		if _, err := os.Stat(m.Source); err != nil {
+			return fmt.Errorf("mounts[%d].source %q: %w", i, m.Source, cause(err))
+		}
+	}
+	return nil
+}
+
+func (d *Device) check(i int) error {
+	if _, err := inRootNotRoot(d.Path); err != nil {
+		return fmt.Errorf("devices[%d].path %q: %w", i, d.Path, err)
+	}
+	switch d.Type {
+	case CharDevice, BlockDevice, FifoDevice:
+	default:
+		return fmt.Errorf("devices[%d].type %q: unknown device type", i, rune(d.Type))
+	}
+	if d.Mode&^os.ModePerm != 0 {
+		return fmt.Errorf("devices[%d].mode %v: only permission bits are allowed", i, d.Mode)
+	}
+	return nil
+}
+
+// cause strips the *os.PathError that repeats the path the caller already
+// names, and keeps the errno for errors.Is.
+func cause(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
