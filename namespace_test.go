@@ -197,3 +197,12 @@ func TestParseNamespaces(t *testing.T) {
 		}
 	}
 }
+
+// TestLoopbackUp: a new network namespace comes with lo up.
+func TestLoopbackUp(t *testing.T) {
+	s := newSession(t)
+	out := mustRun(t, s, &libct.Config{Namespaces: libct.NewNet}, sh("ip -o link show lo"))
+	if !strings.Contains(out, "<LOOPBACK,UP,") {
+		t.Errorf("lo inside a new network namespace: %s", out)
+	}
+}

@@ -2,7 +2,6 @@ package libct
 
 import (
 	"fmt"
-	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -28,7 +27,7 @@ func sealedSelf() (*os.File, error) {
 		return nil, fmt.Errorf("memfd_create: %w", err)
 	}
 	mem := os.NewFile(uintptr(fd), "libct-init")
-	if _, err := io.Copy(mem, src); err != nil {
+	if err := copyInKernel(mem, src); err != nil {
 		mem.Close()
 		return nil, fmt.Errorf("copy own binary: %w", err)
 	}
@@ -38,4 +37,27 @@ func sealedSelf() (*os.File, error) {
 		return nil, fmt.Errorf("seal own binary: %w", err)
 	}
 	return mem, nil
+}
+
+// copyInKernel copies all of src to dst with sendfile(2): a few calls in
+// all instead of a read and a write per 32 KiB through user space.
+func copyInKernel(dst, src *os.File) error {
+	st, err := src.Stat()
+	if err != nil {
+		return err
+	}
+	for remaining := st.Size(); remaining > 0; {
+		n, err := unix.Sendfile(int(dst.Fd()), int(src.Fd()), nil, int(remaining))
+		if err == unix.EINTR || err == unix.EAGAIN {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("%s shrank while being copied", src.Name())
+		}
+		remaining -= int64(n)
+	}
+	return nil
 }

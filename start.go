@@ -179,6 +179,7 @@ func (l *launch) spec() (*spec.Init, error) {
 		NewTimeNS:       cfg.Namespaces.Has(NewTime),
 		MonotonicOffset: int64(cfg.TimeOffsets.Monotonic),
 		BoottimeOffset:  int64(cfg.TimeOffsets.Boottime),
+		LoopbackUp:      cfg.Namespaces.Has(NewNet),
 		Rootfs:          *cfg.rootfsSpec(),
 		Hostname:        cfg.Hostname,
 		Domainname:      cfg.Domainname,

@@ -84,6 +84,11 @@ func run(c *conn, s *spec.Init, data []byte, inTimeNS bool, lookup Lookup) error
 	if s.NewTimeNS && !inTimeNS {
 		return inStep("timens", enterTimeNamespace(c, s, data))
 	}
+	if s.LoopbackUp {
+		if err := bringUpLoopback(); err != nil {
+			return inStep("network", err)
+		}
+	}
 	// Sysctls are written before the root is switched: the files under
 	// /proc/sys act on the namespaces of the writer, so the host's /proc
 	// serves even when the container gets no /proc of its own.

@@ -15,11 +15,13 @@ type Init struct {
 	NewTimeNS       bool  `json:"newTimeNS,omitempty"`
 	MonotonicOffset int64 `json:"monotonicOffset,omitempty"`
 	BoottimeOffset  int64 `json:"boottimeOffset,omitempty"`
-	Rootfs          rootfs.Spec
-	Hostname        string            `json:"hostname,omitempty"`
-	Domainname      string            `json:"domainname,omitempty"`
-	Sysctl          map[string]string `json:"sysctl,omitempty"`
-	Process         Process           `json:"process"`
+	// LoopbackUp brings lo up: the init has a new network namespace.
+	LoopbackUp bool `json:"loopbackUp,omitempty"`
+	Rootfs     rootfs.Spec
+	Hostname   string            `json:"hostname,omitempty"`
+	Domainname string            `json:"domainname,omitempty"`
+	Sysctl     map[string]string `json:"sysctl,omitempty"`
+	Process    Process           `json:"process"`
 	// ExecFifo, when set, is the fd number of an O_PATH descriptor of the
 	// container's exec fifo: the init stops right before exec and opens
 	// it for writing, which blocks until Start opens it for reading.
