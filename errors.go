@@ -35,6 +35,7 @@ type ConfigError struct {
 	Err   error
 }
 
+// Error reads "field: cause".
 func (e *ConfigError) Error() string { return e.Field + ": " + e.Err.Error() }
 
 // Unwrap returns the cause; errors.Is(err, ErrInvalidConfig) holds too.
@@ -51,10 +52,12 @@ type StateError struct {
 	State     State
 }
 
+// Error names the container, the operation and the state.
 func (e *StateError) Error() string {
 	return fmt.Sprintf("container %q: cannot %s: container is %s", e.Container, e.Op, e.State)
 }
 
+// Is makes errors.Is(err, ErrWrongState) hold.
 func (e *StateError) Is(target error) bool { return target == ErrWrongState }
 
 // StartError is a failure of the start of a container, inside the init
@@ -68,6 +71,7 @@ type StartError struct {
 	Errno     syscall.Errno
 }
 
+// Error names the container, the step and what failed in it.
 func (e *StartError) Error() string {
 	if e.Step == "exec" {
 		// "exec "/bin/nope": no such file or directory" names itself.
@@ -89,8 +93,10 @@ type URLError struct {
 	URL string
 }
 
+// Error names the URL.
 func (e *URLError) Error() string {
 	return fmt.Sprintf("session URL %q: unsupported backend (want \"local\")", e.URL)
 }
 
+// Is makes errors.Is(err, ErrUnsupportedURL) hold.
 func (e *URLError) Is(target error) bool { return target == ErrUnsupportedURL }

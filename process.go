@@ -66,9 +66,10 @@ func (s ExitStatus) ExitCode() int {
 	return s.Code
 }
 
+// String reads as os/exec says it: "exit status 1", "signal: killed".
 func (s ExitStatus) String() string {
 	if s.Signal != 0 {
-		return "killed by " + s.Signal.String()
+		return "signal: " + s.Signal.String()
 	}
 	return fmt.Sprintf("exit status %d", s.Code)
 }

@@ -55,6 +55,7 @@ type Mount struct {
 // DeviceType is the kind of a device node.
 type DeviceType byte
 
+// The device types, as mknod(1) spells them.
 const (
 	CharDevice  DeviceType = 'c'
 	BlockDevice DeviceType = 'b'

@@ -102,10 +102,12 @@ func (c *conn) fail(err error) {
 	os.Exit(1)
 }
 
-// BeforeMount and AfterMount make conn a rootfs.Actions: the parent runs
-// the host commands and answers.
+// BeforeMount makes conn a rootfs.Actions: the parent runs the mount's
+// pre-action on the host and answers.
 func (c *conn) BeforeMount(i int) error { return c.action(spec.MsgPreMount, i) }
-func (c *conn) AfterMount(i int) error  { return c.action(spec.MsgPostMount, i) }
+
+// AfterMount asks the parent to run the mount's post-action.
+func (c *conn) AfterMount(i int) error { return c.action(spec.MsgPostMount, i) }
 
 func (c *conn) action(kind string, i int) error {
 	if err := c.send(&spec.Message{Kind: kind, Index: i}); err != nil {

@@ -70,7 +70,10 @@ type stepError struct {
 	err  error
 }
 
+// Error is the wrapped error's text: the step travels apart.
 func (e *stepError) Error() string { return e.err.Error() }
+
+// Unwrap returns the wrapped error.
 func (e *stepError) Unwrap() error { return e.err }
 
 func inStep(step string, err error) error {
