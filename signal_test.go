@@ -1,0 +1,90 @@
+package libct_test
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/libct/libct"
+)
+
+// TestKillReachesEveryProcess: in a pid namespace the init, a shell with
+// no SIGTERM handler, ignores the signal from its parent namespace, so
+// Signal leaves the container running; Kill reaches the shell's child too,
+// whose death ends the shell's wait.
+func TestKillReachesEveryProcess(t *testing.T) {
+	s := newSession(t)
+	c, err := s.Create(uniqueName(t), busybox(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy()
+	started, ready := pipe(t)
+	p := &libct.Process{Args: []string{"/bin/sh", "-c", "sleep 100 & echo started >&3; wait; echo waited >&3"}, ExtraFiles: []*os.File{ready}}
+	if err := c.Spawn(p); err != nil {
+		t.Fatal(err)
+	}
+	ready.Close()
+	buf := make([]byte, 64)
+	if n, _ := started.Read(buf); !strings.Contains(string(buf[:n]), "started") {
+		t.Fatalf("container did not start its child: %q", buf[:n])
+	}
+	if err := c.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	expectState(t, c, libct.Running)
+	if err := c.Kill(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Wait()
+	if err != nil || st.Code != 0 {
+		t.Errorf("Wait() = %v, %v; want the shell to end its wait and exit 0", st, err)
+	}
+	if n, _ := started.Read(buf); !strings.Contains(string(buf[:n]), "waited") {
+		t.Errorf("shell did not see its child die: %q", buf[:n])
+	}
+}
+
+// TestHostBinaryProtected: the init stage runs from a sealed copy of the
+// caller's binary, so /proc/<init>/exe leads neither to the host's file
+// nor to anything writable (CVE-2019-5736).
+func TestHostBinaryProtected(t *testing.T) {
+	s := newSession(t)
+	c, err := s.Create(uniqueName(t), busybox(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy()
+	// A prepared container's init is still the libct binary.
+	if err := c.Prepare(&libct.Process{Args: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := c.Pid()
+	exe := "/proc/" + strconvItoa(pid) + "/exe"
+	target, _ := os.Readlink(exe)
+	self, _ := os.Executable()
+	if target == self || !strings.Contains(target, "memfd:") {
+		t.Errorf("init runs %q, want a memfd copy rather than %q", target, self)
+	}
+	f, err := os.OpenFile(exe, os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.Write([]byte("overwrite"))
+		f.Close()
+	}
+	if err == nil {
+		t.Fatal("wrote into the init's binary")
+	}
+	if !errors.Is(err, syscall.ETXTBSY) && !errors.Is(err, syscall.EPERM) {
+		t.Errorf("write to the init's binary: %v, want ETXTBSY or EPERM", err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := c.Wait(); err != nil || st.Code != 0 {
+		t.Errorf("Wait() = %v, %v", st, err)
+	}
+}
