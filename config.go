@@ -47,6 +47,11 @@ type Config struct {
 	Mounts []Mount `json:"mounts,omitempty"`
 	// Devices are extra device nodes (needs NewMount and a Root).
 	Devices []Device `json:"devices,omitempty"`
+	// MaskedPaths are hidden and ReadonlyPaths made read-only once every
+	// mount is made (needs NewMount); DefaultMaskedPaths and
+	// DefaultReadonlyPaths give the OCI defaults.
+	MaskedPaths   []string `json:"maskedPaths,omitempty"`
+	ReadonlyPaths []string `json:"readonlyPaths,omitempty"`
 
 	// Hostname and Domainname need a UTS namespace (new or joined).
 	Hostname   string `json:"hostname,omitempty"`
@@ -125,6 +130,14 @@ const (
 	PropagationSlave   = rootfs.PropagationSlave
 )
 
+// DefaultMaskedPaths are the paths the OCI defaults hide in a container:
+// /proc/kcore, /proc/keys, /sys/firmware and the like.
+func DefaultMaskedPaths() []string { return rootfs.DefaultMaskedPaths() }
+
+// DefaultReadonlyPaths are the paths the OCI defaults make read-only:
+// /proc/sys, /proc/sysrq-trigger and the like.
+func DefaultReadonlyPaths() []string { return rootfs.DefaultReadonlyPaths() }
+
 // PrivateKind is how a private area is given (libct's CT_FS_*).
 type PrivateKind int
 
@@ -149,6 +162,8 @@ func (c *Config) clone() *Config {
 	n.GIDMappings = append([]IDMap(nil), c.GIDMappings...)
 	n.Mounts = append([]Mount(nil), c.Mounts...)
 	n.Devices = append([]Device(nil), c.Devices...)
+	n.MaskedPaths = append([]string(nil), c.MaskedPaths...)
+	n.ReadonlyPaths = append([]string(nil), c.ReadonlyPaths...)
 	if c.Sysctl != nil {
 		n.Sysctl = make(map[string]string, len(c.Sysctl))
 		for k, v := range c.Sysctl {

@@ -213,15 +213,17 @@ func (l *launch) spec() (*spec.Init, error) {
 func (c *Config) rootfsSpec() *rootfs.Spec {
 	mountNS := c.Namespaces.Has(NewMount)
 	s := &rootfs.Spec{
-		Root:        c.Root,
-		Propagation: c.RootPropagation,
-		ReadOnly:    c.ReadOnlyRoot,
-		Mounts:      c.Mounts,
-		Devices:     c.Devices,
-		MountNS:     mountNS,
-		UserNS:      c.Namespaces.Has(NewUser),
-		MountProc:   mountNS && c.hasNamespace(NewPID) && c.Options&NoAutoProc == 0,
-		MinimalDev:  mountNS && c.Root != "" && c.Options&NoMinimalDev == 0,
+		Root:          c.Root,
+		Propagation:   c.RootPropagation,
+		ReadOnly:      c.ReadOnlyRoot,
+		Mounts:        c.Mounts,
+		Devices:       c.Devices,
+		MaskedPaths:   c.MaskedPaths,
+		ReadonlyPaths: c.ReadonlyPaths,
+		MountNS:       mountNS,
+		UserNS:        c.Namespaces.Has(NewUser),
+		MountProc:     mountNS && c.hasNamespace(NewPID) && c.Options&NoAutoProc == 0,
+		MinimalDev:    mountNS && c.Root != "" && c.Options&NoMinimalDev == 0,
 	}
 	if mountNS {
 		s.Private = c.Private

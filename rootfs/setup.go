@@ -31,7 +31,8 @@ type state struct {
 //  3. /proc, when MountProc and no mount of Spec.Mounts is at /proc;
 //  4. /dev, when MinimalDev (see below);
 //  5. Spec.Mounts in order, with their actions;
-//  6. Spec.Devices;
+//  6. Spec.Devices, then Spec.ReadonlyPaths and Spec.MaskedPaths, last so
+//     that nothing mounted later uncovers them;
 //  7. pivot_root with a mount namespace, chroot without, then the read-only
 //     remount of "/" when ReadOnly.
 //
@@ -147,7 +148,13 @@ func (st *state) populate() error {
 			}
 		}
 	}
-	return st.devices()
+	if err := st.devices(); err != nil {
+		return err
+	}
+	if err := st.readonlyPaths(); err != nil {
+		return err
+	}
+	return st.maskPaths()
 }
 
 // isDest tells whether Spec.Mounts[i] is at the root-relative rel.

@@ -100,6 +100,13 @@ type Spec struct {
 	ReadOnly bool     `json:"readOnly,omitempty"`
 	Mounts   []Mount  `json:"mounts,omitempty"`
 	Devices  []Device `json:"devices,omitempty"`
+	// MaskedPaths are hidden once everything is mounted: a directory under
+	// an empty read-only tmpfs, a file under /dev/null. Missing ones are
+	// skipped. ReadonlyPaths are bound onto themselves read-only
+	// (recursively). Both are container paths; see DefaultMaskedPaths and
+	// DefaultReadonlyPaths.
+	MaskedPaths   []string `json:"maskedPaths,omitempty"`
+	ReadonlyPaths []string `json:"readonlyPaths,omitempty"`
 	// MountProc mounts a fresh proc at /proc (needs pid and mount namespaces).
 	MountProc bool `json:"mountProc,omitempty"`
 	// MinimalDev populates /dev on a tmpfs (needs Root and a mount namespace).

@@ -50,6 +50,10 @@ func (s *Spec) check(host bool) error {
 		case s.ReadOnly:
 			// The remount would hit the host mount that holds the root.
 			return errors.New("readOnly: needs a mount namespace")
+		case len(s.MaskedPaths) > 0:
+			return errors.New("maskedPaths: need a mount namespace")
+		case len(s.ReadonlyPaths) > 0:
+			return errors.New("readonlyPaths: need a mount namespace")
 		}
 	}
 	if s.MinimalDev && s.Root == "" {
@@ -65,6 +69,13 @@ func (s *Spec) check(host bool) error {
 	for i := range s.Devices {
 		if err := s.Devices[i].check(i); err != nil {
 			return err
+		}
+	}
+	for field, paths := range map[string][]string{"maskedPaths": s.MaskedPaths, "readonlyPaths": s.ReadonlyPaths} {
+		for i, p := range paths {
+			if _, err := inRootNotRoot(p); err != nil {
+				return fmt.Errorf("%s[%d] %q: %w", field, i, p, err)
+			}
 		}
 	}
 	return nil

@@ -25,7 +25,8 @@ type command struct {
 
 // globals are the options every command shares, given before its name.
 type globals struct {
-	root string
+	root   string
+	stderr io.Writer
 }
 
 var commands = []command{
@@ -45,7 +46,7 @@ func main() {
 }
 
 func ct(args []string, stderr io.Writer) int {
-	g := &globals{}
+	g := &globals{stderr: stderr}
 	fs := flag.NewFlagSet("ct", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&g.root, "root", libct.DefaultRoot, "directory holding the containers' state")

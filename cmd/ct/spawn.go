@@ -24,6 +24,7 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 // status (128+signal when it was killed).
 func runSpawn(g *globals, args []string) (int, error) {
 	fs := flag.NewFlagSet("ct spawn", flag.ContinueOnError)
+	fs.SetOutput(g.stderr)
 	var (
 		rootfs   = fs.String("rootfs", "", "host directory that becomes the container's root")
 		private  = fs.String("private", "", "directory bind-mounted as the root (private area); needs --rootfs")
@@ -36,7 +37,7 @@ func runSpawn(g *globals, args []string) (int, error) {
 		env      listFlag
 	)
 	fs.Var(&binds, "bind", "SRC:DST[:ro] bind mount (repeatable; needs the mnt namespace)")
-	fs.Var(&env, "env", "K=V environment variable (repeatable)")
+	fs.Var(&env, "env", "K=V environment variable, added to PATH and TERM or replacing them (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: ct spawn [options] [--] CMD [ARGS...]")
 		fs.PrintDefaults()
@@ -67,11 +68,9 @@ func runSpawn(g *globals, args []string) (int, error) {
 		*name = "spawn-" + strconv.Itoa(os.Getpid())
 	}
 	proc := &libct.Process{
-		Args: fs.Args(), Env: env, Dir: *cwd, User: *userSpec,
+		Args: fs.Args(), Dir: *cwd, User: *userSpec,
+		Env:   mergeEnv([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=" + os.Getenv("TERM")}, env),
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-	}
-	if len(proc.Env) == 0 {
-		proc.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=" + os.Getenv("TERM")}
 	}
 
 	s, err := libct.Open("local", libct.WithRoot(g.root))
@@ -125,4 +124,24 @@ func parseBind(spec string) (libct.Mount, error) {
 		m.Flags |= libct.MountReadOnly
 	}
 	return m, nil
+}
+
+// mergeEnv returns base with each K=V of extra replacing the variable of
+// the same name or added after it.
+func mergeEnv(base, extra []string) []string {
+	env := append([]string(nil), base...)
+	for _, kv := range extra {
+		key, _, _ := strings.Cut(kv, "=")
+		replaced := false
+		for i, old := range env {
+			if strings.HasPrefix(old, key+"=") {
+				env[i], replaced = kv, true
+				break
+			}
+		}
+		if !replaced {
+			env = append(env, kv)
+		}
+	}
+	return env
 }

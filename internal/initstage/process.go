@@ -156,10 +156,14 @@ func (r *process) become(c *conn) error {
 	if err := r.setCredentials(); err != nil {
 		return inStep("user", err)
 	}
-	if p.Cwd != "" {
-		if err := os.Chdir(p.Cwd); err != nil {
-			return inStep("cwd", fmt.Errorf("process.cwd %q: %w", p.Cwd, unwrapPath(err)))
-		}
+	// An empty Cwd is "/": the program never inherits the frontend's
+	// working directory, which may lie outside the container's root.
+	cwd := p.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	if err := os.Chdir(cwd); err != nil {
+		return inStep("cwd", fmt.Errorf("process.cwd %q: %w", cwd, unwrapPath(err)))
 	}
 	if p.Pdeathsig != 0 {
 		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(p.Pdeathsig), 0, 0, 0); err != nil {

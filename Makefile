@@ -1,0 +1,68 @@
+# libct for Go. Targets: deps build test bench demo clean.
+# Tests need root and the real kernel; see internal/testutil.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := /usr/local/go/bin:$(PATH)
+export DEBIAN_FRONTEND := noninteractive
+
+GO        ?= go
+PKGS      ?= ./...
+TESTFLAGS ?=
+BENCH     ?= .
+# Debian packages the tests and the demo need, and a file each one installs.
+DEPS      := busybox-static:/bin/busybox iproute2:/usr/sbin/ip
+
+.DEFAULT_GOAL := build
+.PHONY: all deps build test vet fmt-check bench demo clean
+
+all: build test
+
+deps:
+	@missing=""; \
+	for d in $(DEPS); do \
+		pkg=$${d%%:*}; file=$${d#*:}; \
+		if ! dpkg-query -W -f='$${db:Status-Status}' "$$pkg" 2>/dev/null | grep -qx installed || [ ! -e "$$file" ]; then \
+			missing="$$missing $$pkg"; \
+		fi; \
+	done; \
+	if [ -z "$$missing" ]; then echo "==> deps: all installed"; exit 0; fi; \
+	echo "==> deps: installing$$missing"; \
+	if [ "$$(id -u)" -ne 0 ]; then echo "deps: must run as root to install$$missing" >&2; exit 1; fi; \
+	log=$$(mktemp); \
+	if ! { apt-get -q update && apt-get -q install -y --no-install-recommends $$missing; } </dev/null >"$$log" 2>&1; then \
+		cat "$$log" >&2; rm -f "$$log"; echo "deps: apt-get failed" >&2; exit 1; \
+	fi; \
+	rm -f "$$log"
+
+build:
+	$(GO) build -o bin/ct ./cmd/ct
+	$(GO) build -o bin/mkrootfs ./internal/testutil/cmd/mkrootfs
+
+vet:
+	@echo "==> go vet $(PKGS)"
+	@$(GO) vet $(PKGS)
+
+fmt-check:
+	@echo "==> gofmt check"
+	@files=$$(find . -name '*.go' -not -path './.git/*' -not -path './vendor/*' -not -path '*/testdata/*'); \
+	bad=$$( [ -z "$$files" ] || gofmt -l $$files ); \
+	if [ -n "$$bad" ]; then \
+		echo "these files are not gofmt-formatted (run gofmt -w on them):" >&2; \
+		echo "$$bad" | sed 's/^/    /' >&2; \
+		exit 1; \
+	fi
+
+test: deps vet fmt-check
+	@echo "==> go test -count=1 -p 1 -timeout 30m $(TESTFLAGS) $(PKGS)  (euid $$(id -u), CI=$${CI:-})"
+	@$(GO) test -count=1 -p 1 -timeout 30m $(TESTFLAGS) $(PKGS)
+	@echo "==> test: PASS"
+
+bench: deps
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(PKGS)
+
+demo: deps build
+	scripts/demo.sh
+
+clean:
+	rm -rf bin/

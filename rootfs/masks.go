@@ -1,0 +1,112 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultMaskedPaths are the paths the OCI runtime defaults (runc's
+// `spec`) hide: kernel interfaces that leak host data or reach the host's
+// hardware.
+func DefaultMaskedPaths() []string {
+	return []string{
+		"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+		"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+	}
+}
+
+// DefaultReadonlyPaths are the /proc parts the OCI runtime defaults make
+// read-only.
+func DefaultReadonlyPaths() []string {
+	return []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+}
+
+// maskPaths hides every existing Spec.MaskedPaths entry.
+func (st *state) maskPaths() error {
+	for i, p := range st.spec.MaskedPaths {
+		f, shown, err := st.openExisting(p)
+		if err != nil {
+			return fmt.Errorf("maskedPaths[%d] %q: %w", i, p, err)
+		}
+		if f == nil {
+			continue
+		}
+		fi, err := f.Stat()
+		if err == nil {
+			if fi.IsDir() {
+				err = mountOn(f, "mask", shown, "tmpfs", "tmpfs",
+					unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=0,mode=0")
+			} else {
+				err = mountOn(f, "mask", shown, "/dev/null", "", unix.MS_BIND, "")
+			}
+		}
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("maskedPaths[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// readonlyPaths binds every existing Spec.ReadonlyPaths entry onto itself
+// and makes the bind, submounts included, read-only.
+func (st *state) readonlyPaths() error {
+	for i, p := range st.spec.ReadonlyPaths {
+		f, shown, err := st.openExisting(p)
+		if err != nil {
+			return fmt.Errorf("readonlyPaths[%d] %q: %w", i, p, err)
+		}
+		if f == nil {
+			continue
+		}
+		var dir bool
+		if fi, err := f.Stat(); err == nil {
+			dir = fi.IsDir()
+		}
+		err = withFD(f, func(fd int) {
+			err = mountFD(fd, "bind", shown, fdPath(fd), "", unix.MS_BIND|unix.MS_REC, "")
+		})
+		f.Close()
+		if err == nil {
+			err = st.setReadOnly(p, dir, shown)
+		}
+		if err != nil {
+			return fmt.Errorf("readonlyPaths[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// setReadOnly opens the new bind at p again (the earlier descriptor names
+// what lies under it) and makes it read-only.
+func (st *state) setReadOnly(p string, dir bool, shown string) error {
+	rel, err := inRootNotRoot(p)
+	if err != nil {
+		return err
+	}
+	top, err := openPath(st.root, rel, dir)
+	if err != nil {
+		return err
+	}
+	defer top.Close()
+	return setBindFlags(top, shown, ReadOnly|Recursive)
+}
+
+// openExisting opens the container path p inside the root, or returns a
+// nil file when it does not exist.
+func (st *state) openExisting(p string) (*os.File, string, error) {
+	rel, err := inRootNotRoot(p)
+	if err != nil {
+		return nil, "", err
+	}
+	f, err := openPath(st.root, rel, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, "", nil
+	}
+	return f, "/" + rel, err
+}
