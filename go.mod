@@ -6,3 +6,9 @@ require (
 	github.com/moby/sys/user v0.5.0
 	golang.org/x/sys v0.50.0
 )
+
+require (
+	github.com/cilium/ebpf v0.22.0 // indirect
+	github.com/vishvananda/netlink v1.3.1 // indirect
+	github.com/vishvananda/netns v0.0.5 // indirect
+)

@@ -35,7 +35,7 @@ echo "    it should see: hostname libct-demo, itself as pid 1 with only its own"
 echo "    processes, only the container's mounts, and only a loopback device"
 echo
 
-script='echo "hostname: $(hostname)"; echo "--- processes"; ps; echo "--- mounts"; cat /proc/self/mounts; echo "--- network devices"; cat /proc/net/dev'
+script='echo "hostname: $(hostname)"; echo "--- processes"; ps; echo "--- mounts"; cat /proc/self/mounts; echo "--- network devices"; ip -o link | cut -d" " -f2,3'
 status=0
 "$CT" spawn --rootfs "$dir" --hostname libct-demo --ns mnt,pid,uts,ipc,net -- \
 	/bin/sh -c "$script" || status=$?
