@@ -11,7 +11,7 @@ PKGS      ?= ./...
 TESTFLAGS ?=
 BENCH     ?= .
 # Debian packages the tests and the demo need, and a file each one installs.
-DEPS      := busybox-static:/bin/busybox iproute2:/usr/sbin/ip
+DEPS      := busybox-static:/bin/busybox iproute2:/usr/sbin/ip uidmap:/usr/bin/newuidmap
 
 .DEFAULT_GOAL := build
 .PHONY: all deps build test vet fmt-check bench demo clean

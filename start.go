@@ -121,6 +121,8 @@ type launch struct {
 	// sock is the parent's end of the control socket.
 	sock int
 	pid  int
+	// ids is how the maps of a new user namespace are written.
+	ids *idMapping
 }
 
 func (l *launch) run() error {
@@ -133,6 +135,9 @@ func (l *launch) run() error {
 		root := cfg.Root
 		l.undo.add(func() { rootfs.UnbindPrivate(root) })
 		rec.HostPrivate = root
+	}
+	if cfg.Namespaces.Has(NewUser) {
+		l.ids = newIDMapping(cfg)
 	}
 	sp, err := l.spec()
 	if err != nil {
@@ -151,6 +156,11 @@ func (l *launch) run() error {
 		proc.Kill()
 		proc.Wait()
 	})
+	if l.ids != nil {
+		if err := l.ids.writeWithHelpers(proc.Pid); err != nil {
+			return &StartError{Container: c.name, Step: "userns", Text: err.Error(), Errno: errnoOf(err)}
+		}
+	}
 	if err := l.converse(sp); err != nil {
 		return err
 	}
@@ -180,6 +190,7 @@ func (l *launch) spec() (*spec.Init, error) {
 		MonotonicOffset: int64(cfg.TimeOffsets.Monotonic),
 		BoottimeOffset:  int64(cfg.TimeOffsets.Boottime),
 		LoopbackUp:      cfg.Namespaces.Has(NewNet),
+		Reexec:          l.ids != nil && l.ids.reexecForCaps(),
 		Rootfs:          *cfg.rootfsSpec(),
 		Hostname:        cfg.Hostname,
 		Domainname:      cfg.Domainname,
@@ -194,9 +205,7 @@ func (l *launch) spec() (*spec.Init, error) {
 			AdditionalGroups: p.AdditionalGroups,
 			Pdeathsig:        int(p.Pdeathsig),
 			ExtraFiles:       len(p.ExtraFiles),
-			// In a new user namespace mapped by an unprivileged caller the
-			// kernel requires setgroups to be denied.
-			SetgroupsAllowed: !cfg.Namespaces.Has(NewUser) || os.Geteuid() == 0,
+			SetgroupsAllowed: l.ids == nil || l.ids.setgroupsAllowed(),
 		},
 	}
 	if p.Umask != nil {
@@ -280,10 +289,8 @@ func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
 		Cloneflags: uintptr(cfg.Namespaces &^ NewTime),
 		Setsid:     cfg.Options&NoSetsid == 0,
 	}
-	if cfg.Namespaces.Has(NewUser) {
-		attr.UidMappings = idMaps(cfg.UIDMappings, os.Geteuid())
-		attr.GidMappings = idMaps(cfg.GIDMappings, os.Getegid())
-		attr.GidMappingsEnableSetgroups = os.Geteuid() == 0
+	if l.ids != nil {
+		l.ids.apply(attr)
 	}
 	var proc *os.Process
 	err = startInNamespaces(cfg.NamespacePaths, func() error {
@@ -312,17 +319,6 @@ func (l *launch) makeExecFifo() (*os.File, error) {
 		return nil, fmt.Errorf("container %q: exec fifo: %w", l.c.name, err)
 	}
 	return os.NewFile(uintptr(fd), path), nil
-}
-
-func idMaps(maps []IDMap, self int) []syscall.SysProcIDMap {
-	if len(maps) == 0 {
-		maps = defaultIDMap(self)
-	}
-	out := make([]syscall.SysProcIDMap, len(maps))
-	for i, m := range maps {
-		out[i] = syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)}
-	}
-	return out
 }
 
 // converse sends the spec in one write and serves the init until it

@@ -35,6 +35,9 @@ func TestHelperProcess(t *testing.T) {
 }
 
 func runHelper(scenario, root, name string) error {
+	if strings.HasPrefix(scenario, "rootless") {
+		return rootlessHelper(root, os.Getenv("LIBCT_TEST_ROOTFS"), scenario == "rootless-ranges")
+	}
 	s, err := libct.Open("local", libct.WithRoot(root))
 	if err != nil {
 		return err

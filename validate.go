@@ -68,10 +68,17 @@ func (c *Config) validate() error {
 	if (len(c.UIDMappings) > 0 || len(c.GIDMappings) > 0) && !c.Namespaces.Has(NewUser) {
 		return invalid("uidMappings", "need a new user namespace (NewUser)")
 	}
-	for i, m := range append(c.UIDMappings, c.GIDMappings...) {
-		if m.Size == 0 {
-			return invalid(fmt.Sprintf("idMappings[%d].size", i), "must not be 0")
-		}
+	if err := checkIDMaps("uidMappings", c.UIDMappings); err != nil {
+		return err
+	}
+	if err := checkIDMaps("gidMappings", c.GIDMappings); err != nil {
+		return err
+	}
+	if !mapsRoot(c.UIDMappings) {
+		return invalid("uidMappings", "container uid 0 is not mapped: the init starts as root of its user namespace")
+	}
+	if !mapsRoot(c.GIDMappings) {
+		return invalid("gidMappings", "container gid 0 is not mapped: the init starts as root of its user namespace")
 	}
 	if c.Private != "" && c.Root == "" {
 		return invalid("private", "a private area needs a root (Root)")
@@ -94,6 +101,57 @@ func (c *Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// The kernel takes at most 340 lines in a map file, and ids are 32-bit
+// with the last one reserved (it means "no id").
+const (
+	maxIDMaps = 340
+	maxID     = 1<<32 - 1
+)
+
+// checkIDMaps refuses what the kernel would refuse when the map is
+// written, with the field named: empty ranges, ranges past the last id,
+// and ranges that overlap inside or outside the namespace.
+func checkIDMaps(field string, maps []IDMap) error {
+	if len(maps) > maxIDMaps {
+		return invalid(field, "%d ranges, at most %d", len(maps), maxIDMaps)
+	}
+	for i, m := range maps {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		switch {
+		case m.Size == 0:
+			return invalid(f+".size", "must not be 0")
+		case uint64(m.ContainerID)+uint64(m.Size) > maxID:
+			return invalid(f, "container ids %d+%d exceed the largest id %d", m.ContainerID, m.Size, maxID-1)
+		case uint64(m.HostID)+uint64(m.Size) > maxID:
+			return invalid(f, "host ids %d+%d exceed the largest id %d", m.HostID, m.Size, maxID-1)
+		}
+		for j, o := range maps[:i] {
+			if overlap(m.ContainerID, m.Size, o.ContainerID, o.Size) {
+				return invalid(f, "container ids overlap %s[%d]", field, j)
+			}
+			if overlap(m.HostID, m.Size, o.HostID, o.Size) {
+				return invalid(f, "host ids overlap %s[%d]", field, j)
+			}
+		}
+	}
+	return nil
+}
+
+// mapsRoot tells whether id 0 of the namespace is mapped; no maps means
+// the default, which maps it.
+func mapsRoot(maps []IDMap) bool {
+	for _, m := range maps {
+		if m.ContainerID == 0 {
+			return true
+		}
+	}
+	return len(maps) == 0
+}
+
+func overlap(a, n, b, m uint32) bool {
+	return uint64(a) < uint64(b)+uint64(m) && uint64(b) < uint64(a)+uint64(n)
 }
 
 // checkNamespaceFile opens path and asks the kernel what namespace it is.

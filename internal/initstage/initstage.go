@@ -83,9 +83,9 @@ func inStep(step string, err error) error {
 	return &stepError{step, err}
 }
 
-func run(c *conn, s *spec.Init, data []byte, inTimeNS bool, lookup Lookup) error {
-	if s.NewTimeNS && !inTimeNS {
-		return inStep("timens", enterTimeNamespace(c, s, data))
+func run(c *conn, s *spec.Init, data []byte, reexeced bool, lookup Lookup) error {
+	if (s.NewTimeNS || s.Reexec) && !reexeced {
+		return inStep("reexec", reexec(c, s, data))
 	}
 	if s.LoopbackUp {
 		if err := bringUpLoopback(); err != nil {

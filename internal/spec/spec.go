@@ -15,6 +15,10 @@ type Init struct {
 	NewTimeNS       bool  `json:"newTimeNS,omitempty"`
 	MonotonicOffset int64 `json:"monotonicOffset,omitempty"`
 	BoottimeOffset  int64 `json:"boottimeOffset,omitempty"`
+	// Reexec makes the init execute itself once more before anything
+	// else: its user namespace got its maps only after the first exec,
+	// which therefore dropped the capabilities of the namespace's root.
+	Reexec bool `json:"reexec,omitempty"`
 	// LoopbackUp brings lo up: the init has a new network namespace.
 	LoopbackUp bool `json:"loopbackUp,omitempty"`
 	Rootfs     rootfs.Spec

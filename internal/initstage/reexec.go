@@ -11,27 +11,28 @@ import (
 	"github.com/libct/libct/internal/spec"
 )
 
-// enterTimeNamespace creates the container's time namespace and re-execs
-// the init into it.
+// reexec executes the init once more, with the spec already read handed
+// over in a memfd: to enter a new time namespace, or to gain the
+// capabilities of its user namespace's root once newuidmap wrote the maps.
+// It costs one exec, paid only by the containers that need it.
 //
 // A time namespace cannot be created by clone(2) (CLONE_NEWTIME collides
 // with the exit-signal bits) and its offsets may only be written while no
 // task lives in it, so: unshare(CLONE_NEWTIME) makes a namespace for this
 // thread's future children, the offsets are written, and execve moves the
 // thread itself into it (Linux 5.16+ switches the time namespace on exec).
-// The spec already read from the socket travels to the new image in a
-// memfd. This costs one extra exec, paid only by containers that ask for
-// a time namespace.
-func enterTimeNamespace(c *conn, s *spec.Init, data []byte) error {
+func reexec(c *conn, s *spec.Init, data []byte) error {
 	// The unshare and the exec must happen on one thread; the main
 	// goroutine is locked to the main thread for the whole init stage.
 	runtime.LockOSThread()
-	if err := unix.Unshare(unix.CLONE_NEWTIME); err != nil {
-		return fmt.Errorf("unshare time namespace: %w", err)
-	}
-	offsets := "monotonic " + timespec(s.MonotonicOffset) + "\nboottime " + timespec(s.BoottimeOffset) + "\n"
-	if err := writeTimeOffsets(offsets); err != nil {
-		return err
+	if s.NewTimeNS {
+		if err := unix.Unshare(unix.CLONE_NEWTIME); err != nil {
+			return fmt.Errorf("unshare time namespace: %w", err)
+		}
+		offsets := "monotonic " + timespec(s.MonotonicOffset) + "\nboottime " + timespec(s.BoottimeOffset) + "\n"
+		if err := writeTimeOffsets(offsets); err != nil {
+			return err
+		}
 	}
 	memfd, err := unix.MemfdCreate("libct-spec", 0)
 	if err != nil {
@@ -45,7 +46,7 @@ func enterTimeNamespace(c *conn, s *spec.Init, data []byte) error {
 	}
 	args := []string{Arg0, strconv.Itoa(c.fd), strconv.Itoa(memfd)}
 	err = unix.Exec("/proc/self/exe", args, os.Environ())
-	return fmt.Errorf("re-exec into time namespace: %w", err)
+	return fmt.Errorf("re-exec: %w", err)
 }
 
 // writeTimeOffsets writes the offsets of the thread's time namespace for
