@@ -5,6 +5,7 @@ import (
 	"runtime"
 
 	"github.com/libct/libct/internal/initstage"
+	"github.com/libct/libct/internal/nsenter"
 )
 
 func init() {
@@ -18,7 +19,7 @@ func init() {
 }
 
 func isInitStage() bool {
-	return len(os.Args) > 0 && os.Args[0] == initstage.Arg0
+	return len(os.Args) > 0 && (os.Args[0] == initstage.Arg0 || os.Args[0] == nsenter.Arg0)
 }
 
 // Init must be the first thing main calls in every program that starts
@@ -41,5 +42,13 @@ func Init() {
 	if !isInitStage() {
 		return
 	}
-	initstage.Run(os.Args, lookupFunc)
+	args := os.Args
+	if args[0] == nsenter.Arg0 {
+		// The enter stage joined the namespaces in C before the runtime
+		// started; what is left is the init stage's work with an empty
+		// root spec, and only the control socket matters of its
+		// arguments.
+		args = args[:2]
+	}
+	initstage.Run(args, lookupFunc)
 }

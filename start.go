@@ -257,18 +257,11 @@ func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
 	childSock := os.NewFile(uintptr(fds[1]), "libct-init-socket")
 	defer childSock.Close()
 
-	files := []*os.File{p.Stdin, p.Stdout, p.Stderr}
-	for i, f := range files {
-		if f == nil {
-			null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-			if err != nil {
-				return nil, err
-			}
-			defer null.Close()
-			files[i] = null
-		}
+	files, closeNull, err := stdioFiles(p)
+	if err != nil {
+		return nil, err
 	}
-	files = append(files, p.ExtraFiles...)
+	defer closeNull()
 	if l.wait {
 		fifo, err := l.makeExecFifo()
 		if err != nil {
@@ -423,4 +416,30 @@ func (r *rollback) run() {
 		r.steps[i]()
 	}
 	r.steps = nil
+}
+
+// stdioFiles lists the descriptors a process gets from 0 up: its standard
+// streams, /dev/null for those not given, and its extra files. The
+// returned function closes the /dev/null it opened.
+func stdioFiles(p *Process) ([]*os.File, func(), error) {
+	files := []*os.File{p.Stdin, p.Stdout, p.Stderr}
+	var null *os.File
+	for i, f := range files {
+		if f != nil {
+			continue
+		}
+		if null == nil {
+			var err error
+			if null, err = os.OpenFile(os.DevNull, os.O_RDWR, 0); err != nil {
+				return nil, nil, err
+			}
+		}
+		files[i] = null
+	}
+	closeNull := func() {
+		if null != nil {
+			null.Close()
+		}
+	}
+	return append(files, p.ExtraFiles...), closeNull, nil
 }

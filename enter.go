@@ -1,0 +1,276 @@
+package libct
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/nsenter"
+	"github.com/libct/libct/internal/spec"
+	"github.com/libct/libct/rootfs"
+)
+
+// Task is a process started in a live container by Enter (libct's
+// enter_execve and enter_cb).
+type Task struct {
+	proc *os.Process
+	once sync.Once
+	st   ExitStatus
+	err  error
+}
+
+// Pid is the task's pid as the caller sees it.
+func (t *Task) Pid() int { return t.proc.Pid }
+
+// Wait blocks until the task exits and returns how.
+func (t *Task) Wait() (ExitStatus, error) {
+	t.once.Do(func() {
+		ps, err := t.proc.Wait()
+		if err != nil {
+			t.err = err
+			return
+		}
+		t.st = exitStatusOf(ps.Sys().(syscall.WaitStatus))
+	})
+	return t.st, t.err
+}
+
+// Signal sends sig to the task.
+func (t *Task) Signal(sig syscall.Signal) error { return t.proc.Signal(sig) }
+
+// Enter starts p inside the container, which must be running or created:
+// the process joins every namespace the container has (user first, as the
+// kernel requires), its root and working directory, and becomes the
+// program, or runs p.Func. In a pid namespace it is forked there with the
+// caller as its parent, so the caller reaps it (Task.Wait).
+//
+// Joining user, mount and time namespaces needs a single-threaded process:
+// the enter stage does it in C before the Go runtime starts (package
+// internal/nsenter), which needs a cgo build. Without cgo, Enter works for
+// containers whose namespaces are only of the other kinds.
+func (c *Container) Enter(p *Process) (*Task, error) {
+	if p == nil {
+		return nil, invalid("process", "nil")
+	}
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	var task *Task
+	err := c.locked(func(rec *record, st State) error {
+		if st != Running && st != Created {
+			return &StateError{Container: c.name, Op: "enter", State: st}
+		}
+		cfg, err := c.Config()
+		if err != nil {
+			return err
+		}
+		e := &entry{c: c, cfg: cfg, rec: rec, proc: p}
+		defer e.undo.run()
+		if task, err = e.run(); err != nil {
+			return err
+		}
+		e.undo.release()
+		return nil
+	})
+	return task, err
+}
+
+// entry is one Enter: like a launch, but into namespaces that exist.
+type entry struct {
+	c    *Container
+	cfg  *Config
+	rec  *record
+	proc *Process
+	undo rollback
+}
+
+// nsJoin is one namespace to join: its clone flag and an open fd of it.
+type nsJoin struct {
+	ns Namespaces
+	fd *os.File
+}
+
+// namespacesToJoin opens the init's namespaces that differ from the
+// caller's, in the order they must be joined.
+func (e *entry) namespacesToJoin() ([]nsJoin, error) {
+	var joins []nsJoin
+	for _, n := range namespaceNames {
+		theirs := "/proc/" + strconv.Itoa(e.rec.Pid) + "/ns/" + n.name
+		ours := "/proc/self/ns/" + n.name
+		if n.ns == NewPID || n.ns == NewTime {
+			// What the caller's children would get is what counts.
+			ours += "_for_children"
+		}
+		same, err := sameFile(theirs, ours)
+		if err != nil {
+			return nil, err
+		}
+		if same {
+			continue
+		}
+		f, err := os.Open(theirs)
+		if err != nil {
+			return nil, fmt.Errorf("container %q: open %s namespace: %w", e.c.name, n.name, err)
+		}
+		e.undo.add(func() { f.Close() })
+		joins = append(joins, nsJoin{n.ns, f})
+	}
+	return joins, nil
+}
+
+func sameFile(a, b string) (bool, error) {
+	var sa, sb unix.Stat_t
+	if err := unix.Stat(a, &sa); err != nil {
+		return false, fmt.Errorf("%s: %w", a, err)
+	}
+	if err := unix.Stat(b, &sb); err != nil {
+		return false, fmt.Errorf("%s: %w", b, err)
+	}
+	return sa.Dev == sb.Dev && sa.Ino == sb.Ino, nil
+}
+
+func (e *entry) run() (*Task, error) {
+	c, p := e.c, e.proc
+	joins, err := e.namespacesToJoin()
+	if err != nil {
+		return nil, err
+	}
+	needsStage, fork := false, false
+	for _, j := range joins {
+		switch j.ns {
+		case NewUser, NewMount, NewTime:
+			needsStage = true
+		}
+		if j.ns == NewPID || j.ns == NewTime {
+			fork = true
+		}
+	}
+	if needsStage && !nsenter.Available {
+		return nil, fmt.Errorf("container %q: entering user, mount or time namespaces needs the enter stage, which this binary was built without (cgo disabled)", c.name)
+	}
+	self, err := c.session.sealedBinary()
+	if err != nil {
+		return nil, err
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socketpair: %w", err)
+	}
+	sock := fds[0]
+	defer unix.Close(sock)
+	childSock := os.NewFile(uintptr(fds[1]), "libct-enter-socket")
+	// Closed as soon as the stage has it: the parent must see the socket
+	// close when the program execs.
+	defer childSock.Close()
+
+	files, closeNull, err := stdioFiles(p)
+	if err != nil {
+		return nil, err
+	}
+	defer closeNull()
+	sockFD := len(files)
+	files = append(files, childSock)
+	var list []string
+	if nsenter.Available {
+		for _, j := range joins {
+			list = append(list, strconv.FormatUint(uint64(j.ns), 10)+":"+strconv.Itoa(len(files)))
+			files = append(files, j.fd)
+		}
+	}
+	selfFD := len(files)
+	files = append(files, self)
+	args := []string{nsenter.Arg0, strconv.Itoa(sockFD), strings.Join(list, ",")}
+	if fork && nsenter.Available {
+		args = append(args, "fork")
+	}
+	attr := &syscall.SysProcAttr{Setsid: e.cfg.Options&NoSetsid == 0}
+	var stageProc *os.Process
+	start := func() error {
+		proc, err := os.StartProcess("/proc/self/fd/"+strconv.Itoa(selfFD), args, &os.ProcAttr{Files: files, Sys: attr})
+		if err != nil {
+			return err
+		}
+		e.undo.add(func() { proc.Kill(); proc.Wait() })
+		stageProc = proc
+		return nil
+	}
+	if !nsenter.Available {
+		// Without the stage, the parent joins on a locked thread what a
+		// multi-threaded process may join.
+		paths := map[Namespaces]string{}
+		for _, j := range joins {
+			paths[j.ns] = j.fd.Name()
+		}
+		err = startInNamespaces(paths, start)
+	} else {
+		err = start()
+	}
+	childSock.Close()
+	if err != nil {
+		return nil, &StartError{Container: c.name, Step: "clone", Text: err.Error(), Errno: errnoOf(err)}
+	}
+	proc := stageProc
+	if fork && nsenter.Available {
+		if proc, err = e.awaitForked(sock, stageProc); err != nil {
+			return nil, err
+		}
+	}
+	sp := &spec.Init{Process: e.processSpec()}
+	if !e.cfg.Namespaces.Has(NewMount) && e.cfg.Root != "" {
+		// Without a mount namespace there is no root to inherit by setns.
+		sp.Rootfs = rootfs.Spec{Root: e.cfg.Root}
+	}
+	l := &launch{c: c, cfg: e.cfg, proc: p, sock: sock, pid: proc.Pid}
+	if err := l.converse(sp); err != nil {
+		return nil, err
+	}
+	return &Task{proc: proc}, nil
+}
+
+// awaitForked reads the pid of the process the enter stage forked into the
+// pid namespace, reaps the stage, and adopts the child.
+func (e *entry) awaitForked(sock int, stage *os.Process) (*os.Process, error) {
+	buf := make([]byte, 512)
+	n, err := unix.Read(sock, buf)
+	if err != nil || n == 0 {
+		return nil, fmt.Errorf("container %q: enter stage: no pid: %v", e.c.name, err)
+	}
+	var m spec.Message
+	if err := json.Unmarshal(buf[:n], &m); err != nil {
+		return nil, fmt.Errorf("container %q: enter stage: %w", e.c.name, err)
+	}
+	if m.Kind == spec.MsgError {
+		return nil, &StartError{Container: e.c.name, Step: m.Step, Text: m.Text, Errno: syscall.Errno(m.Errno)}
+	}
+	if m.Kind != nsenter.MsgPID || m.Index <= 0 {
+		return nil, fmt.Errorf("container %q: enter stage: unexpected %q", e.c.name, m.Kind)
+	}
+	stage.Wait()
+	proc, err := os.FindProcess(m.Index)
+	if err != nil {
+		return nil, err
+	}
+	e.undo.add(func() { proc.Kill(); proc.Wait() })
+	return proc, nil
+}
+
+// processSpec is the spec of the entered process.
+func (e *entry) processSpec() spec.Process {
+	l := &launch{c: e.c, cfg: e.cfg, proc: e.proc}
+	sp, _ := l.spec()
+	sp.Process.SetgroupsAllowed = setgroupsAllowed(e.rec.Pid)
+	return sp.Process
+}
+
+// setgroupsAllowed reads whether the user namespace of pid lets its
+// processes call setgroups.
+func setgroupsAllowed(pid int) bool {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/setgroups")
+	return err != nil || strings.TrimSpace(string(data)) == "allow"
+}

@@ -1,0 +1,106 @@
+// The enter stage: joins a container's namespaces before the Go runtime
+// starts threads, because setns(2) into a user or mount namespace (and a
+// time namespace) needs a single-threaded process.
+//
+// It runs as an ELF constructor of every binary that links libct with cgo,
+// and does nothing unless the process was started as libct's enter stage:
+//
+//	argv[0] = "libct-enter"
+//	argv[1] = the control socket's fd number
+//	argv[2] = "TYPE:FD,TYPE:FD,...", namespace fds in the order to join
+//	          (TYPE is a CLONE_NEW* value in decimal)
+//	argv[3] = "fork" when the process must fork to be in the namespaces
+//	          (a pid or time namespace is joined for children only)
+//
+// When it forks, the child is created with CLONE_PARENT: it becomes a child
+// of the libct caller, which reaps it, and this process reports the child's
+// pid on the control socket and exits. Errors are reported there too, in
+// the JSON form of spec.Message, and end the process.
+//
+// Everything else (credentials, security, exec) happens in Go afterwards.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void report(int sock, const char *kind, const char *text, int err, long pid)
+{
+	char msg[512];
+	int n;
+
+	if (pid > 0)
+		n = snprintf(msg, sizeof(msg), "{\"kind\":\"%s\",\"index\":%ld}", kind, pid);
+	else
+		n = snprintf(msg, sizeof(msg),
+			     "{\"kind\":\"%s\",\"step\":\"setns\",\"text\":\"%s: %s\",\"errno\":%d}",
+			     kind, text, strerror(err), err);
+	if (n > 0 && write(sock, msg, (size_t)n) < 0)
+		_exit(1);
+}
+
+static const char *ns_name(long type)
+{
+	switch (type) {
+	case CLONE_NEWUSER: return "setns user";
+	case CLONE_NEWNS: return "setns mnt";
+	case CLONE_NEWUTS: return "setns uts";
+	case CLONE_NEWIPC: return "setns ipc";
+	case CLONE_NEWPID: return "setns pid";
+	case CLONE_NEWNET: return "setns net";
+	case CLONE_NEWCGROUP: return "setns cgroup";
+	case 0x80: return "setns time";
+	}
+	return "setns";
+}
+
+__attribute__((constructor)) static void libct_nsenter(int argc, char **argv, char **envp)
+{
+	char *list, *item, *save = NULL;
+	int sock;
+	long pid;
+
+	(void)envp;
+	if (argc < 3 || strcmp(argv[0], "libct-enter") != 0)
+		return;
+	sock = atoi(argv[1]);
+	list = strdup(argv[2]);
+	if (list == NULL) {
+		report(sock, "error", "strdup", ENOMEM, 0);
+		_exit(1);
+	}
+	for (item = strtok_r(list, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(item, ':');
+		long type;
+		int fd;
+
+		if (colon == NULL)
+			continue;
+		*colon = '\0';
+		type = strtol(item, NULL, 10);
+		fd = atoi(colon + 1);
+		if (setns(fd, (int)type) < 0) {
+			report(sock, "error", ns_name(type), errno, 0);
+			_exit(1);
+		}
+		close(fd);
+	}
+	free(list);
+	if (argc < 4 || strcmp(argv[3], "fork") != 0)
+		return;
+	// A raw clone with no new stack behaves as fork(2), with the caller's
+	// parent as the child's parent.
+	pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
+	if (pid < 0) {
+		report(sock, "error", "clone", errno, 0);
+		_exit(1);
+	}
+	if (pid == 0)
+		return;
+	report(sock, "pid", NULL, 0, pid);
+	_exit(0);
+}
