@@ -40,7 +40,7 @@ func TestEnter(t *testing.T) {
 
 	r, w := pipe(t)
 	task, err := c.Enter(&libct.Process{
-		Args:   []string{"/bin/sh", "-c", nsScript + `; hostname; cat /only-inside; echo "pid $$"; echo "uid $(id -u)"; exit 7`},
+		Args:   []string{"/bin/sh", "-c", nsScript + `; hostname; cat /only-inside; echo "mypid $$"; echo "uid $(id -u)"; exit 7`},
 		Stdout: w, Stderr: w,
 	})
 	if err != nil {
@@ -63,7 +63,7 @@ func TestEnter(t *testing.T) {
 			t.Errorf("missing %q in\n%s", want, out)
 		}
 	}
-	if f := strings.Fields(out[strings.Index(out, "\npid ")+1:]); len(f) < 2 || atoi(f[1]) <= 1 || atoi(f[1]) > 10 {
+	if f := strings.Fields(out[strings.Index(out, "mypid "):]); len(f) < 2 || atoi(f[1]) <= 1 || atoi(f[1]) > 10 {
 		t.Errorf("pid inside: %q", out)
 	}
 }
