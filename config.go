@@ -61,6 +61,11 @@ type Config struct {
 	// with IPC, kernel.hostname with UTS, net.* with a network namespace).
 	Sysctl map[string]string `json:"sysctl,omitempty"`
 
+	// Network is configured from the parent before the program runs
+	// (needs a network namespace, new or joined); a new network namespace
+	// always has lo up.
+	Network Network `json:"network,omitzero"`
+
 	// Options switch libct's defaults.
 	Options Options `json:"options,omitempty"`
 }
@@ -164,6 +169,7 @@ func (c *Config) clone() *Config {
 	n.Devices = append([]Device(nil), c.Devices...)
 	n.MaskedPaths = append([]string(nil), c.MaskedPaths...)
 	n.ReadonlyPaths = append([]string(nil), c.ReadonlyPaths...)
+	n.Network = cloneNetwork(&c.Network)
 	if c.Sysctl != nil {
 		n.Sysctl = make(map[string]string, len(c.Sysctl))
 		for k, v := range c.Sysctl {

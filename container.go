@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct/internal/state"
+	"github.com/libct/libct/network"
 	"github.com/libct/libct/rootfs"
 )
 
@@ -50,6 +51,8 @@ type record struct {
 	// HostPrivate is set while the private area is bind-mounted on the
 	// host (a private area without a mount namespace).
 	HostPrivate string `json:"hostPrivate,omitempty"`
+	// Network is what the start made of the container's network.
+	Network *network.State `json:"network,omitempty"`
 }
 
 // Container is a handle on one container of a session's root.
@@ -193,6 +196,7 @@ func (c *Container) configure(op string, edit func(*Config) error) error {
 		if err := edit(cfg); err != nil {
 			return err
 		}
+		cfg.Network.Generate()
 		if err := cfg.validate(); err != nil {
 			return err
 		}
@@ -430,6 +434,11 @@ func signalPid(pid int, start uint64, sig syscall.Signal) error {
 func (c *Container) Destroy() error {
 	err := c.locked(func(rec *record, st State) error {
 		if st != Stopped {
+			// Host NICs can go back only while the namespace lives.
+			if err := teardownNetwork(rec.Network, rec.Pid); err != nil {
+				return fmt.Errorf("container %q: network: %w", c.name, err)
+			}
+			rec.Network = nil
 			if err := c.killAll(rec, unix.SIGKILL); err != nil {
 				return err
 			}
@@ -483,6 +492,13 @@ func (c *Container) reap() {
 // undoStart removes what a start made outside the container's own
 // namespaces (which die with the init), and clears the record.
 func (c *Container) undoStart(rec *record) error {
+	if rec.Network != nil {
+		// The init is gone: what remains of the veth host ends.
+		if err := teardownNetwork(rec.Network, 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("container %q: network: %w", c.name, err)
+		}
+		rec.Network = nil
+	}
 	if rec.HostPrivate != "" {
 		if err := rootfs.UnbindPrivate(rec.HostPrivate); err != nil {
 			return fmt.Errorf("container %q: unmount private area: %w", c.name, err)

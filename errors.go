@@ -32,11 +32,18 @@ var (
 // ConfigError rejects one field of a configuration or one argument.
 type ConfigError struct {
 	Field string // "mounts[2].source", "name", "process.args"
+	// Value is the rejected value, when the cause does not show it.
+	Value string
 	Err   error
 }
 
-// Error reads "field: cause".
-func (e *ConfigError) Error() string { return e.Field + ": " + e.Err.Error() }
+// Error reads "field: cause", or `field "value": cause`.
+func (e *ConfigError) Error() string {
+	if e.Value != "" {
+		return fmt.Sprintf("%s %q: %v", e.Field, e.Value, e.Err)
+	}
+	return e.Field + ": " + e.Err.Error()
+}
 
 // Unwrap returns the cause; errors.Is(err, ErrInvalidConfig) holds too.
 func (e *ConfigError) Unwrap() []error { return []error{e.Err, ErrInvalidConfig} }

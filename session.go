@@ -88,6 +88,7 @@ func (s *Session) Create(name string, cfg *Config) (*Container, error) {
 		cfg = &Config{}
 	}
 	cfg = cfg.clone()
+	cfg.Network.Generate()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}

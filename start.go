@@ -161,6 +161,9 @@ func (l *launch) run() error {
 			return &StartError{Container: c.name, Step: "userns", Text: err.Error(), Errno: errnoOf(err)}
 		}
 	}
+	if err := l.setupNetwork(rec); err != nil {
+		return err
+	}
 	if err := l.converse(sp); err != nil {
 		return err
 	}

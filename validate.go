@@ -100,7 +100,7 @@ func (c *Config) validate() error {
 			return err
 		}
 	}
-	return nil
+	return c.validateNetwork()
 }
 
 // The kernel takes at most 340 lines in a map file, and ids are 32-bit
