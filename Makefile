@@ -7,6 +7,10 @@ export PATH := /usr/local/go/bin:$(PATH)
 export DEBIAN_FRONTEND := noninteractive
 
 GO        ?= go
+# Binaries that start containers are linked statically: a registered Go
+# function runs in a new image of the binary inside the container's root,
+# where the host's dynamic loader and libc are not (see the README).
+STATIC    := -tags netgo,osusergo -ldflags '-linkmode=external -extldflags=-static'
 PKGS      ?= ./...
 TESTFLAGS ?=
 BENCH     ?= .
@@ -36,7 +40,7 @@ deps:
 	rm -f "$$log"
 
 build:
-	$(GO) build -o bin/ct ./cmd/ct
+	$(GO) build $(STATIC) -o bin/ct ./cmd/ct
 	$(GO) build -o bin/mkrootfs ./internal/testutil/cmd/mkrootfs
 
 vet:
@@ -55,11 +59,11 @@ fmt-check:
 
 test: deps vet fmt-check
 	@echo "==> go test -count=1 -p 1 -timeout 30m $(TESTFLAGS) $(PKGS)  (euid $$(id -u), CI=$${CI:-})"
-	@$(GO) test -count=1 -p 1 -timeout 30m $(TESTFLAGS) $(PKGS)
+	@$(GO) test $(STATIC) -count=1 -p 1 -timeout 30m $(TESTFLAGS) $(PKGS)
 	@echo "==> test: PASS"
 
 bench: deps
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(PKGS)
+	$(GO) test $(STATIC) -run '^$$' -bench '$(BENCH)' -benchmem $(PKGS)
 
 demo: deps build
 	scripts/demo.sh

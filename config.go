@@ -66,6 +66,11 @@ type Config struct {
 	// always has lo up.
 	Network Network `json:"network,omitzero"`
 
+	// Security is the profile of the container's processes: capabilities
+	// (the OCI default set when none is given), no_new_privs, seccomp,
+	// LSM labels, OOM score.
+	Security Security `json:"security,omitzero"`
+
 	// Options switch libct's defaults.
 	Options Options `json:"options,omitempty"`
 }

@@ -80,7 +80,10 @@ type Container struct {
 
 // child is an init this process started and must reap.
 type child struct {
-	proc   *os.Process
+	proc *os.Process
+	// listener is the seccomp notify listener, until the caller takes it.
+	listener *os.File
+
 	once   sync.Once
 	status ExitStatus
 	err    error
@@ -96,6 +99,21 @@ func (ch *child) wait() (ExitStatus, error) {
 		ch.status = exitStatusOf(ps.Sys().(syscall.WaitStatus))
 	})
 	return ch.status, ch.err
+}
+
+// SeccompListener hands over the seccomp user-notification listener of
+// the init this handle started, when its profile has SCMP_ACT_NOTIFY
+// rules: the caller answers the notifications and closes it. Nil when
+// there is none or it was taken already.
+func (c *Container) SeccompListener() *os.File {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.child == nil {
+		return nil
+	}
+	l := c.child.listener
+	c.child.listener = nil
+	return l
 }
 
 // Name is the container's name.

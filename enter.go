@@ -19,10 +19,11 @@ import (
 // Task is a process started in a live container by Enter (libct's
 // enter_execve and enter_cb).
 type Task struct {
-	proc *os.Process
-	once sync.Once
-	st   ExitStatus
-	err  error
+	proc     *os.Process
+	listener *os.File
+	once     sync.Once
+	st       ExitStatus
+	err      error
 }
 
 // Pid is the task's pid as the caller sees it.
@@ -39,6 +40,14 @@ func (t *Task) Wait() (ExitStatus, error) {
 		t.st = exitStatusOf(ps.Sys().(syscall.WaitStatus))
 	})
 	return t.st, t.err
+}
+
+// SeccompListener hands over the task's seccomp notify listener, as
+// Container.SeccompListener does.
+func (t *Task) SeccompListener() *os.File {
+	l := t.listener
+	t.listener = nil
+	return l
 }
 
 // Signal sends sig to the task.
@@ -221,16 +230,23 @@ func (e *entry) run() (*Task, error) {
 			return nil, err
 		}
 	}
-	sp := &spec.Init{Process: e.processSpec()}
+	ps, err := e.processSpec()
+	if err != nil {
+		return nil, err
+	}
+	sp := &spec.Init{Process: ps}
 	if !e.cfg.Namespaces.Has(NewMount) && e.cfg.Root != "" {
 		// Without a mount namespace there is no root to inherit by setns.
 		sp.Rootfs = rootfs.Spec{Root: e.cfg.Root}
 	}
 	l := &launch{c: c, cfg: e.cfg, proc: p, sock: sock, pid: proc.Pid}
 	if err := l.converse(sp); err != nil {
+		if l.listener != nil {
+			l.listener.Close()
+		}
 		return nil, err
 	}
-	return &Task{proc: proc}, nil
+	return &Task{proc: proc, listener: l.listener}, nil
 }
 
 // awaitForked reads the pid of the process the enter stage forked into the
@@ -261,11 +277,14 @@ func (e *entry) awaitForked(sock int, stage *os.Process) (*os.Process, error) {
 }
 
 // processSpec is the spec of the entered process.
-func (e *entry) processSpec() spec.Process {
+func (e *entry) processSpec() (spec.Process, error) {
 	l := &launch{c: e.c, cfg: e.cfg, proc: e.proc}
-	sp, _ := l.spec()
+	sp, err := l.spec()
+	if err != nil {
+		return spec.Process{}, err
+	}
 	sp.Process.SetgroupsAllowed = setgroupsAllowed(e.rec.Pid)
-	return sp.Process
+	return sp.Process, nil
 }
 
 // setgroupsAllowed reads whether the user namespace of pid lets its

@@ -39,6 +39,9 @@ func isInitStage() bool {
 // Functions given to Register must be registered before Init is called.
 // Tests that start containers call Init from TestMain.
 func Init() {
+	if len(os.Args) > 0 && os.Args[0] == initstage.FuncArg0 {
+		initstage.RunFunc(os.Args, lookupFunc)
+	}
 	if !isInitStage() {
 		return
 	}

@@ -39,6 +39,9 @@ type Process struct {
 	Stdin, Stdout, Stderr *os.File
 	// ExtraFiles become fds 3, 4, ... of the program.
 	ExtraFiles []*os.File
+	// Security, when not nil, replaces the container's profile for this
+	// process.
+	Security *Security
 }
 
 // Rlimit is a resource limit, by the name getrlimit(2) gives it

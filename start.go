@@ -123,6 +123,8 @@ type launch struct {
 	pid  int
 	// ids is how the maps of a new user namespace are written.
 	ids *idMapping
+	// listener is the seccomp notify listener the init handed over.
+	listener *os.File
 }
 
 func (l *launch) run() error {
@@ -164,7 +166,11 @@ func (l *launch) run() error {
 	if err := l.setupNetwork(rec); err != nil {
 		return err
 	}
-	if err := l.converse(sp); err != nil {
+	err = l.converse(sp)
+	if err != nil {
+		if l.listener != nil {
+			l.listener.Close()
+		}
 		return err
 	}
 	start, alive, err := processStart(proc.Pid)
@@ -179,7 +185,7 @@ func (l *launch) run() error {
 		return err
 	}
 	c.mu.Lock()
-	c.child = &child{proc: proc}
+	c.child = &child{proc: proc, listener: l.listener}
 	c.mu.Unlock()
 	c.session.track(c)
 	return nil
@@ -213,6 +219,10 @@ func (l *launch) spec() (*spec.Init, error) {
 	}
 	if p.Umask != nil {
 		sp.Process.Umask, sp.Process.HasUmask = uint32(*p.Umask), true
+	}
+	manageCaps := os.Geteuid() == 0 || cfg.Namespaces.Has(NewUser)
+	if err := processSecurity(cfg, p, &sp.Process, manageCaps); err != nil {
+		return nil, err
 	}
 	for _, rl := range p.Rlimits {
 		res, _ := rlimitResource(rl.Type)
@@ -328,8 +338,9 @@ func (l *launch) converse(sp *spec.Init) error {
 		return fmt.Errorf("container %q: send spec: %w", l.c.name, err)
 	}
 	buf := make([]byte, 64<<10)
+	oob := make([]byte, unix.CmsgSpace(4))
 	for {
-		n, err := unix.Read(l.sock, buf)
+		n, oobn, _, _, err := unix.Recvmsg(l.sock, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err == unix.EINTR {
 			continue
 		}
@@ -339,6 +350,11 @@ func (l *launch) converse(sp *spec.Init) error {
 		if n == 0 {
 			return nil // the socket closed on exec
 		}
+		if oobn > 0 {
+			if err := l.takeListener(oob[:oobn]); err != nil {
+				return err
+			}
+		}
 		var m spec.Message
 		if err := json.Unmarshal(buf[:n], &m); err != nil {
 			return fmt.Errorf("container %q: read init: %w", l.c.name, err)
@@ -346,8 +362,10 @@ func (l *launch) converse(sp *spec.Init) error {
 		switch m.Kind {
 		case spec.MsgError:
 			return &StartError{Container: l.c.name, Step: m.Step, Text: m.Text, Errno: syscall.Errno(m.Errno)}
-		case spec.MsgReady, spec.MsgFuncCalled:
+		case spec.MsgReady:
 			return nil
+		case spec.MsgFuncCalled, spec.MsgListener:
+			// Wait for the close on exec (or a later failure).
 		case spec.MsgPreMount, spec.MsgPostMount:
 			if err := l.reply(l.runAction(m.Kind, m.Index)); err != nil {
 				return err
@@ -356,6 +374,28 @@ func (l *launch) converse(sp *spec.Init) error {
 			return fmt.Errorf("container %q: unexpected message %q from init", l.c.name, m.Kind)
 		}
 	}
+}
+
+// takeListener keeps the seccomp notify listener the init sent.
+func (l *launch) takeListener(oob []byte) error {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return fmt.Errorf("container %q: seccomp listener: %w", l.c.name, err)
+	}
+	for _, m := range msgs {
+		fds, err := unix.ParseUnixRights(&m)
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			if l.listener != nil {
+				unix.Close(fd)
+				continue
+			}
+			l.listener = os.NewFile(uintptr(fd), "seccomp-listener")
+		}
+	}
+	return nil
 }
 
 func (l *launch) reply(actionErr error) error {

@@ -100,6 +100,9 @@ func (c *Config) validate() error {
 			return err
 		}
 	}
+	if err := c.Security.validate("security"); err != nil {
+		return err
+	}
 	return c.validateNetwork()
 }
 
@@ -244,6 +247,9 @@ func (p *Process) validate() error {
 		if f == nil {
 			return invalid(fmt.Sprintf("process.extraFiles[%d]", i), "nil file")
 		}
+	}
+	if p.Security != nil {
+		return p.Security.validate("process.security")
 	}
 	return nil
 }

@@ -112,6 +112,16 @@ func run(c *conn, s *spec.Init, data []byte, reexeced bool, lookup Lookup) error
 		}
 		procFD = fd
 	}
+	// A registered function runs in a new image of this binary, reached
+	// through a descriptor: the container's root has no path to it.
+	self := -1
+	if s.Process.Func != "" {
+		fd, err := unix.Open("/proc/self/exe", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return inStep("func", fmt.Errorf("open own binary: %w", err))
+		}
+		self = fd
+	}
 	if err := rootfs.Setup(&s.Rootfs, c); err != nil {
 		return inStep("rootfs", err)
 	}
@@ -119,6 +129,7 @@ func run(c *conn, s *spec.Init, data []byte, reexeced bool, lookup Lookup) error
 	if err != nil {
 		return err
 	}
+	p.self = self
 	if s.ExecFifo != 0 {
 		if err := waitForStart(c, procFD, s.ExecFifo); err != nil {
 			return inStep("start", err)

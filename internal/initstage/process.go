@@ -1,6 +1,7 @@
 package initstage
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct/internal/spec"
+	"github.com/libct/libct/security"
 )
 
 const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -23,6 +25,8 @@ type process struct {
 	spec *spec.Process
 	path string
 	fn   Func
+	// self is an fd of this binary, to run fn in a new image of it.
+	self int
 	env  []string
 	uid  int
 	gid  int
@@ -138,10 +142,14 @@ func executable(path string) error {
 }
 
 // become turns the init into the program: limits, umask, credentials,
-// working directory, parent-death signal, then exec (or the registered
-// function). The order matters: rlimits need privileges to be raised,
-// the working directory is entered with the program's own credentials,
-// and the parent-death signal is reset by a change of credentials.
+// working directory, security, then exec (or the registered function).
+// The order is package security's: the OOM score and the bounding set
+// need privileges the final sets may lack, the uid changes with the
+// permitted set kept, the working directory is entered with the program's
+// own rights, the parent-death signal comes after the change of
+// credentials that resets it, and the seccomp filter is the very last
+// step unless the program keeps no right to install it (then it goes in
+// before the uid changes, as runc does).
 func (r *process) become(c *conn) error {
 	p := r.spec
 	for _, rl := range p.Rlimits {
@@ -152,6 +160,23 @@ func (r *process) become(c *conn) error {
 	}
 	if p.HasUmask {
 		syscall.Umask(int(p.Umask))
+	}
+	if p.OOMScoreAdj != nil {
+		if err := security.SetOOMScoreAdj(*p.OOMScoreAdj); err != nil {
+			return inStep("security", err)
+		}
+	}
+	caps := p.Capabilities
+	if caps != nil {
+		if err := caps.PrepareForUserChange(); err != nil {
+			return inStep("security", err)
+		}
+	}
+	filterLast := p.Seccomp == nil || caps == nil || security.CanInstallLast(p.NoNewPrivs, caps)
+	if !filterLast {
+		if err := r.installSeccomp(c); err != nil {
+			return err
+		}
 	}
 	if err := r.setCredentials(); err != nil {
 		return inStep("user", err)
@@ -165,25 +190,57 @@ func (r *process) become(c *conn) error {
 	if err := os.Chdir(cwd); err != nil {
 		return inStep("cwd", fmt.Errorf("process.cwd %q: %w", cwd, unwrapPath(err)))
 	}
+	if caps != nil {
+		if err := caps.Apply(); err != nil {
+			return inStep("security", err)
+		}
+	}
+	if err := p.Labels.Apply(); err != nil {
+		return inStep("security", err)
+	}
 	if p.Pdeathsig != 0 {
 		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(p.Pdeathsig), 0, 0, 0); err != nil {
 			return inStep("pdeathsig", fmt.Errorf("prctl PR_SET_PDEATHSIG: %w", err))
 		}
 	}
-	if r.fn != nil {
-		if err := c.send(&spec.Message{Kind: spec.MsgFuncCalled}); err != nil {
-			return inStep("func", err)
+	if p.NoNewPrivs {
+		if err := security.SetNoNewPrivs(); err != nil {
+			return inStep("security", err)
 		}
-		unix.Close(c.fd)
-		os.Exit(r.fn(p.FuncArg))
 	}
 	// Every descriptor past the program's own must be gone once it runs,
 	// whatever the runtime or a library opened without O_CLOEXEC.
 	if err := unix.CloseRange(uint(3+p.ExtraFiles), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return inStep("exec", fmt.Errorf("close_range: %w", err))
 	}
+	if r.fn != nil {
+		return r.execFunc(c, filterLast)
+	}
+	if filterLast && p.Seccomp != nil {
+		if err := r.installSeccomp(c); err != nil {
+			return err
+		}
+	}
 	err := unix.Exec(r.path, p.Args, r.env)
 	return inStep("exec", fmt.Errorf("exec %q: %w", r.path, err))
+}
+
+// installSeccomp loads the filter and hands a notify listener to the
+// parent.
+func (r *process) installSeccomp(c *conn) error {
+	listener, err := r.spec.Seccomp.Install()
+	if err != nil {
+		return inStep("seccomp", err)
+	}
+	if listener >= 0 {
+		msg, _ := json.Marshal(&spec.Message{Kind: spec.MsgListener})
+		err := security.SendFd(c.fd, listener, msg)
+		unix.Close(listener)
+		if err != nil {
+			return inStep("seccomp", fmt.Errorf("send listener: %w", err))
+		}
+	}
+	return nil
 }
 
 func (r *process) setCredentials() error {

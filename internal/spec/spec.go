@@ -6,7 +6,10 @@
 // user's; the public description of a container is libct.Config.
 package spec
 
-import "github.com/libct/libct/rootfs"
+import (
+	"github.com/libct/libct/rootfs"
+	"github.com/libct/libct/security"
+)
 
 // Init is sent in one write over the init's control socket.
 type Init struct {
@@ -55,6 +58,15 @@ type Process struct {
 	Pdeathsig int    `json:"pdeathsig,omitempty"`
 	// ExtraFiles is how many descriptors from 3 up belong to the program.
 	ExtraFiles int `json:"extraFiles,omitempty"`
+
+	// The security profile, applied in the order package security
+	// documents. Capabilities is nil when the init has none to manage
+	// (an unprivileged caller without a user namespace).
+	Capabilities *security.Capabilities `json:"capabilities,omitempty"`
+	NoNewPrivs   bool                   `json:"noNewPrivs,omitempty"`
+	Seccomp      *security.Filter       `json:"seccomp,omitempty"`
+	Labels       security.Labels        `json:"labels,omitzero"`
+	OOMScoreAdj  *int                   `json:"oomScoreAdj,omitempty"`
 }
 
 // Rlimit is one resource limit, by its RLIMIT_* number.
@@ -66,11 +78,12 @@ type Rlimit struct {
 
 // Message kinds sent by the init to the parent.
 const (
-	MsgError      = "error"       // the start failed; see Error
-	MsgPreMount   = "pre-mount"   // run Mounts[Index].PreAction, then reply
-	MsgPostMount  = "post-mount"  // run Mounts[Index].PostAction, then reply
-	MsgReady      = "ready"       // waiting on the exec fifo (create)
-	MsgFuncCalled = "func-called" // a registered function is about to run
+	MsgError      = "error"            // the start failed; see Error
+	MsgPreMount   = "pre-mount"        // run Mounts[Index].PreAction, then reply
+	MsgPostMount  = "post-mount"       // run Mounts[Index].PostAction, then reply
+	MsgReady      = "ready"            // waiting on the exec fifo (create)
+	MsgFuncCalled = "func-called"      // a registered function is about to run
+	MsgListener   = "seccomp-listener" // carries the seccomp notify fd
 )
 
 // Message is one message from the init to the parent.

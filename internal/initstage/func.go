@@ -1,0 +1,95 @@
+package initstage
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/spec"
+)
+
+// FuncArg0 marks the process image that runs a registered function
+// (argv[0]); argv[1] is the function's name and argv[2] the fd of a memfd
+// holding its argument.
+const FuncArg0 = "libct-func"
+
+// execFunc starts a registered function in a fresh image of the binary.
+//
+// The init could call the function itself, but its other threads would
+// keep the init's capabilities, which belong to each thread: a goroutine
+// of the function running there would escape the container's profile.
+// execve leaves one thread, the one whose credentials, capabilities and
+// filter were set, and every thread of the new image inherits them.
+func (r *process) execFunc(c *conn, filterLast bool) error {
+	p := r.spec
+	arg, err := unix.MemfdCreate("libct-func-arg", 0)
+	if err != nil {
+		return inStep("func", fmt.Errorf("memfd_create: %w", err))
+	}
+	if _, err := unix.Pwrite(arg, p.FuncArg, 0); err != nil {
+		return inStep("func", fmt.Errorf("write argument: %w", err))
+	}
+	if err := c.send(&spec.Message{Kind: spec.MsgFuncCalled}); err != nil {
+		return inStep("func", err)
+	}
+	if filterLast && p.Seccomp != nil {
+		if err := r.installSeccomp(c); err != nil {
+			return err
+		}
+	}
+	args := []string{FuncArg0, p.Func, strconv.Itoa(arg)}
+	err = execveat(r.self, args, r.env)
+	if err == unix.ENOENT {
+		return inStep("func", fmt.Errorf("exec the function's image: %w (a dynamically linked binary needs its loader and libraries inside the container's root: link it statically, see the README)", err))
+	}
+	return inStep("func", fmt.Errorf("exec the function's image: %w", err))
+}
+
+// execveat executes the file open at fd, as fexecve(3) does, without
+// needing /proc in the container.
+func execveat(fd int, args, env []string) error {
+	argv, err := syscall.SlicePtrFromStrings(args)
+	if err != nil {
+		return err
+	}
+	envv, err := syscall.SlicePtrFromStrings(env)
+	if err != nil {
+		return err
+	}
+	empty := []byte{0}
+	_, _, errno := unix.Syscall6(unix.SYS_EXECVEAT, uintptr(fd), uintptr(unsafe.Pointer(&empty[0])),
+		uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])), unix.AT_EMPTY_PATH, 0)
+	return errno
+}
+
+// RunFunc is the image started by execFunc: it reads the argument, calls
+// the function and exits with its return value.
+func RunFunc(args []string, lookup Lookup) {
+	if len(args) < 3 {
+		fmt.Fprintln(os.Stderr, "libct func: missing arguments")
+		os.Exit(255)
+	}
+	fn, ok := lookup(args[1])
+	if !ok {
+		fmt.Fprintf(os.Stderr, "libct func: %q is not registered\n", args[1])
+		os.Exit(255)
+	}
+	fd, err := strconv.Atoi(args[2])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "libct func: argument fd %q: %v\n", args[2], err)
+		os.Exit(255)
+	}
+	f := os.NewFile(uintptr(fd), "libct-func-arg")
+	arg, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "libct func: read argument: %v\n", err)
+		os.Exit(255)
+	}
+	os.Exit(fn(arg))
+}
