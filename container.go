@@ -7,6 +7,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/containerd/console"
 	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct/internal/state"
@@ -53,6 +54,9 @@ type record struct {
 	HostPrivate string `json:"hostPrivate,omitempty"`
 	// Network is what the start made of the container's network.
 	Network *network.State `json:"network,omitempty"`
+	// HeldNamespaces are the namespace files of a taskless container,
+	// bind-mounted in its state directory, by /proc/PID/ns name.
+	HeldNamespaces map[string]string `json:"heldNamespaces,omitempty"`
 }
 
 // Container is a handle on one container of a session's root.
@@ -83,6 +87,8 @@ type child struct {
 	proc *os.Process
 	// listener is the seccomp notify listener, until the caller takes it.
 	listener *os.File
+	// console is the master of the init's terminal.
+	console console.Console
 
 	once   sync.Once
 	status ExitStatus
@@ -114,6 +120,19 @@ func (c *Container) SeccompListener() *os.File {
 	l := c.child.listener
 	c.child.listener = nil
 	return l
+}
+
+// Console is the master side of the pseudo-terminal of the init this
+// handle started with Process.Terminal (and no ConsoleSocket): what is
+// written to it is typed into the container, and its Resize sets the
+// window size the container sees. Nil without a terminal.
+func (c *Container) Console() console.Console {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.child == nil {
+		return nil
+	}
+	return c.child.console
 }
 
 // Name is the container's name.
@@ -167,6 +186,9 @@ func (c *Container) record() (*record, error) {
 
 func (c *Container) stateOf(rec *record) (State, error) {
 	if rec.Pid == 0 {
+		if len(rec.HeldNamespaces) > 0 {
+			return Running, nil // taskless
+		}
 		return Stopped, nil
 	}
 	start, alive, err := processStart(rec.Pid)
@@ -395,7 +417,7 @@ func (c *Container) Wait() (ExitStatus, error) {
 // Signal sends sig to the container's init.
 func (c *Container) Signal(sig syscall.Signal) error {
 	return c.locked(func(rec *record, st State) error {
-		if st == Stopped {
+		if st == Stopped || rec.Pid == 0 {
 			return &StateError{Container: c.name, Op: "signal", State: st}
 		}
 		return signalPid(rec.Pid, rec.StartTime, sig)
@@ -408,6 +430,9 @@ func (c *Container) Kill(sig syscall.Signal) error {
 	return c.locked(func(rec *record, st State) error {
 		if st == Stopped {
 			return &StateError{Container: c.name, Op: "kill", State: st}
+		}
+		if rec.Pid == 0 {
+			return nil // taskless: no process to signal
 		}
 		return c.killAll(rec, sig)
 	})
@@ -453,10 +478,13 @@ func (c *Container) Destroy() error {
 	err := c.locked(func(rec *record, st State) error {
 		if st != Stopped {
 			// Host NICs can go back only while the namespace lives.
-			if err := teardownNetwork(rec.Network, rec.Pid); err != nil {
+			netns, _ := c.namespacePath(rec, st, "net")
+			if err := teardownNetwork(rec.Network, netns); err != nil {
 				return fmt.Errorf("container %q: network: %w", c.name, err)
 			}
 			rec.Network = nil
+		}
+		if st != Stopped && rec.Pid != 0 {
 			if err := c.killAll(rec, unix.SIGKILL); err != nil {
 				return err
 			}
@@ -512,11 +540,15 @@ func (c *Container) reap() {
 func (c *Container) undoStart(rec *record) error {
 	if rec.Network != nil {
 		// The init is gone: what remains of the veth host ends.
-		if err := teardownNetwork(rec.Network, 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := teardownNetwork(rec.Network, ""); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("container %q: network: %w", c.name, err)
 		}
 		rec.Network = nil
 	}
+	if err := releaseNamespaces(rec.HeldNamespaces); err != nil {
+		return fmt.Errorf("container %q: %w", c.name, err)
+	}
+	rec.HeldNamespaces = nil
 	if rec.HostPrivate != "" {
 		if err := rootfs.UnbindPrivate(rec.HostPrivate); err != nil {
 			return fmt.Errorf("container %q: unmount private area: %w", c.name, err)

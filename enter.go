@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/containerd/console"
 	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct/internal/nsenter"
@@ -21,6 +22,7 @@ import (
 type Task struct {
 	proc     *os.Process
 	listener *os.File
+	console  console.Console
 	once     sync.Once
 	st       ExitStatus
 	err      error
@@ -49,6 +51,9 @@ func (t *Task) SeccompListener() *os.File {
 	t.listener = nil
 	return l
 }
+
+// Console is the master of the task's terminal (Process.Terminal).
+func (t *Task) Console() console.Console { return t.console }
 
 // Signal sends sig to the task.
 func (t *Task) Signal(sig syscall.Signal) error { return t.proc.Signal(sig) }
@@ -110,7 +115,13 @@ type nsJoin struct {
 func (e *entry) namespacesToJoin() ([]nsJoin, error) {
 	var joins []nsJoin
 	for _, n := range namespaceNames {
-		theirs := "/proc/" + strconv.Itoa(e.rec.Pid) + "/ns/" + n.name
+		if _, held := e.rec.HeldNamespaces[n.name]; !held && len(e.rec.HeldNamespaces) > 0 {
+			continue // taskless: only what it holds is its own
+		}
+		theirs, err := e.c.namespacePath(e.rec, Running, n.name)
+		if err != nil {
+			return nil, err
+		}
 		ours := "/proc/self/ns/" + n.name
 		if n.ns == NewPID || n.ns == NewTime {
 			// What the caller's children would get is what counts.
@@ -183,6 +194,15 @@ func (e *entry) run() (*Task, error) {
 		return nil, err
 	}
 	defer closeNull()
+	attr := &syscall.SysProcAttr{Setsid: e.cfg.Options&NoSetsid == 0}
+	var term *terminal
+	if p.Terminal {
+		if term, err = openTerminal(p); err != nil {
+			return nil, err
+		}
+		e.undo.add(term.close)
+		term.attach(files, attr)
+	}
 	sockFD := len(files)
 	files = append(files, childSock)
 	var list []string
@@ -198,7 +218,6 @@ func (e *entry) run() (*Task, error) {
 	if fork && nsenter.Available {
 		args = append(args, "fork")
 	}
-	attr := &syscall.SysProcAttr{Setsid: e.cfg.Options&NoSetsid == 0}
 	var stageProc *os.Process
 	start := func() error {
 		proc, err := os.StartProcess("/proc/self/fd/"+strconv.Itoa(selfFD), args, &os.ProcAttr{Files: files, Sys: attr})
@@ -246,7 +265,13 @@ func (e *entry) run() (*Task, error) {
 		}
 		return nil, err
 	}
-	return &Task{proc: proc, listener: l.listener}, nil
+	task := &Task{proc: proc, listener: l.listener}
+	if term != nil {
+		if task.console, err = term.handOver(p); err != nil {
+			return nil, err
+		}
+	}
+	return task, nil
 }
 
 // awaitForked reads the pid of the process the enter stage forked into the
@@ -283,7 +308,7 @@ func (e *entry) processSpec() (spec.Process, error) {
 	if err != nil {
 		return spec.Process{}, err
 	}
-	sp.Process.SetgroupsAllowed = setgroupsAllowed(e.rec.Pid)
+	sp.Process.SetgroupsAllowed = e.rec.Pid == 0 || setgroupsAllowed(e.rec.Pid)
 	return sp.Process, nil
 }
 

@@ -135,8 +135,8 @@ func (l *launch) setupNetwork(rec *record) error {
 		return &StartError{Container: l.c.name, Step: "network", Text: err.Error(), Errno: errnoOf(err)}
 	}
 	rec.Network = st
-	pid := l.pid
-	l.undo.add(func() { teardownNetwork(st, pid) })
+	netns := "/proc/" + strconv.Itoa(l.pid) + "/ns/net"
+	l.undo.add(func() { teardownNetwork(st, netns) })
 	return nil
 }
 
@@ -148,12 +148,15 @@ func openNetNS(pid int) (int, error) {
 	return fd, nil
 }
 
-// teardownNetwork returns the host NICs and deletes the veths of st: pid
-// is the init, alive or not (0: gone).
-func teardownNetwork(st *network.State, pid int) error {
+// teardownNetwork returns the host NICs and deletes the veths of st;
+// netns is the container's network namespace file, or "" when it is gone.
+func teardownNetwork(st *network.State, netns string) error {
+	if st == nil {
+		return nil
+	}
 	fd := -1
-	if pid > 0 {
-		if f, err := openNetNS(pid); err == nil {
+	if netns != "" {
+		if f, err := unix.Open(netns, unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
 			fd = f
 			defer unix.Close(fd)
 		}

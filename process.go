@@ -42,6 +42,14 @@ type Process struct {
 	// Security, when not nil, replaces the container's profile for this
 	// process.
 	Security *Security
+	// Terminal gives the process a new pseudo-terminal: the slave is its
+	// stdin, stdout, stderr and controlling terminal (and the container's
+	// /dev/console), and the master goes to the caller (Container.Console,
+	// Task.Console) or, with ConsoleSocket, to the unix socket at that path
+	// (OCI's --console-socket). Stdin, Stdout and Stderr must be nil.
+	Terminal      bool
+	ConsoleSize   *ConsoleSize
+	ConsoleSocket string
 }
 
 // Rlimit is a resource limit, by the name getrlimit(2) gives it

@@ -125,6 +125,8 @@ type launch struct {
 	ids *idMapping
 	// listener is the seccomp notify listener the init handed over.
 	listener *os.File
+	// term is the process's pseudo-terminal, when it asked for one.
+	term *terminal
 }
 
 func (l *launch) run() error {
@@ -184,8 +186,14 @@ func (l *launch) run() error {
 	if err := c.dir.Write(stateFile, rec); err != nil {
 		return err
 	}
+	ch := &child{proc: proc, listener: l.listener}
+	if l.term != nil {
+		if ch.console, err = l.term.handOver(l.proc); err != nil {
+			return err
+		}
+	}
 	c.mu.Lock()
-	c.child = &child{proc: proc, listener: l.listener}
+	c.child = ch
 	c.mu.Unlock()
 	c.session.track(c)
 	return nil
@@ -214,6 +222,7 @@ func (l *launch) spec() (*spec.Init, error) {
 			AdditionalGroups: p.AdditionalGroups,
 			Pdeathsig:        int(p.Pdeathsig),
 			ExtraFiles:       len(p.ExtraFiles),
+			Terminal:         p.Terminal,
 			SetgroupsAllowed: l.ids == nil || l.ids.setgroupsAllowed(),
 		},
 	}
@@ -294,6 +303,18 @@ func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
 	attr := &syscall.SysProcAttr{
 		Cloneflags: uintptr(cfg.Namespaces &^ NewTime),
 		Setsid:     cfg.Options&NoSetsid == 0,
+	}
+	if p.Terminal {
+		if cfg.Options&NoSetsid != 0 {
+			return nil, invalid("process.terminal", "a controlling terminal needs a new session, and the container has NoSetsid")
+		}
+		t, err := openTerminal(p)
+		if err != nil {
+			return nil, err
+		}
+		l.term = t
+		l.undo.add(t.close)
+		t.attach(files, attr)
 	}
 	if l.ids != nil {
 		l.ids.apply(attr)

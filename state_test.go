@@ -35,6 +35,23 @@ func TestHelperProcess(t *testing.T) {
 }
 
 func runHelper(scenario, root, name string) error {
+	if scenario == "spawn-and-die" {
+		// Start a detached container and exit without a word to it.
+		s, err := libct.Open("local", libct.WithRoot(root))
+		if err != nil {
+			return err
+		}
+		c, err := s.Create(name, &libct.Config{Namespaces: libct.NewPID, Options: libct.Detached})
+		if err != nil {
+			return err
+		}
+		if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
+			return err
+		}
+		pid, _ := c.Pid()
+		fmt.Printf("pid=%d\n", pid)
+		os.Exit(0)
+	}
 	if strings.HasPrefix(scenario, "rootless") {
 		return rootlessHelper(root, os.Getenv("LIBCT_TEST_ROOTFS"), scenario == "rootless-ranges")
 	}

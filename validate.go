@@ -248,6 +248,12 @@ func (p *Process) validate() error {
 			return invalid(fmt.Sprintf("process.extraFiles[%d]", i), "nil file")
 		}
 	}
+	if p.Terminal && (p.Stdin != nil || p.Stdout != nil || p.Stderr != nil) {
+		return invalid("process.terminal", "the terminal is the standard streams: Stdin, Stdout and Stderr must be nil")
+	}
+	if !p.Terminal && (p.ConsoleSize != nil || p.ConsoleSocket != "") {
+		return invalid("process.terminal", "consoleSize and consoleSocket need a terminal")
+	}
 	if p.Security != nil {
 		return p.Security.validate("process.security")
 	}

@@ -161,6 +161,11 @@ func (r *process) become(c *conn) error {
 	if p.HasUmask {
 		syscall.Umask(int(p.Umask))
 	}
+	if p.Terminal {
+		if err := takeTerminal(); err != nil {
+			return inStep("terminal", err)
+		}
+	}
 	if p.OOMScoreAdj != nil {
 		if err := security.SetOOMScoreAdj(*p.OOMScoreAdj); err != nil {
 			return inStep("security", err)
@@ -239,6 +244,18 @@ func (r *process) installSeccomp(c *conn) error {
 		if err != nil {
 			return inStep("seccomp", fmt.Errorf("send listener: %w", err))
 		}
+	}
+	return nil
+}
+
+// takeTerminal makes fd 0 the controlling terminal, in a session of the
+// process's own (a forked enter stage is not a session leader yet).
+func takeTerminal() error {
+	if _, err := unix.Setsid(); err != nil && err != unix.EPERM {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("TIOCSCTTY: %w", err)
 	}
 	return nil
 }

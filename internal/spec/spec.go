@@ -58,6 +58,8 @@ type Process struct {
 	Pdeathsig int    `json:"pdeathsig,omitempty"`
 	// ExtraFiles is how many descriptors from 3 up belong to the program.
 	ExtraFiles int `json:"extraFiles,omitempty"`
+	// Terminal: fd 0 is a terminal to make the controlling one.
+	Terminal bool `json:"terminal,omitempty"`
 
 	// The security profile, applied in the order package security
 	// documents. Capabilities is nil when the init has none to manage

@@ -1,0 +1,83 @@
+package libct
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+
+	"github.com/containerd/console"
+	"golang.org/x/sys/unix"
+)
+
+// ConsoleSize is a terminal's window size.
+type ConsoleSize struct {
+	Rows, Cols uint16
+}
+
+// terminal is the pseudo-terminal of a process being started.
+type terminal struct {
+	master console.Console
+	slave  *os.File
+}
+
+// openTerminal makes the pty pair for p: the slave becomes the process's
+// standard streams and controlling terminal, the master stays here.
+func openTerminal(p *Process) (*terminal, error) {
+	master, slavePath, err := console.NewPty()
+	if err != nil {
+		return nil, fmt.Errorf("process.terminal: %w", err)
+	}
+	if p.ConsoleSize != nil {
+		if err := master.Resize(console.WinSize{Height: p.ConsoleSize.Rows, Width: p.ConsoleSize.Cols}); err != nil {
+			master.Close()
+			return nil, fmt.Errorf("process.consoleSize: %w", err)
+		}
+	}
+	slave, err := os.OpenFile(slavePath, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		master.Close()
+		return nil, fmt.Errorf("process.terminal: open %s: %w", slavePath, err)
+	}
+	return &terminal{master: master, slave: slave}, nil
+}
+
+// attach makes the slave the standard streams of the process about to
+// start, in a new session. The init stage makes it the controlling
+// terminal itself: the process started here may be only the enter stage,
+// whose exit would hang up a terminal it controlled.
+func (t *terminal) attach(files []*os.File, attr *syscall.SysProcAttr) {
+	files[0], files[1], files[2] = t.slave, t.slave, t.slave
+	attr.Setsid = true
+}
+
+// handOver gives the master to the caller: over the console socket when
+// the process names one (OCI's --console-socket), else returned.
+func (t *terminal) handOver(p *Process) (console.Console, error) {
+	t.slave.Close()
+	if p.ConsoleSocket == "" {
+		return t.master, nil
+	}
+	defer t.master.Close()
+	return nil, sendConsole(p.ConsoleSocket, t.master)
+}
+
+func (t *terminal) close() {
+	t.slave.Close()
+	t.master.Close()
+}
+
+// sendConsole sends the master's descriptor over the unix socket at path,
+// in one message with SCM_RIGHTS, as OCI runtimes do.
+func sendConsole(path string, master console.Console) error {
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return fmt.Errorf("process.consoleSocket %q: %w", path, err)
+	}
+	defer conn.Close()
+	rights := unix.UnixRights(int(master.Fd()))
+	if _, _, err := conn.WriteMsgUnix([]byte(master.Name()), rights, nil); err != nil {
+		return fmt.Errorf("process.consoleSocket %q: send: %w", path, err)
+	}
+	return nil
+}

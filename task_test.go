@@ -1,0 +1,249 @@
+package libct_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/libct/libct"
+)
+
+// TestConsole drives a container shell through its pseudo-terminal: a
+// command typed into the master is answered, and the window size set by
+// the caller is what stty sees.
+func TestConsole(t *testing.T) {
+	s := newSession(t)
+	c, err := s.Create(uniqueName(t), busybox(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy()
+	p := &libct.Process{Args: []string{"/bin/sh"}, Env: []string{"PATH=/bin", "PS1=$ "}, Terminal: true, ConsoleSize: &libct.ConsoleSize{Rows: 33, Cols: 101}}
+	if err := c.Spawn(p); err != nil {
+		t.Fatal(err)
+	}
+	con := c.Console()
+	if con == nil {
+		t.Fatal("no console")
+	}
+	defer con.Close()
+	fmt.Fprintf(con, "echo answer-$((6*7)); stty size; test -c /dev/console && echo console-ok; exit 3\n")
+	out := readUntilExit(con)
+	for _, want := range []string{"answer-42", "33 101", "console-ok"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in terminal output:\n%s", want, out)
+		}
+	}
+	if st, err := c.Wait(); err != nil || st.Code != 3 {
+		t.Errorf("Wait() = %v, %v", st, err)
+	}
+}
+
+// readUntilExit reads a pty master until the slave side is gone (EIO).
+func readUntilExit(r io.Reader) string {
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		n, err := r.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return b.String()
+}
+
+// TestEnterConsole: an entered process gets its own terminal too.
+func TestEnterConsole(t *testing.T) {
+	s := newSession(t)
+	c, err := s.Create(uniqueName(t), busybox(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy()
+	if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
+		t.Fatal(err)
+	}
+	task, err := c.Enter(&libct.Process{Args: []string{"/bin/sh", "-c", "stty size; test -t 0 && echo is-a-tty"}, Terminal: true, ConsoleSize: &libct.ConsoleSize{Rows: 12, Cols: 34}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := readUntilExit(task.Console())
+	task.Console().Close()
+	task.Wait()
+	if !strings.Contains(out, "12 34") || !strings.Contains(out, "is-a-tty") {
+		t.Errorf("entered terminal:\n%s", out)
+	}
+}
+
+// TestLoad: a frontend that lost its handles (here: killed) gets the
+// container back by its init's pid from a new session, and kills and
+// destroys it.
+func TestLoad(t *testing.T) {
+	s := newSession(t)
+	root := s.Root()
+	// Another process starts a detached container and dies.
+	out, err := helperCmd("spawn-and-die", root, "loaded").CombinedOutput()
+	if err != nil {
+		t.Fatalf("helper: %v\n%s", err, out)
+	}
+	var pid int
+	if _, err := fmt.Sscanf(string(out), "pid=%d", &pid); err != nil {
+		t.Fatalf("helper said %q", out)
+	}
+	s2, err := libct.Open("local", libct.WithRoot(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	c, err := s2.Load(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name() != "loaded" {
+		t.Errorf("Load(%d) = %q", pid, c.Name())
+	}
+	if err := c.Kill(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if processAlive(pid) {
+		t.Errorf("init %d alive after Destroy", pid)
+	}
+	if _, err := s2.Load(os.Getpid()); !errors.Is(err, libct.ErrNotExist) {
+		t.Errorf("Load of a pid that is no container's: %v", err)
+	}
+}
+
+// TestTaskless: a container with net and uts namespaces and no process;
+// two Enter calls see the same namespaces and hostname; Destroy frees
+// them.
+func TestTaskless(t *testing.T) {
+	s := newSession(t)
+	mounts := len(mountPoints(t, s.Root()))
+	c, err := s.Create(uniqueName(t), &libct.Config{Namespaces: libct.NewNet | libct.NewUTS, Hostname: "held"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Hold(); err != nil {
+		t.Fatal(err)
+	}
+	expectState(t, c, libct.Running)
+	if pids, _ := c.Processes(); len(pids) != 0 {
+		t.Errorf("taskless container has processes %v", pids)
+	}
+	var seen []string
+	for i := 0; i < 2; i++ {
+		r, w := pipe(t)
+		task, err := c.Enter(&libct.Process{Args: []string{"/bin/sh", "-c", "hostname; readlink /proc/self/ns/net /proc/self/ns/uts"}, Stdout: w, Stderr: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		task.Wait()
+		seen = append(seen, readAll(t, r))
+	}
+	if seen[0] != seen[1] || !strings.HasPrefix(seen[0], "held\n") {
+		t.Errorf("two entries saw:\n%s\n%s", seen[0], seen[1])
+	}
+	if strings.Contains(seen[0], nsLink(t, os.Getpid(), "net")) {
+		t.Errorf("entered the host's network namespace")
+	}
+	nsDir := filepath.Join(s.Root(), c.Name(), "ns")
+	if err := c.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(nsDir); !os.IsNotExist(err) {
+		t.Errorf("namespace files left: %v", err)
+	}
+	if n := len(mountPoints(t, s.Root())); n != mounts {
+		t.Errorf("%d mounts under the root, %d before", n, mounts)
+	}
+
+	c, err = s.Create(uniqueName(t), &libct.Config{Namespaces: libct.NewPID | libct.NewNet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy()
+	if err := c.Hold(); !errors.Is(err, libct.ErrInvalidConfig) {
+		t.Errorf("holding a pid namespace: %v", err)
+	}
+}
+
+// TestSwitch runs a function in a container's network namespace from the
+// caller's own process.
+func TestSwitch(t *testing.T) {
+	s := newSession(t)
+	_, hostNS := hostNetns(t)
+	cfg := &libct.Config{Namespaces: libct.NewNet | libct.NewUTS, Hostname: "switched"}
+	cfg.Network = libct.Network{HostNamespace: hostNS, Veths: []libct.Veth{{Container: libct.Link{Name: "inside0"}}}}
+	c, err := s.Create(uniqueName(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy()
+	if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
+		t.Fatal(err)
+	}
+	ownNet := nsLink(t, os.Getpid(), "net")
+	// /sys/class/net shows the namespace of whoever mounted /sys: the
+	// thread's own view of its devices is /proc/thread-self/net/dev.
+	var devs, host string
+	err = c.Switch(libct.NewNet|libct.NewUTS, func() error {
+		data, err := os.ReadFile("/proc/thread-self/net/dev")
+		devs = string(data)
+		host, _ = os.Hostname()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(devs, "inside0") || host != "switched" {
+		t.Errorf("switched function saw devices %q, hostname %q", devs, host)
+	}
+	if nsLink(t, os.Getpid(), "net") != ownNet {
+		t.Errorf("the caller's network namespace changed")
+	}
+	if h, _ := os.Hostname(); h == "switched" {
+		t.Errorf("the caller's hostname changed")
+	}
+	if err := c.Switch(libct.NewMount, func() error { return nil }); !errors.Is(err, libct.ErrInvalidConfig) || !strings.Contains(err.Error(), "in-process") {
+		t.Errorf("switching the mount namespace: %v", err)
+	}
+}
+
+// TestProcesses lists the processes of a container, with and without a
+// pid namespace.
+func TestProcesses(t *testing.T) {
+	s := newSession(t)
+	for _, ns := range []libct.Namespaces{containerNS, libct.NewUTS} {
+		cfg := busybox(t)
+		cfg.Namespaces = ns | libct.NewMount
+		c, err := s.Create(uniqueName(t), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, w := pipe(t)
+		if err := c.Spawn(&libct.Process{Args: []string{"/bin/sh", "-c", "sleep 100 & sleep 100 & echo started; wait"}, Stdout: w}); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		buf := make([]byte, 16)
+		r.Read(buf)
+		pids, err := c.Processes()
+		init, _ := c.Pid()
+		if err != nil || len(pids) != 3 || pids[0] != init {
+			t.Errorf("%s: Processes() = %v, %v; want the init %d and two sleeps", ns, pids, err, init)
+		}
+		c.Destroy()
+	}
+}
