@@ -71,6 +71,13 @@ type Config struct {
 	// LSM labels, OOM score.
 	Security Security `json:"security,omitzero"`
 
+	// Hooks are run at the points of the OCI lifecycle.
+	Hooks Hooks `json:"hooks,omitzero"`
+	// Bundle and Annotations describe the container to its hooks, in the
+	// state document they read on stdin.
+	Bundle      string            `json:"bundle,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+
 	// Options switch libct's defaults.
 	Options Options `json:"options,omitempty"`
 }

@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/containerd/console"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct/internal/state"
@@ -496,7 +497,14 @@ func (c *Container) Destroy() error {
 		if err := c.undoStart(rec); err != nil {
 			return err
 		}
-		return c.dir.Remove()
+		cfg, cfgErr := c.Config()
+		if err := c.dir.Remove(); err != nil {
+			return err
+		}
+		if cfgErr == nil {
+			c.runWarnHooks("hooks.poststop", cfg.Hooks.Poststop, c.hookState(cfg, specs.StateStopped, 0))
+		}
+		return nil
 	})
 	c.session.forget(c)
 	return err

@@ -35,6 +35,14 @@ type Session struct {
 	// self is the sealed copy of the binary the inits run, made at the
 	// first start.
 	self *os.File
+	// warnings receives failures that do not fail an operation.
+	warnings func(error)
+}
+
+func (s *Session) warn(err error) {
+	if s.warnings != nil {
+		s.warnings(err)
+	}
 }
 
 // SessionOption configures Open.
@@ -42,12 +50,20 @@ type SessionOption func(*sessionOptions)
 
 type sessionOptions struct {
 	root string
+	warn func(error)
 }
 
 // WithRoot sets the directory that holds the containers' state, instead
 // of DefaultRoot.
 func WithRoot(dir string) SessionOption {
 	return func(o *sessionOptions) { o.root = dir }
+}
+
+// WithWarnings sets where the session reports failures that do not fail
+// an operation: poststart and poststop hooks. By default they are
+// dropped.
+func WithWarnings(fn func(error)) SessionOption {
+	return func(o *sessionOptions) { o.warn = fn }
 }
 
 // Open opens a session. url selects the backend: "local" or "" for the
@@ -68,7 +84,7 @@ func Open(url string, opts ...SessionOption) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Session{store: store, started: make(map[string]*Container)}, nil
+	return &Session{store: store, started: make(map[string]*Container), warnings: o.warn}, nil
 }
 
 // Root is the directory holding the containers' state.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"os"
 	"os/exec"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/libct/libct/internal/hooks"
 	"github.com/libct/libct/internal/initstage"
 	"github.com/libct/libct/internal/spec"
 	"github.com/libct/libct/rootfs"
@@ -38,7 +40,13 @@ func (c *Container) Start() error {
 		if st != Created {
 			return &StateError{Container: c.name, Op: "start", State: st}
 		}
-		return c.releaseInit(rec)
+		if err := c.releaseInit(rec); err != nil {
+			return err
+		}
+		if cfg, err := c.Config(); err == nil {
+			c.runWarnHooks("hooks.poststart", cfg.Hooks.Poststart, c.hookState(cfg, specs.StateRunning, rec.Pid))
+		}
+		return nil
 	})
 }
 
@@ -105,6 +113,9 @@ func (c *Container) start(op string, p *Process, wait bool) error {
 			return err
 		}
 		l.undo.release()
+		if !wait {
+			c.runWarnHooks("hooks.poststart", cfg.Hooks.Poststart, c.hookState(cfg, specs.StateRunning, l.pid))
+		}
 		return nil
 	})
 }
@@ -168,6 +179,7 @@ func (l *launch) run() error {
 	if err := l.setupNetwork(rec); err != nil {
 		return err
 	}
+	sp.HookState = c.hookState(cfg, specs.StateCreating, proc.Pid)
 	err = l.converse(sp)
 	if err != nil {
 		if l.listener != nil {
@@ -207,6 +219,9 @@ func (l *launch) spec() (*spec.Init, error) {
 		MonotonicOffset: int64(cfg.TimeOffsets.Monotonic),
 		BoottimeOffset:  int64(cfg.TimeOffsets.Boottime),
 		LoopbackUp:      cfg.Namespaces.Has(NewNet),
+		PreSwitchHooks:  len(cfg.Hooks.Prestart)+len(cfg.Hooks.CreateRuntime) > 0,
+		CreateContainer: cfg.Hooks.CreateContainer,
+		StartContainer:  cfg.Hooks.StartContainer,
 		Reexec:          l.ids != nil && l.ids.reexecForCaps(),
 		Rootfs:          *cfg.rootfsSpec(),
 		Hostname:        cfg.Hostname,
@@ -391,10 +406,23 @@ func (l *launch) converse(sp *spec.Init) error {
 			if err := l.reply(l.runAction(m.Kind, m.Index)); err != nil {
 				return err
 			}
+		case spec.MsgPreSwitch:
+			if err := l.reply(l.runPreSwitchHooks(sp.HookState)); err != nil {
+				return err
+			}
 		default:
 			return fmt.Errorf("container %q: unexpected message %q from init", l.c.name, m.Kind)
 		}
 	}
+}
+
+// runPreSwitchHooks runs the hooks of the caller's namespaces that come
+// before the container's root is switched: prestart, then createRuntime.
+func (l *launch) runPreSwitchHooks(state []byte) error {
+	if err := hooks.Run("hooks.prestart", l.cfg.Hooks.Prestart, state); err != nil {
+		return err
+	}
+	return hooks.Run("hooks.createRuntime", l.cfg.Hooks.CreateRuntime, state)
 }
 
 // takeListener keeps the seccomp notify listener the init sent.

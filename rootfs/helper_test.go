@@ -172,6 +172,21 @@ type recorder struct {
 func (r *recorder) BeforeMount(i int) error { return r.call("before", i) }
 func (r *recorder) AfterMount(i int) error  { return r.call("after", i) }
 
+// BeforeSwitch logs whether every mount is in place by then.
+func (r *recorder) BeforeSwitch() error {
+	state := "all mounted"
+	for i := range r.spec.Mounts {
+		if _, err := findMount(filepath.Join(r.spec.Root, r.spec.Mounts[i].Destination)); err != nil {
+			state = "missing " + r.spec.Mounts[i].Destination
+		}
+	}
+	r.calls = append(r.calls, "switch: "+state)
+	if r.failAt == "switch" {
+		return errors.New("action failed")
+	}
+	return nil
+}
+
 func (r *recorder) call(what string, i int) error {
 	name := fmt.Sprintf("%s %d", what, i)
 	state := "not mounted"

@@ -240,7 +240,13 @@ func TestActions(t *testing.T) {
 	}{
 		{
 			name: "in order around their mount",
-			want: []string{"before 1: not mounted", "after 1: mounted", "after 2: mounted"},
+			want: []string{"before 1: not mounted", "after 1: mounted", "after 2: mounted", "switch: all mounted"},
+		},
+		{
+			name:    "failing switch action stops before the switch",
+			failAt:  "switch",
+			wantErr: "action failed",
+			want:    []string{"before 1: not mounted", "after 1: mounted", "after 2: mounted", "switch: all mounted"},
 		},
 		{
 			name:    "failing pre-action stops before the mount",

@@ -74,6 +74,11 @@ func Setup(s *Spec, actions Actions) error {
 		}
 		st.close()
 	}
+	if actions != nil {
+		if err := actions.BeforeSwitch(); err != nil {
+			return err
+		}
+	}
 	return st.switchRoot()
 }
 

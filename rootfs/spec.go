@@ -119,9 +119,13 @@ type Spec struct {
 	UserNS bool `json:"userNS,omitempty"`
 }
 
-// Actions runs the pre- and post-mount actions of Spec.Mounts[i]. Setup
-// calls it only for mounts that have actions.
+// Actions are the caller's work between Setup's steps: the pre- and
+// post-mount actions of Spec.Mounts[i] (called only for mounts that have
+// them), and BeforeSwitch, called once everything is mounted and before
+// the root is switched (where OCI's prestart, createRuntime and
+// createContainer hooks run).
 type Actions interface {
 	BeforeMount(i int) error
 	AfterMount(i int) error
+	BeforeSwitch() error
 }

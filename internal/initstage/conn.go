@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/libct/libct/internal/hooks"
 	"github.com/libct/libct/internal/spec"
 )
 
@@ -18,6 +19,8 @@ import (
 // the init is short-lived and gains nothing from the runtime's poller.
 type conn struct {
 	fd int
+	// hooks are what BeforeSwitch must see to.
+	hooks *spec.Init
 }
 
 // connect finds the control socket and reads the spec: from the socket
@@ -109,13 +112,28 @@ func (c *conn) BeforeMount(i int) error { return c.action(spec.MsgPreMount, i) }
 // AfterMount asks the parent to run the mount's post-action.
 func (c *conn) AfterMount(i int) error { return c.action(spec.MsgPostMount, i) }
 
+// BeforeSwitch has the parent run its pre-switch hooks, then runs the
+// createContainer hooks here, in the container's namespaces.
+func (c *conn) BeforeSwitch() error {
+	s := c.hooks
+	if s == nil {
+		return nil
+	}
+	if s.PreSwitchHooks {
+		if err := c.action(spec.MsgPreSwitch, 0); err != nil {
+			return err
+		}
+	}
+	return hooks.Run("hooks.createContainer", s.CreateContainer, s.HookState)
+}
+
 func (c *conn) action(kind string, i int) error {
 	if err := c.send(&spec.Message{Kind: kind, Index: i}); err != nil {
 		return err
 	}
 	data, err := recvMessage(c.fd)
 	if err != nil {
-		return fmt.Errorf("mounts[%d] %s action: %w", i, kind, err)
+		return fmt.Errorf("%s action: %w", kind, err)
 	}
 	var r spec.Reply
 	if err := json.Unmarshal(data, &r); err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/libct/libct/internal/hooks"
 	"github.com/libct/libct/internal/spec"
 	"github.com/libct/libct/rootfs"
 )
@@ -87,6 +88,7 @@ func run(c *conn, s *spec.Init, data []byte, reexeced bool, lookup Lookup) error
 	if (s.NewTimeNS || s.Reexec) && !reexeced {
 		return inStep("reexec", reexec(c, s, data))
 	}
+	c.hooks = s
 	if s.LoopbackUp {
 		if err := bringUpLoopback(); err != nil {
 			return inStep("network", err)
@@ -134,6 +136,9 @@ func run(c *conn, s *spec.Init, data []byte, reexeced bool, lookup Lookup) error
 		if err := waitForStart(c, procFD, s.ExecFifo); err != nil {
 			return inStep("start", err)
 		}
+	}
+	if err := hooks.Run("hooks.startContainer", s.StartContainer, s.HookState); err != nil {
+		return inStep("hooks", err)
 	}
 	return p.become(c)
 }

@@ -7,6 +7,9 @@
 package spec
 
 import (
+	"encoding/json"
+
+	"github.com/libct/libct/internal/hooks"
 	"github.com/libct/libct/rootfs"
 	"github.com/libct/libct/security"
 )
@@ -29,6 +32,14 @@ type Init struct {
 	Domainname string            `json:"domainname,omitempty"`
 	Sysctl     map[string]string `json:"sysctl,omitempty"`
 	Process    Process           `json:"process"`
+	// PreSwitchHooks asks the parent to run its hooks (prestart,
+	// createRuntime) before the root is switched; CreateContainer and
+	// StartContainer are run by the init itself, with HookState on their
+	// stdin.
+	PreSwitchHooks  bool            `json:"preSwitchHooks,omitempty"`
+	CreateContainer []hooks.Hook    `json:"createContainer,omitempty"`
+	StartContainer  []hooks.Hook    `json:"startContainer,omitempty"`
+	HookState       json.RawMessage `json:"hookState,omitempty"`
 	// ExecFifo, when set, is the fd number of an O_PATH descriptor of the
 	// container's exec fifo: the init stops right before exec and opens
 	// it for writing, which blocks until Start opens it for reading.
@@ -86,6 +97,7 @@ const (
 	MsgReady      = "ready"            // waiting on the exec fifo (create)
 	MsgFuncCalled = "func-called"      // a registered function is about to run
 	MsgListener   = "seccomp-listener" // carries the seccomp notify fd
+	MsgPreSwitch  = "pre-switch"       // run prestart and createRuntime hooks, then reply
 )
 
 // Message is one message from the init to the parent.
