@@ -1,0 +1,87 @@
+package cgroups
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// destroyTimeout bounds the wait for the processes of a cgroup to die and
+// for the kernel to let the cgroup go.
+const destroyTimeout = 10 * time.Second
+
+func (m *manager) Destroy() error {
+	deadline := time.Now().Add(destroyTimeout)
+	delay := 100 * time.Microsecond
+	for round := 0; ; round++ {
+		pids, err := m.Pids()
+		if err != nil {
+			return err
+		}
+		if len(pids) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cgroups: destroy %s: processes %v still run after %v", m.st.Path, pids, destroyTimeout)
+		}
+		if err := m.Kill(unix.SIGKILL); err != nil && !errors.Is(err, unix.ENOENT) {
+			return err
+		}
+		if round > 0 {
+			// Still there after a kill of the whole cgroup: a process
+			// that left the unified cgroup but not a v1 one, say.
+			for _, pid := range pids {
+				unix.Kill(pid, unix.SIGKILL)
+			}
+		}
+		time.Sleep(delay)
+		delay = min(delay*2, 20*time.Millisecond)
+	}
+	for _, dir := range m.dirs() {
+		if err := removeTree(dir, deadline); err != nil {
+			return err
+		}
+		// The parents up to Top go when nothing else lives in them.
+		mnt := strings.TrimSuffix(dir, m.st.Path)
+		for p := filepath.Dir(m.st.Path); p != "/" && (p == m.st.Top || strings.HasPrefix(p, m.st.Top+"/")); p = filepath.Dir(p) {
+			if rmdir(filepath.Join(mnt, p)) != nil {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// removeTree removes dir after its descendants. The kernel refuses
+// (EBUSY) while the last tasks are exiting: that is retried until the
+// deadline.
+func removeTree(dir string, deadline time.Time) error {
+	var ents []os.DirEntry
+	if hasSubdirs(dir) {
+		ents, _ = os.ReadDir(dir)
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			if err := removeTree(filepath.Join(dir, e.Name()), deadline); err != nil {
+				return err
+			}
+		}
+	}
+	delay := 100 * time.Microsecond
+	for {
+		err := rmdir(dir)
+		if err == nil {
+			return nil
+		}
+		if err != unix.EBUSY || time.Now().After(deadline) {
+			return fmt.Errorf("cgroups: rmdir %s: %w", dir, err)
+		}
+		time.Sleep(delay)
+		delay = min(delay*2, 20*time.Millisecond)
+	}
+}

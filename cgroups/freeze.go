@@ -1,0 +1,120 @@
+package cgroups
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// freezeTimeout bounds the wait for the kernel to report a cgroup frozen
+// or thawed.
+const freezeTimeout = 10 * time.Second
+
+// freezer returns the directory that freezes the cgroup: v1's freezer
+// hierarchy, or the unified one (cgroup.freeze).
+func (m *manager) freezer() (dir string, v1 bool, err error) {
+	if d := m.st.V1["freezer"]; d != "" {
+		return d, true, nil
+	}
+	if m.st.Unified != "" {
+		return m.st.Unified, false, nil
+	}
+	return "", false, ctlErr("freezer", ErrNotEnabled)
+}
+
+func (m *manager) Freeze() error { return m.setFrozen(true) }
+
+func (m *manager) Thaw() error { return m.setFrozen(false) }
+
+func (m *manager) Frozen() (bool, error) {
+	dir, v1, err := m.freezer()
+	if err != nil {
+		return false, err
+	}
+	if v1 {
+		s, err := readFile(dir, "freezer.state")
+		if err != nil {
+			return false, fileErr("freezer", "freezer.state", "", err)
+		}
+		return s == "FROZEN", nil
+	}
+	return v2Frozen(dir)
+}
+
+// v2Frozen reads "frozen" of cgroup.events.
+func v2Frozen(dir string) (bool, error) {
+	s, err := readFile(dir, "cgroup.events")
+	if err != nil {
+		return false, fileErr("freezer", "cgroup.events", "", err)
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if v, ok := strings.CutPrefix(line, "frozen "); ok {
+			return v == "1", nil
+		}
+	}
+	return false, fileErr("freezer", "cgroup.events", "", fmt.Errorf("no frozen key"))
+}
+
+// setFrozen asks for the state and waits until the kernel reports it: a
+// freeze is done only once every task stopped. v1 is asked again while it
+// stays FREEZING (a task may have been busy in the kernel); a freeze that
+// never completes is undone.
+func (m *manager) setFrozen(frozen bool) error {
+	dir, v1, err := m.freezer()
+	if err != nil {
+		return err
+	}
+	file, value := "cgroup.freeze", "0"
+	if frozen {
+		value = "1"
+	}
+	if v1 {
+		file, value = "freezer.state", "THAWED"
+		if frozen {
+			value = "FROZEN"
+		}
+	}
+	ask := func() error {
+		if err := writeFile(dir, file, value); err != nil {
+			return fileErr("freezer", file, value, err)
+		}
+		return nil
+	}
+	if err := ask(); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(freezeTimeout)
+	delay := 50 * time.Microsecond
+	for i := 0; ; i++ {
+		var done bool
+		if v1 {
+			s, err := readFile(dir, "freezer.state")
+			if err != nil {
+				return fileErr("freezer", "freezer.state", "", err)
+			}
+			done = s == value
+		} else {
+			f, err := v2Frozen(dir)
+			if err != nil {
+				return err
+			}
+			done = f == frozen
+		}
+		if done {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if frozen {
+				m.setFrozen(false)
+			}
+			return paramErr("freezer", file, value, fmt.Errorf("the kernel did not complete it in %v", freezeTimeout))
+		}
+		time.Sleep(delay)
+		delay = min(delay*2, 10*time.Millisecond)
+		if v1 && i%10 == 9 {
+			if err := ask(); err != nil {
+				return err
+			}
+		}
+	}
+}
