@@ -61,6 +61,11 @@ type Config struct {
 	// with IPC, kernel.hostname with UTS, net.* with a network namespace).
 	Sysctl map[string]string `json:"sysctl,omitempty"`
 
+	// Cgroup, when set, gives the container a cgroup of its own (path
+	// default /libct/<name>, never below the caller's cgroup) with these
+	// controllers and limits; the init starts inside it.
+	Cgroup *Cgroup `json:"cgroup,omitempty"`
+
 	// Network is configured from the parent before the program runs
 	// (needs a network namespace, new or joined); a new network namespace
 	// always has lo up.
@@ -113,6 +118,10 @@ const (
 	// Detached lets the container outlive the session that started it:
 	// Session.Close leaves it running, and another session can Open it.
 	Detached
+	// CgroupSubmount shows the container its own cgroup at /sys/fs/cgroup
+	// (libct's CGROUP_SUBMOUNT): with NewCgroup it sees itself as the
+	// root and can make sub-cgroups there. Needs a Cgroup and NewMount.
+	CgroupSubmount
 )
 
 // The root filesystem types are those of package rootfs.
@@ -182,6 +191,9 @@ func (c *Config) clone() *Config {
 	n.MaskedPaths = append([]string(nil), c.MaskedPaths...)
 	n.ReadonlyPaths = append([]string(nil), c.ReadonlyPaths...)
 	n.Network = cloneNetwork(&c.Network)
+	if c.Cgroup != nil {
+		n.Cgroup = cloneJSON(c.Cgroup)
+	}
 	if c.Sysctl != nil {
 		n.Sysctl = make(map[string]string, len(c.Sysctl))
 		for k, v := range c.Sysctl {

@@ -11,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/libct/libct/cgroups"
 	"github.com/libct/libct/internal/state"
 	"github.com/libct/libct/network"
 	"github.com/libct/libct/rootfs"
@@ -55,6 +56,8 @@ type record struct {
 	HostPrivate string `json:"hostPrivate,omitempty"`
 	// Network is what the start made of the container's network.
 	Network *network.State `json:"network,omitempty"`
+	// Cgroup is the cgroup the start made.
+	Cgroup *cgroups.State `json:"cgroup,omitempty"`
 	// HeldNamespaces are the namespace files of a taskless container,
 	// bind-mounted in its state directory, by /proc/PID/ns name.
 	HeldNamespaces map[string]string `json:"heldNamespaces,omitempty"`
@@ -202,6 +205,11 @@ func (c *Container) stateOf(rec *record) (State, error) {
 	if _, err := os.Lstat(c.dir.File(execFifo)); err == nil {
 		return Created, nil
 	}
+	if m, err := c.cgroupOf(rec); err == nil && m != nil {
+		if frozen, err := m.Frozen(); err == nil && frozen {
+			return Paused, nil
+		}
+	}
 	return Running, nil
 }
 
@@ -238,6 +246,7 @@ func (c *Container) configure(op string, edit func(*Config) error) error {
 			return err
 		}
 		cfg.Network.Generate()
+		cfg.defaultCgroupPath(c.name)
 		if err := cfg.validate(); err != nil {
 			return err
 		}
@@ -440,6 +449,14 @@ func (c *Container) Kill(sig syscall.Signal) error {
 }
 
 func (c *Container) killAll(rec *record, sig syscall.Signal) error {
+	if m, err := c.cgroupOf(rec); err == nil && m != nil {
+		// The cgroup holds every process, forks included, pid namespace
+		// or not (libct's KILLABLE).
+		if err := m.Kill(sig); err != nil {
+			return fmt.Errorf("container %q: kill: %w", c.name, err)
+		}
+		return nil
+	}
 	if !rec.PidNS {
 		return signalPid(rec.Pid, rec.StartTime, sig)
 	}
@@ -552,6 +569,16 @@ func (c *Container) undoStart(rec *record) error {
 			return fmt.Errorf("container %q: network: %w", c.name, err)
 		}
 		rec.Network = nil
+	}
+	if rec.Cgroup != nil {
+		m, err := c.cgroupOf(rec)
+		if err == nil {
+			err = m.Destroy()
+		}
+		if err != nil {
+			return fmt.Errorf("container %q: cgroup: %w", c.name, err)
+		}
+		rec.Cgroup = nil
 	}
 	if err := releaseNamespaces(rec.HeldNamespaces); err != nil {
 		return fmt.Errorf("container %q: %w", c.name, err)

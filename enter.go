@@ -249,6 +249,13 @@ func (e *entry) run() (*Task, error) {
 			return nil, err
 		}
 	}
+	if m, err := c.cgroupOf(e.rec); err != nil {
+		return nil, err
+	} else if m != nil {
+		if err := m.Attach(proc.Pid); err != nil {
+			return nil, &StartError{Container: c.name, Step: "cgroup", Text: err.Error(), Errno: errnoOf(err)}
+		}
+	}
 	ps, err := e.processSpec()
 	if err != nil {
 		return nil, err
@@ -271,6 +278,11 @@ func (e *entry) run() (*Task, error) {
 			return nil, err
 		}
 	}
+	// Reap the task as soon as it exits, whether or not the caller ever
+	// waits: in a pid namespace the container's dying init waits until
+	// every process of the namespace is reaped, this one included, so a
+	// zombie task would hang the container's own end (and Wait on it).
+	go task.Wait()
 	return task, nil
 }
 

@@ -14,6 +14,7 @@ import (
 // registerTestFuncs registers the functions tests start as a container's
 // init. TestMain calls it before libct.Init, as a frontend's main would.
 func registerTestFuncs() {
+	registerCgroupFuncs()
 	// exit-with returns its argument, a decimal number, as exit status.
 	libct.Register("exit-with", func(arg []byte) int {
 		n, err := strconv.Atoi(string(arg))
@@ -33,5 +34,24 @@ func registerTestFuncs() {
 			os.Getpid(), os.Getppid(), host, os.Getuid(), os.Getgid(), sig, sid == os.Getpid(), arg)
 		f.Close()
 		return 0
+	})
+}
+
+// registerCgroupFuncs registers the functions the cgroup tests run.
+func registerCgroupFuncs() {
+	// hog allocates and touches the number of MiB in its argument.
+	libct.Register("hog", func(arg []byte) int {
+		mib, _ := strconv.Atoi(string(arg))
+		var keep [][]byte
+		for i := 0; i < mib; i++ {
+			b := make([]byte, 1<<20)
+			for j := range b {
+				if j%4096 == 0 {
+					b[j] = 1
+				}
+			}
+			keep = append(keep, b)
+		}
+		return len(keep) % 1
 	})
 }

@@ -22,10 +22,10 @@ func uniqueName(t testing.TB) string {
 		}
 		return '_'
 	}, t.Name())
-	if len(n) > 80 {
-		n = n[:80]
+	if len(n) > 70 {
+		n = n[:70]
 	}
-	return fmt.Sprintf("libct-%s-%d", n, testNames.Add(1))
+	return fmt.Sprintf("libct-%s-%d-%d", n, os.Getpid(), testNames.Add(1))
 }
 
 // newSession opens a local session on a fresh root, closed at the end of

@@ -22,7 +22,9 @@ func (c *Container) Processes() ([]int, error) {
 		return nil, err
 	}
 	var pids []int
-	if rec.PidNS {
+	if m, _ := c.cgroupOf(rec); m != nil {
+		pids, err = m.Pids()
+	} else if rec.PidNS {
 		pids, err = pidsInNamespace(rec.Pid)
 	} else {
 		pids, err = descendants(rec.Pid)

@@ -101,16 +101,19 @@ func (c *Config) validateNetwork() error {
 	return nil
 }
 
-// cloneNetwork deep-copies a network spec; its nested slices (addresses,
-// next hops) make a JSON round trip the plainest way.
-func cloneNetwork(n *network.Spec) network.Spec {
-	var out network.Spec
-	data, err := json.Marshal(n)
+// cloneNetwork deep-copies a network spec.
+func cloneNetwork(n *network.Spec) network.Spec { return *cloneJSON(n) }
+
+// cloneJSON deep-copies a config part whose nested slices (addresses, next
+// hops, device rules) make a JSON round trip the plainest way.
+func cloneJSON[T any](v *T) *T {
+	out := new(T)
+	data, err := json.Marshal(v)
 	if err == nil {
-		err = json.Unmarshal(data, &out)
+		err = json.Unmarshal(data, out)
 	}
 	if err != nil {
-		panic("libct: network spec does not survive JSON: " + err.Error())
+		panic(fmt.Sprintf("libct: %T does not survive JSON: %v", v, err))
 	}
 	return out
 }

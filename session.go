@@ -105,6 +105,7 @@ func (s *Session) Create(name string, cfg *Config) (*Container, error) {
 	}
 	cfg = cfg.clone()
 	cfg.Network.Generate()
+	cfg.defaultCgroupPath(name)
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/libct/libct/cgroups"
 	"github.com/libct/libct/internal/hooks"
 	"github.com/libct/libct/internal/initstage"
 	"github.com/libct/libct/internal/spec"
@@ -138,6 +139,8 @@ type launch struct {
 	listener *os.File
 	// term is the process's pseudo-terminal, when it asked for one.
 	term *terminal
+	// cgroup is the container's cgroup, made for this start.
+	cgroup cgroups.Manager
 }
 
 func (l *launch) run() error {
@@ -153,6 +156,9 @@ func (l *launch) run() error {
 	}
 	if cfg.Namespaces.Has(NewUser) {
 		l.ids = newIDMapping(cfg)
+	}
+	if err := l.createCgroup(rec); err != nil {
+		return err
 	}
 	sp, err := l.spec()
 	if err != nil {
@@ -171,6 +177,11 @@ func (l *launch) run() error {
 		proc.Kill()
 		proc.Wait()
 	})
+	if l.cgroup != nil {
+		if err := l.cgroup.Attach(proc.Pid); err != nil {
+			return &StartError{Container: c.name, Step: "cgroup", Text: err.Error(), Errno: errnoOf(err)}
+		}
+	}
 	if l.ids != nil {
 		if err := l.ids.writeWithHelpers(proc.Pid); err != nil {
 			return &StartError{Container: c.name, Step: "userns", Text: err.Error(), Errno: errnoOf(err)}
@@ -219,6 +230,7 @@ func (l *launch) spec() (*spec.Init, error) {
 		MonotonicOffset: int64(cfg.TimeOffsets.Monotonic),
 		BoottimeOffset:  int64(cfg.TimeOffsets.Boottime),
 		LoopbackUp:      cfg.Namespaces.Has(NewNet),
+		UnshareCgroupNS: cfg.Namespaces.Has(NewCgroup) && l.cgroup != nil,
 		PreSwitchHooks:  len(cfg.Hooks.Prestart)+len(cfg.Hooks.CreateRuntime) > 0,
 		CreateContainer: cfg.Hooks.CreateContainer,
 		StartContainer:  cfg.Hooks.StartContainer,
@@ -243,6 +255,10 @@ func (l *launch) spec() (*spec.Init, error) {
 	}
 	if p.Umask != nil {
 		sp.Process.Umask, sp.Process.HasUmask = uint32(*p.Umask), true
+	}
+	if cfg.Options&CgroupSubmount != 0 && l.cgroup != nil {
+		mounts := append([]Mount(nil), sp.Rootfs.Mounts...)
+		sp.Rootfs.Mounts = append(mounts, cgroupSubmounts(l.cgroup, cfg.Namespaces.Has(NewCgroup))...)
 	}
 	manageCaps := os.Geteuid() == 0 || cfg.Namespaces.Has(NewUser)
 	if err := processSecurity(cfg, p, &sp.Process, manageCaps); err != nil {
@@ -315,9 +331,25 @@ func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
 	selfFD := len(files)
 	files = append(files, self)
 
+	clone := cfg.Namespaces &^ NewTime
+	if l.cgroup != nil {
+		// A cgroup namespace made at clone would be rooted at the caller's
+		// cgroup: the init makes it once it is in its own.
+		clone &^= NewCgroup
+	}
 	attr := &syscall.SysProcAttr{
-		Cloneflags: uintptr(cfg.Namespaces &^ NewTime),
+		Cloneflags: uintptr(clone),
 		Setsid:     cfg.Options&NoSetsid == 0,
+	}
+	if l.cgroup != nil {
+		dir, err := l.cgroup.OpenDir()
+		if err != nil {
+			return nil, &StartError{Container: c.name, Step: "cgroup", Text: err.Error(), Errno: errnoOf(err)}
+		}
+		if dir != nil {
+			defer dir.Close()
+			attr.UseCgroupFD, attr.CgroupFD = true, int(dir.Fd())
+		}
 	}
 	if p.Terminal {
 		if cfg.Options&NoSetsid != 0 {

@@ -103,6 +103,9 @@ func (c *Config) validate() error {
 	if err := c.Security.validate("security"); err != nil {
 		return err
 	}
+	if err := c.validateCgroup(); err != nil {
+		return err
+	}
 	return c.validateNetwork()
 }
 
