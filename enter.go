@@ -244,6 +244,9 @@ func (e *entry) run() (*Task, error) {
 		return nil, &StartError{Container: c.name, Step: "clone", Text: err.Error(), Errno: errnoOf(err)}
 	}
 	proc := stageProc
+	if err := initialAffinity(p, proc.Pid); err != nil {
+		return nil, &StartError{Container: c.name, Step: "affinity", Text: err.Error(), Errno: errnoOf(err)}
+	}
 	if fork && nsenter.Available {
 		if proc, err = e.awaitForked(sock, stageProc); err != nil {
 			return nil, err

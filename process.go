@@ -50,6 +50,14 @@ type Process struct {
 	Terminal      bool
 	ConsoleSize   *ConsoleSize
 	ConsoleSocket string
+	// Personality, when set, is the execution domain (personality(2);
+	// 0x0008, PER_LINUX32, for a 32-bit uname).
+	Personality *uint32
+	// IOPriority, Scheduler and CPUAffinity set the process's I/O
+	// priority, CPU scheduling and the cpus it may run on.
+	IOPriority  *IOPriority
+	Scheduler   *Scheduler
+	CPUAffinity *CPUAffinity
 }
 
 // Rlimit is a resource limit, by the name getrlimit(2) gives it

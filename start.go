@@ -173,6 +173,11 @@ func (l *launch) run() error {
 		return err
 	}
 	l.pid = proc.Pid
+	if err := initialAffinity(l.proc, proc.Pid); err != nil {
+		proc.Kill()
+		proc.Wait()
+		return &StartError{Container: c.name, Step: "affinity", Text: err.Error(), Errno: errnoOf(err)}
+	}
 	l.undo.add(func() {
 		proc.Kill()
 		proc.Wait()
@@ -250,11 +255,26 @@ func (l *launch) spec() (*spec.Init, error) {
 			Pdeathsig:        int(p.Pdeathsig),
 			ExtraFiles:       len(p.ExtraFiles),
 			Terminal:         p.Terminal,
+			Personality:      p.Personality,
 			SetgroupsAllowed: l.ids == nil || l.ids.setgroupsAllowed(),
 		},
 	}
 	if p.Umask != nil {
 		sp.Process.Umask, sp.Process.HasUmask = uint32(*p.Umask), true
+	}
+	if io := p.IOPriority; io != nil {
+		sp.Process.IOPriority = io.Class<<13 | io.Level
+	}
+	if s := p.Scheduler; s != nil {
+		sp.Process.Scheduler = &unix.SchedAttr{Policy: s.Policy, Flags: s.Flags, Nice: s.Nice, Priority: s.Priority,
+			Runtime: s.Runtime, Deadline: s.Deadline, Period: s.Period}
+	}
+	if a := p.CPUAffinity; a != nil && a.Final != "" {
+		set, err := parseCPUList(a.Final)
+		if err != nil {
+			return nil, invalid("process.cpuAffinity.final", "%v", err)
+		}
+		sp.Process.CPUAffinity = &set
 	}
 	if cfg.Options&CgroupSubmount != 0 && l.cgroup != nil {
 		mounts := append([]Mount(nil), sp.Rootfs.Mounts...)

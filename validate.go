@@ -257,6 +257,9 @@ func (p *Process) validate() error {
 	if !p.Terminal && (p.ConsoleSize != nil || p.ConsoleSocket != "") {
 		return invalid("process.terminal", "consoleSize and consoleSocket need a terminal")
 	}
+	if err := p.validateScheduling(); err != nil {
+		return err
+	}
 	if p.Security != nil {
 		return p.Security.validate("process.security")
 	}

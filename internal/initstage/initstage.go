@@ -89,6 +89,11 @@ func run(c *conn, s *spec.Init, data []byte, reexeced bool, lookup Lookup) error
 		return inStep("reexec", reexec(c, s, data))
 	}
 	c.hooks = s
+	if s.UnshareCgroupNS {
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return inStep("cgroup", fmt.Errorf("unshare cgroup namespace: %w", err))
+		}
+	}
 	if s.LoopbackUp {
 		if err := bringUpLoopback(); err != nil {
 			return inStep("network", err)

@@ -161,6 +161,9 @@ func (r *process) become(c *conn) error {
 	if p.HasUmask {
 		syscall.Umask(int(p.Umask))
 	}
+	if err := applyScheduling(p); err != nil {
+		return inStep("scheduling", err)
+	}
 	if p.Terminal {
 		if err := takeTerminal(); err != nil {
 			return inStep("terminal", err)
@@ -243,6 +246,35 @@ func (r *process) installSeccomp(c *conn) error {
 		unix.Close(listener)
 		if err != nil {
 			return inStep("seccomp", fmt.Errorf("send listener: %w", err))
+		}
+	}
+	return nil
+}
+
+// applyScheduling sets the personality, I/O priority, scheduling policy
+// and cpu affinity of this thread, the one that execs: all of them belong
+// to a thread and pass to the program. It comes before the change of
+// credentials, which would take away the right to raise them.
+func applyScheduling(p *spec.Process) error {
+	if p.Personality != nil {
+		if _, _, errno := unix.Syscall(unix.SYS_PERSONALITY, uintptr(*p.Personality), 0, 0); errno != 0 {
+			return fmt.Errorf("process.personality %#x: %w", *p.Personality, errno)
+		}
+	}
+	if p.IOPriority != 0 {
+		const whoProcess = 1 // IOPRIO_WHO_PROCESS
+		if _, _, errno := unix.Syscall(unix.SYS_IOPRIO_SET, whoProcess, 0, uintptr(p.IOPriority)); errno != 0 {
+			return fmt.Errorf("process.ioPriority: ioprio_set: %w", errno)
+		}
+	}
+	if p.Scheduler != nil {
+		if err := unix.SchedSetAttr(0, p.Scheduler, 0); err != nil {
+			return fmt.Errorf("process.scheduler: sched_setattr: %w", err)
+		}
+	}
+	if p.CPUAffinity != nil {
+		if err := unix.SchedSetaffinity(0, p.CPUAffinity); err != nil {
+			return fmt.Errorf("process.cpuAffinity.final: %w", err)
 		}
 	}
 	return nil

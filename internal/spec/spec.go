@@ -9,6 +9,8 @@ package spec
 import (
 	"encoding/json"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/libct/libct/internal/hooks"
 	"github.com/libct/libct/rootfs"
 	"github.com/libct/libct/security"
@@ -25,6 +27,9 @@ type Init struct {
 	// else: its user namespace got its maps only after the first exec,
 	// which therefore dropped the capabilities of the namespace's root.
 	Reexec bool `json:"reexec,omitempty"`
+	// UnshareCgroupNS makes the init's cgroup namespace: it is attached
+	// to its cgroup by then, which becomes the namespace's root.
+	UnshareCgroupNS bool `json:"unshareCgroupNS,omitempty"`
 	// LoopbackUp brings lo up: the init has a new network namespace.
 	LoopbackUp bool `json:"loopbackUp,omitempty"`
 	Rootfs     rootfs.Spec
@@ -71,6 +76,11 @@ type Process struct {
 	ExtraFiles int `json:"extraFiles,omitempty"`
 	// Terminal: fd 0 is a terminal to make the controlling one.
 	Terminal bool `json:"terminal,omitempty"`
+	// Scheduling, applied to the thread that execs.
+	Personality *uint32         `json:"personality,omitempty"`
+	IOPriority  int             `json:"ioPriority,omitempty"` // ioprio_set value, 0: unchanged
+	Scheduler   *unix.SchedAttr `json:"scheduler,omitempty"`
+	CPUAffinity *unix.CPUSet    `json:"cpuAffinity,omitempty"`
 
 	// The security profile, applied in the order package security
 	// documents. Capabilities is nil when the init has none to manage

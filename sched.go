@@ -1,0 +1,121 @@
+package libct
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// IOPriority is the I/O scheduling class and level of a process
+// (ioprio_set(2)).
+type IOPriority struct {
+	// Class is IOPrioRealtime, IOPrioBestEffort or IOPrioIdle.
+	Class int `json:"class"`
+	// Level is the priority inside the class, 0 (highest) to 7.
+	Level int `json:"level"`
+}
+
+// The I/O priority classes.
+const (
+	IOPrioRealtime   = 1
+	IOPrioBestEffort = 2
+	IOPrioIdle       = 3
+)
+
+// Scheduler is the CPU scheduling policy of a process
+// (sched_setattr(2)): Policy is one of unix.SCHED_OTHER, SCHED_FIFO,
+// SCHED_RR, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE; the other fields
+// mean what sched_setattr gives them.
+type Scheduler struct {
+	Policy   uint32 `json:"policy"`
+	Nice     int32  `json:"nice,omitempty"`
+	Priority uint32 `json:"priority,omitempty"`
+	Flags    uint64 `json:"flags,omitempty"`
+	Runtime  uint64 `json:"runtime,omitempty"`
+	Deadline uint64 `json:"deadline,omitempty"`
+	Period   uint64 `json:"period,omitempty"`
+}
+
+// CPUAffinity pins a process to cpus, lists like "0-2,5": Initial for
+// its start, Final for the program.
+type CPUAffinity struct {
+	Initial string `json:"initial,omitempty"`
+	Final   string `json:"final,omitempty"`
+}
+
+// parseCPUList reads a cpu list ("0-2,5") into a set.
+func parseCPUList(list string) (unix.CPUSet, error) {
+	var set unix.CPUSet
+	set.Zero()
+	for _, part := range strings.Split(list, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		b := a
+		if err == nil && isRange {
+			b, err = strconv.Atoi(hi)
+		}
+		if err != nil || a < 0 || b < a || b >= len(set)*64 {
+			return set, fmt.Errorf("%q is not a cpu list", list)
+		}
+		for cpu := a; cpu <= b; cpu++ {
+			set.Set(cpu)
+		}
+	}
+	if set.Count() == 0 {
+		return set, fmt.Errorf("%q names no cpu", list)
+	}
+	return set, nil
+}
+
+// initialAffinity pins a just-started process to its initial cpus.
+func initialAffinity(p *Process, pid int) error {
+	if p.CPUAffinity == nil || p.CPUAffinity.Initial == "" {
+		return nil
+	}
+	set, err := parseCPUList(p.CPUAffinity.Initial)
+	if err != nil {
+		return err
+	}
+	if err := unix.SchedSetaffinity(pid, &set); err != nil {
+		return fmt.Errorf("process.cpuAffinity.initial: %w", err)
+	}
+	return nil
+}
+
+func (p *Process) validateScheduling() error {
+	if io := p.IOPriority; io != nil {
+		if io.Class < IOPrioRealtime || io.Class > IOPrioIdle {
+			return invalid("process.ioPriority.class", "%d is not a class (1 realtime, 2 best effort, 3 idle)", io.Class)
+		}
+		if io.Level < 0 || io.Level > 7 {
+			return invalid("process.ioPriority.level", "%d is not in 0..7", io.Level)
+		}
+	}
+	if s := p.Scheduler; s != nil {
+		switch s.Policy {
+		case unix.SCHED_NORMAL, unix.SCHED_FIFO, unix.SCHED_RR, unix.SCHED_BATCH, unix.SCHED_IDLE, unix.SCHED_DEADLINE:
+		default:
+			return invalid("process.scheduler.policy", "%d is not a scheduling policy", s.Policy)
+		}
+		if s.Nice < -20 || s.Nice > 19 {
+			return invalid("process.scheduler.nice", "%d is not in -20..19", s.Nice)
+		}
+	}
+	if a := p.CPUAffinity; a != nil {
+		for field, list := range map[string]string{"initial": a.Initial, "final": a.Final} {
+			if list == "" {
+				continue
+			}
+			if _, err := parseCPUList(list); err != nil {
+				return invalid("process.cpuAffinity."+field, "%v", err)
+			}
+		}
+	}
+	return nil
+}
