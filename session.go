@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/libct/libct/internal/state"
@@ -32,7 +33,7 @@ type Session struct {
 	// started holds the containers whose init this session started: their
 	// handles own the child process, for Wait and Close.
 	started map[string]*Container
-	// self is the sealed copy of the binary the inits run, made at the
+	// self is the binary the inits run (see initBinary), opened at the
 	// first start.
 	self *os.File
 	// warnings receives failures that do not fail an operation.
@@ -195,7 +196,7 @@ func (s *Session) sealedBinary() (*os.File, error) {
 		return nil, ErrClosed
 	}
 	if s.self == nil {
-		f, err := sealedSelf()
+		f, err := initBinary(filepath.Join(s.store.Root(), ".exe-layer"))
 		if err != nil {
 			return nil, fmt.Errorf("prepare init binary: %w", err)
 		}

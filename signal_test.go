@@ -67,8 +67,8 @@ func TestHostBinaryProtected(t *testing.T) {
 	exe := "/proc/" + strconvItoa(pid) + "/exe"
 	target, _ := os.Readlink(exe)
 	self, _ := os.Executable()
-	if target == self || !strings.Contains(target, "memfd:") {
-		t.Errorf("init runs %q, want a memfd copy rather than %q", target, self)
+	if target == self {
+		t.Errorf("init runs the host's binary %q itself", target)
 	}
 	f, err := os.OpenFile(exe, os.O_WRONLY, 0)
 	if err == nil {
@@ -78,8 +78,8 @@ func TestHostBinaryProtected(t *testing.T) {
 	if err == nil {
 		t.Fatal("wrote into the init's binary")
 	}
-	if !errors.Is(err, syscall.ETXTBSY) && !errors.Is(err, syscall.EPERM) {
-		t.Errorf("write to the init's binary: %v, want ETXTBSY or EPERM", err)
+	if !errors.Is(err, syscall.ETXTBSY) && !errors.Is(err, syscall.EPERM) && !errors.Is(err, syscall.EROFS) {
+		t.Errorf("write to the init's binary: %v, want ETXTBSY, EPERM or EROFS", err)
 	}
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
