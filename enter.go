@@ -220,7 +220,7 @@ func (e *entry) run() (*Task, error) {
 	}
 	var stageProc *os.Process
 	start := func() error {
-		proc, err := os.StartProcess("/proc/self/fd/"+strconv.Itoa(selfFD), args, &os.ProcAttr{Files: files, Sys: attr})
+		proc, err := os.StartProcess("/proc/self/fd/"+strconv.Itoa(selfFD), args, &os.ProcAttr{Files: files, Sys: attr, Env: initEnv()})
 		if err != nil {
 			return err
 		}

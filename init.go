@@ -18,6 +18,12 @@ func init() {
 	}
 }
 
+// initEnv is the environment of the init stage. It lives a few
+// milliseconds on one thread doing system calls: one P, no garbage
+// collection, so that the runtime starts no helper threads to spin up and
+// no collection runs. (The program gets the environment of its Process.)
+func initEnv() []string { return []string{"GOMAXPROCS=1", "GOGC=off"} }
+
 func isInitStage() bool {
 	return len(os.Args) > 0 && (os.Args[0] == initstage.Arg0 || os.Args[0] == nsenter.Arg0)
 }

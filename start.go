@@ -391,7 +391,7 @@ func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
 		var err error
 		proc, err = os.StartProcess("/proc/self/fd/"+strconv.Itoa(selfFD),
 			[]string{initstage.Arg0, strconv.Itoa(sockFD)},
-			&os.ProcAttr{Files: files, Sys: attr})
+			&os.ProcAttr{Files: files, Sys: attr, Env: initEnv()})
 		return err
 	})
 	if err != nil {
