@@ -1,0 +1,109 @@
+// Package oci translates between the OCI runtime specification
+// (config.json, the state document, the features document) and libct's
+// types. It never executes anything: Convert turns a spec into a
+// libct.Config and a libct.Process, and the caller (the ct command line)
+// hands them to libct.
+//
+// Every field of a spec is either mapped or refused with a *FieldError
+// naming its JSON path; a spec is never half applied. Fields that libct
+// cannot honour are refused with an error that matches ErrUnsupported.
+package oci
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/libct/libct"
+)
+
+// ErrUnsupported is matched (errors.Is) by the cause of a FieldError that
+// refuses a well-formed field libct or this host cannot honour, as opposed
+// to a malformed one.
+var ErrUnsupported = errors.New("not supported")
+
+// FieldError rejects one field of a spec. Path is its JSON path
+// ("linux.resources.memory.limit", "mounts[2].options[1]"); Value, when
+// set, is the rejected value, when the cause does not show it.
+type FieldError struct {
+	Path  string
+	Value string
+	Err   error
+}
+
+// Error reads "PATH: cause", or `PATH "VALUE": cause`.
+func (e *FieldError) Error() string {
+	if e.Value != "" {
+		return fmt.Sprintf("%s %q: %v", e.Path, e.Value, e.Err)
+	}
+	return e.Path + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, libct.ErrInvalidConfig) hold, as it does for
+// the library's own configuration errors.
+func (e *FieldError) Is(target error) bool { return target == libct.ErrInvalidConfig }
+
+// invalid rejects a malformed field.
+func invalid(path, format string, args ...any) *FieldError {
+	return &FieldError{Path: path, Err: fmt.Errorf(format, args...)}
+}
+
+// invalidValue rejects a malformed field, showing its value.
+func invalidValue(path, value, format string, args ...any) *FieldError {
+	return &FieldError{Path: path, Value: value, Err: fmt.Errorf(format, args...)}
+}
+
+// unsupportedError is the cause of a refusal of a well-formed field.
+type unsupportedError struct{ msg string }
+
+func (e *unsupportedError) Error() string        { return e.msg }
+func (e *unsupportedError) Is(target error) bool { return target == ErrUnsupported }
+
+// unsupported refuses a field libct or this host cannot honour.
+func unsupported(path, format string, args ...any) *FieldError {
+	return &FieldError{Path: path, Err: &unsupportedError{fmt.Sprintf(format, args...)}}
+}
+
+// unsupportedValue is unsupported showing the value.
+func unsupportedValue(path, value, format string, args ...any) *FieldError {
+	fe := unsupported(path, format, args...)
+	fe.Value = value
+	return fe
+}
+
+// rebase turns an error of a leaf package's validator, which starts with
+// the field it names ("capabilities.bounding[2] \"CAP_X\": unknown
+// capability"), into a FieldError whose path starts with prefix instead of
+// from ("process.capabilities.bounding[2]").
+func rebase(err error, from, prefix string) *FieldError {
+	msg := err.Error()
+	if !strings.HasPrefix(msg, from) {
+		return &FieldError{Path: prefix, Err: err}
+	}
+	rest := msg[len(from):]
+	end := strings.IndexAny(rest, " :")
+	if end < 0 {
+		return &FieldError{Path: prefix + rest, Err: err}
+	}
+	fe := &FieldError{Path: prefix + rest[:end]}
+	rest = rest[end:]
+	if strings.HasPrefix(rest, " \"") {
+		if q, e := strconv.QuotedPrefix(rest[1:]); e == nil {
+			fe.Value, _ = strconv.Unquote(q)
+			rest = rest[1+len(q):]
+		}
+	}
+	rest = strings.TrimPrefix(rest, ":")
+	fe.Err = errors.New(strings.TrimSpace(rest))
+	return fe
+}
+
+// index renders "path[i]".
+func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+// key renders `path["k"]`, the path of a map entry.
+func key(path, k string) string { return path + "[" + strconv.Quote(k) + "]" }

@@ -1,0 +1,159 @@
+package oci
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// ConfigName is the name of the spec in a bundle.
+const ConfigName = "config.json"
+
+// LoadSpec reads BUNDLE/config.json. Errors name the file and, for a
+// value of the wrong JSON type, the JSON path of the value
+// ("/b/config.json: process.user.uid: cannot be a string (want uint32)");
+// a syntax error names the line and column.
+func LoadSpec(bundle string) (*specs.Spec, error) {
+	if fi, err := os.Stat(bundle); err != nil {
+		return nil, fmt.Errorf("bundle %q: %w", bundle, unwrapPath(err))
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("bundle %q: not a directory", bundle)
+	}
+	file := filepath.Join(bundle, ConfigName)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, unwrapPath(err))
+	}
+	s, err := ParseSpec(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return s, nil
+}
+
+// ParseSpec decodes a spec, with LoadSpec's errors minus the file name.
+func ParseSpec(data []byte) (*specs.Spec, error) {
+	var s specs.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, describeJSONError(data, err)
+	}
+	return &s, nil
+}
+
+// describeJSONError places a decoding error: the JSON path of a value of
+// the wrong type, the line and column of a syntax error.
+func describeJSONError(data []byte, err error) error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		path := pathAt(data, te.Offset)
+		if path == "" {
+			path = te.Field
+		}
+		if path == "" {
+			return fmt.Errorf("the document is a JSON %s, not an object", te.Value)
+		}
+		return &FieldError{Path: path, Err: fmt.Errorf("cannot be a JSON %s (want %s)", te.Value, te.Type)}
+	case errors.As(err, &se):
+		// Offset is just past the offending byte.
+		off := se.Offset
+		if off > 0 && off <= int64(len(data)) && !strings.Contains(se.Error(), "unexpected end") {
+			off--
+		}
+		line, col := lineCol(data, off)
+		return fmt.Errorf("line %d, column %d: %v", line, col, se)
+	}
+	return err
+}
+
+// lineCol turns a byte offset into a 1-based line and column.
+func lineCol(data []byte, off int64) (int, int) {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	before := data[:off]
+	line := bytes.Count(before, []byte{'\n'}) + 1
+	col := int(off) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+// pathAt returns the JSON path ("mounts[2].options[0]") of the value
+// being read when a decoder had read off bytes of data: UnmarshalTypeError
+// gives the offset just past the value it refused.
+func pathAt(data []byte, off int64) string {
+	type frame struct {
+		array   bool
+		key     string
+		idx     int
+		needKey bool
+	}
+	var st []frame
+	render := func() string {
+		var b bytes.Buffer
+		for i, f := range st {
+			switch {
+			case f.array:
+				b.WriteString("[" + strconv.Itoa(f.idx) + "]")
+			case i == 0:
+				b.WriteString(f.key)
+			default:
+				b.WriteString("." + f.key)
+			}
+		}
+		return b.String()
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if n := len(st); n > 0 {
+			top := &st[n-1]
+			if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+				st = st[:n-1]
+				if m := len(st); m > 0 && !st[m-1].array {
+					st[m-1].needKey = true
+				}
+				continue
+			}
+			if !top.array && top.needKey {
+				top.key, _ = tok.(string)
+				top.needKey = false
+				continue
+			}
+			if top.array {
+				top.idx++
+			}
+		}
+		// tok starts a value, at the path render gives.
+		if dec.InputOffset() >= off {
+			return render()
+		}
+		if d, ok := tok.(json.Delim); ok {
+			st = append(st, frame{array: d == '[', idx: -1, needKey: d == '{'})
+			continue
+		}
+		if n := len(st); n > 0 && !st[n-1].array {
+			st[n-1].needKey = true
+		}
+	}
+}
+
+// unwrapPath drops the *os.PathError that repeats the path the caller
+// already names.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,137 @@
+package oci
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeConfig(t *testing.T, content string) string {
+	t.Helper()
+	b := t.TempDir()
+	if err := os.WriteFile(filepath.Join(b, ConfigName), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestLoadSpec(t *testing.T) {
+	b := writeConfig(t, `{"ociVersion": "1.0.2", "process": {"args": ["sh"], "cwd": "/"}, "root": {"path": "rootfs"}}`)
+	s, err := LoadSpec(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Version != "1.0.2" || s.Root.Path != "rootfs" || s.Process.Args[0] != "sh" {
+		t.Errorf("loaded %+v", s)
+	}
+}
+
+func TestLoadSpecErrors(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope")
+	cases := []struct {
+		name    string
+		bundle  func(t *testing.T) string
+		want    []string
+		notExit bool
+	}{
+		{
+			name:   "missing bundle",
+			bundle: func(*testing.T) string { return missing },
+			want:   []string{`bundle "` + missing + `": no such file or directory`},
+		},
+		{
+			name: "bundle is a file",
+			bundle: func(t *testing.T) string {
+				f := filepath.Join(t.TempDir(), "f")
+				os.WriteFile(f, nil, 0o644)
+				return f
+			},
+			want: []string{"not a directory"},
+		},
+		{
+			name:   "missing config.json",
+			bundle: func(t *testing.T) string { return t.TempDir() },
+			want:   []string{"config.json: no such file or directory"},
+		},
+		{
+			name:   "syntax error",
+			bundle: func(t *testing.T) string { return writeConfig(t, "{\n  \"ociVersion\": \"1.0.0\",\n  \"root\": }\n") },
+			want:   []string{"config.json: line 3, column 11: invalid character '}'"},
+		},
+		{
+			name:   "truncated",
+			bundle: func(t *testing.T) string { return writeConfig(t, `{"ociVersion": "1.0.0"`) },
+			want:   []string{"config.json: line 1, column", "unexpected end of JSON input"},
+		},
+		{
+			name:   "not an object",
+			bundle: func(t *testing.T) string { return writeConfig(t, `[1]`) },
+			want:   []string{"config.json: the document is a JSON array, not an object"},
+		},
+		{
+			name:   "nested type error",
+			bundle: func(t *testing.T) string { return writeConfig(t, `{"process": {"user": {"uid": "root"}}}`) },
+			want:   []string{"config.json: process.user.uid: cannot be a JSON string (want uint32)"},
+		},
+		{
+			name: "type error in an array",
+			bundle: func(t *testing.T) string {
+				return writeConfig(t, `{"mounts": [{"destination": "/a"}, {"destination": "/b", "options": ["ro", 7]}]}`)
+			},
+			want: []string{"config.json: mounts[1].options[1]: cannot be a JSON number (want string)"},
+		},
+		{
+			name: "type error after nested objects",
+			bundle: func(t *testing.T) string {
+				return writeConfig(t, `{"root": {"path": "r"}, "linux": {"namespaces": [{"type": "pid"}], "resources": {"memory": {"limit": "1g"}}}}`)
+			},
+			want: []string{"config.json: linux.resources.memory.limit: cannot be a JSON string (want int64)"},
+		},
+		{
+			name:   "object for a string",
+			bundle: func(t *testing.T) string { return writeConfig(t, `{"hostname": {"a": 1}}`) },
+			want:   []string{"config.json: hostname: cannot be a JSON object (want string)"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadSpec(tc.bundle(t))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if strings.Count(err.Error(), "\n") > 0 {
+				t.Errorf("error %q is not one line", err)
+			}
+		})
+	}
+	if _, err := LoadSpec(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing bundle: errors.Is(%v, fs.ErrNotExist) is false", err)
+	}
+}
+
+func TestPathAt(t *testing.T) {
+	doc := `{"a": {"b": [1, {"c": [true, "x"]}], "d": 2}, "e": "f"}`
+	for _, tc := range []struct {
+		after string // the offset is just past the first occurrence
+		want  string
+	}{
+		{`[1`, "a.b[0]"},
+		{`true`, "a.b[1].c[0]"},
+		{`"x"`, "a.b[1].c[1]"},
+		{`"d": 2`, "a.d"},
+		{`"f"`, "e"},
+	} {
+		off := strings.Index(doc, tc.after) + len(tc.after)
+		if got := pathAt([]byte(doc), int64(off)); got != tc.want {
+			t.Errorf("pathAt after %q = %q, want %q", tc.after, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,262 @@
+package oci
+
+import (
+	"path"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/libct/libct"
+)
+
+// cgroupMountDest is where a spec's "cgroup" mount shows the container its
+// own cgroup (libct's CgroupSubmount).
+const cgroupMountDest = "/sys/fs/cgroup"
+
+// optKind is what a mount option does.
+type optKind int
+
+const (
+	optSet         optKind = iota // sets flag
+	optClear                      // clears flag
+	optRecSet                     // sets flag on the mount and every submount
+	optRecClear                   // clears flag on the mount and every submount
+	optNone                       // no effect with mount(2): the kernel's default
+	optBind                       // bind
+	optRBind                      // rbind
+	optPropagation                // private, rslave, ...
+	optRefused                    // recognised, not supported by libct
+)
+
+type mountOpt struct {
+	kind optKind
+	flag libct.MountFlag
+	why  string // for optRefused
+}
+
+// mountOptions are the options the spec and mount(8) define, as opposed
+// to file system options, which go to the mount's data.
+var mountOptions = map[string]mountOpt{
+	"ro":            {kind: optSet, flag: libct.MountReadOnly},
+	"rw":            {kind: optClear, flag: libct.MountReadOnly},
+	"nosuid":        {kind: optSet, flag: libct.MountNoSuid},
+	"suid":          {kind: optClear, flag: libct.MountNoSuid},
+	"nodev":         {kind: optSet, flag: libct.MountNoDev},
+	"dev":           {kind: optClear, flag: libct.MountNoDev},
+	"noexec":        {kind: optSet, flag: libct.MountNoExec},
+	"exec":          {kind: optClear, flag: libct.MountNoExec},
+	"strictatime":   {kind: optSet, flag: libct.MountStrictAtime},
+	"nostrictatime": {kind: optClear, flag: libct.MountStrictAtime},
+
+	"rro":            {kind: optRecSet, flag: libct.MountReadOnly},
+	"rrw":            {kind: optRecClear, flag: libct.MountReadOnly},
+	"rnosuid":        {kind: optRecSet, flag: libct.MountNoSuid},
+	"rsuid":          {kind: optRecClear, flag: libct.MountNoSuid},
+	"rnodev":         {kind: optRecSet, flag: libct.MountNoDev},
+	"rdev":           {kind: optRecClear, flag: libct.MountNoDev},
+	"rnoexec":        {kind: optRecSet, flag: libct.MountNoExec},
+	"rexec":          {kind: optRecClear, flag: libct.MountNoExec},
+	"rstrictatime":   {kind: optRecSet, flag: libct.MountStrictAtime},
+	"rnostrictatime": {kind: optRecClear, flag: libct.MountStrictAtime},
+
+	// mount(2) makes a mount relatime unless told strictatime or noatime,
+	// and libct never sets noatime, nodiratime, sync or mand: these
+	// options ask for what happens anyway.
+	"defaults":   {kind: optNone},
+	"relatime":   {kind: optNone},
+	"norelatime": {kind: optNone},
+	"atime":      {kind: optNone},
+	"diratime":   {kind: optNone},
+	"async":      {kind: optNone},
+	"nomand":     {kind: optNone},
+	"loud":       {kind: optNone},
+	"nolazytime": {kind: optNone},
+	"symfollow":  {kind: optNone},
+
+	"bind":  {kind: optBind},
+	"rbind": {kind: optRBind},
+
+	"private":  {kind: optPropagation, flag: libct.MountPrivate},
+	"rprivate": {kind: optPropagation, flag: libct.MountPrivate},
+	"slave":    {kind: optPropagation, flag: libct.MountSlave},
+	"rslave":   {kind: optPropagation, flag: libct.MountSlave},
+	"shared":   {kind: optPropagation, flag: libct.MountShared},
+	"rshared":  {kind: optPropagation, flag: libct.MountShared},
+
+	"noatime":      {kind: optRefused, why: "libct's mounts have no noatime flag"},
+	"nodiratime":   {kind: optRefused, why: "libct's mounts have no nodiratime flag"},
+	"sync":         {kind: optRefused, why: "libct's mounts have no sync flag"},
+	"dirsync":      {kind: optRefused, why: "libct's mounts have no dirsync flag"},
+	"mand":         {kind: optRefused, why: "libct's mounts have no mand flag"},
+	"lazytime":     {kind: optRefused, why: "libct's mounts have no lazytime flag"},
+	"silent":       {kind: optRefused, why: "libct's mounts have no silent flag"},
+	"nosymfollow":  {kind: optRefused, why: "libct's mounts have no nosymfollow flag"},
+	"remount":      {kind: optRefused, why: "a container's mounts are new mounts: there is nothing to remount"},
+	"unbindable":   {kind: optRefused, why: "libct's mounts cannot be made unbindable"},
+	"runbindable":  {kind: optRefused, why: "libct's mounts cannot be made unbindable"},
+	"idmap":        {kind: optRefused, why: "idmapped mounts are not supported by libct"},
+	"ridmap":       {kind: optRefused, why: "idmapped mounts are not supported by libct"},
+	"tmpcopyup":    {kind: optRefused, why: "libct cannot copy the directory's content up into a tmpfs"},
+	"ratime":       {kind: optRefused, why: "libct cannot change atime flags recursively"},
+	"rnoatime":     {kind: optRefused, why: "libct's mounts have no noatime flag"},
+	"rdiratime":    {kind: optRefused, why: "libct cannot change atime flags recursively"},
+	"rnodiratime":  {kind: optRefused, why: "libct's mounts have no nodiratime flag"},
+	"rrelatime":    {kind: optRefused, why: "libct cannot change atime flags recursively"},
+	"rnorelatime":  {kind: optRefused, why: "libct cannot change atime flags recursively"},
+	"rsymfollow":   {kind: optRefused, why: "libct cannot change symlink following recursively"},
+	"rnosymfollow": {kind: optRefused, why: "libct's mounts have no nosymfollow flag"},
+}
+
+// parsedMount is a spec mount's options sorted out.
+type parsedMount struct {
+	flags      libct.MountFlag // ReadOnly, NoSuid, NoDev, NoExec, StrictAtime
+	bind       bool
+	rbind      bool
+	prop       libct.MountFlag // Private, Slave or Shared, or 0
+	propOpt    string          // the option that set prop
+	propIdx    int
+	recClear   string // a recursive clear option, for rbind's refusal
+	recClearAt int
+	data       []string
+}
+
+// parseMountOptions sorts out the options of mounts[i] (p is its path).
+// Later options win over earlier ones, as with mount(8).
+func parseMountOptions(p string, opts []string) (*parsedMount, error) {
+	pm := &parsedMount{}
+	for j, o := range opts {
+		op, known := mountOptions[o]
+		if !known {
+			if o == "" {
+				return nil, invalid(index(p+".options", j), "empty option")
+			}
+			pm.data = append(pm.data, o)
+			continue
+		}
+		switch op.kind {
+		case optSet, optRecSet:
+			pm.flags |= op.flag
+		case optClear:
+			pm.flags &^= op.flag
+		case optRecClear:
+			pm.flags &^= op.flag
+			pm.recClear, pm.recClearAt = o, j
+		case optBind:
+			pm.bind = true
+		case optRBind:
+			pm.bind, pm.rbind = true, true
+		case optPropagation:
+			pm.prop, pm.propOpt, pm.propIdx = op.flag, o, j
+		case optRefused:
+			return nil, unsupportedValue(index(p+".options", j), o, "%s", op.why)
+		}
+	}
+	return pm, nil
+}
+
+// mounts maps the spec's mounts. /proc is mounted only when the spec has
+// it (NoAutoProc). A /dev mount that is a file system (a tmpfs) gets
+// libct's minimal /dev in it; a /dev that is a bind mount is left as it
+// is (NoMinimalDev). A "cgroup" or "cgroup2" mount at /sys/fs/cgroup
+// becomes libct's cgroup sub-mount, read-only when the spec says "ro".
+func (c *converter) mounts() error {
+	ms := c.spec.Mounts
+	if len(ms) > 0 && !c.cfg.Namespaces.Has(libct.NewMount) {
+		return invalid("mounts", "need a mount namespace (linux.namespaces)")
+	}
+	for i, m := range ms {
+		p := index("mounts", i)
+		if m.Destination == "" {
+			return invalid(p+".destination", "empty")
+		}
+		// Relative destinations are relative to "/", for old specs, as
+		// the spec recommends.
+		dest := path.Clean("/" + m.Destination)
+		if dest == "/" {
+			return invalidValue(p+".destination", m.Destination, `cannot be "/"`)
+		}
+		if strings.HasPrefix(path.Clean(m.Destination), "..") {
+			return invalidValue(p+".destination", m.Destination, `".." climbs out of the root`)
+		}
+		if len(m.UIDMappings) > 0 {
+			return unsupported(p+".uidMappings", "idmapped mounts are not supported by libct")
+		}
+		if len(m.GIDMappings) > 0 {
+			return unsupported(p+".gidMappings", "idmapped mounts are not supported by libct")
+		}
+		pm, err := parseMountOptions(p, m.Options)
+		if err != nil {
+			return err
+		}
+		if m.Type == "cgroup" || m.Type == "cgroup2" {
+			if err := c.cgroupMount(p, m, dest, pm); err != nil {
+				return err
+			}
+			continue
+		}
+		out := libct.Mount{Destination: dest, Flags: pm.flags}
+		bind := pm.bind || m.Type == "bind" || m.Type == "rbind"
+		if m.Type == "rbind" {
+			pm.rbind = true
+		}
+		if bind {
+			if m.Source == "" {
+				return invalid(p+".source", "empty: a bind mount needs a source")
+			}
+			src := m.Source
+			if !filepath.IsAbs(src) {
+				src = filepath.Join(c.bundle, src)
+			}
+			out.Source = filepath.Clean(src)
+			out.Flags |= libct.MountBind
+			if pm.rbind {
+				out.Flags |= libct.MountRecursive
+				if pm.prop != 0 && !strings.HasPrefix(pm.propOpt, "r") {
+					return unsupportedValue(index(p+".options", pm.propIdx), pm.propOpt,
+						"libct changes the propagation of an rbind mount recursively: use r%s", pm.propOpt)
+				}
+				if pm.recClear != "" {
+					return unsupportedValue(index(p+".options", pm.recClearAt), pm.recClear,
+						"libct cannot clear a flag on the submounts of an rbind mount")
+				}
+			}
+			// File system options mean nothing to a bind mount: the
+			// kernel ignores mount(2)'s data with MS_BIND, and so do we.
+		} else {
+			if m.Type == "" || m.Type == "none" {
+				return invalidValue(p+".type", m.Type, "no file system type, and the options make no bind mount")
+			}
+			out.Type = m.Type
+			out.Source = m.Source
+			out.Data = strings.Join(pm.data, ",")
+		}
+		// A new file system, or a plain bind, has no submounts yet:
+		// "rprivate" and "private" do the same to it.
+		out.Flags |= pm.prop
+		if dest == "/dev" && bind {
+			c.cfg.Options |= libct.NoMinimalDev
+		}
+		c.cfg.Mounts = append(c.cfg.Mounts, out)
+	}
+	return nil
+}
+
+// cgroupMount maps a "cgroup" mount: the container's own cgroup shown at
+// /sys/fs/cgroup. The option "ro" makes it read-only; the other options
+// (nosuid, nodev, noexec, relatime) are what libct's sub-mount has anyway.
+func (c *converter) cgroupMount(p string, m specs.Mount, dest string, pm *parsedMount) error {
+	if dest != cgroupMountDest {
+		return unsupportedValue(p+".destination", m.Destination, "libct shows the container's cgroup only at %s", cgroupMountDest)
+	}
+	if c.cgroupMountPath != "" {
+		return invalid(p, "a second cgroup mount (the first is %s)", c.cgroupMountPath)
+	}
+	if pm.bind {
+		return invalid(p+".options", "a %s mount cannot be a bind mount", m.Type)
+	}
+	c.cgroupMountPath = p
+	c.cgroupMountRO = pm.flags&libct.MountReadOnly != 0
+	c.cfg.Options |= libct.CgroupSubmount
+	return nil
+}
