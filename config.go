@@ -148,12 +148,27 @@ const (
 	MountPrivate     = rootfs.Private
 	MountSlave       = rootfs.Slave
 	MountShared      = rootfs.Shared
+	MountUnbindable  = rootfs.Unbindable
+	// MountRecursivePropagation makes the propagation flag reach every
+	// submount; MountRecursiveAttrs does the same for the read-only,
+	// nosuid, nodev, noexec and atime flags of an rbind.
+	MountRecursivePropagation = rootfs.RecursivePropagation
+	MountRecursiveAttrs       = rootfs.RecursiveAttrs
+	MountNoAtime              = rootfs.NoAtime
+	MountNoDiratime           = rootfs.NoDiratime
+	MountRelAtime             = rootfs.RelAtime
+	MountNoSymFollow          = rootfs.NoSymFollow
+	MountSync                 = rootfs.Sync
+	MountDirSync              = rootfs.DirSync
+	MountLazyTime             = rootfs.LazyTime
 )
 
 // Root propagation modes.
 const (
-	PropagationPrivate = rootfs.PropagationPrivate
-	PropagationSlave   = rootfs.PropagationSlave
+	PropagationPrivate    = rootfs.PropagationPrivate
+	PropagationSlave      = rootfs.PropagationSlave
+	PropagationShared     = rootfs.PropagationShared
+	PropagationUnbindable = rootfs.PropagationUnbindable
 )
 
 // DefaultMaskedPaths are the paths the OCI defaults hide in a container:

@@ -214,3 +214,23 @@ func TestSetPrivateErrors(t *testing.T) {
 		t.Errorf("PrivateNone: %v", err)
 	}
 }
+
+// TestRootPropagationModes: a shared or unbindable root is that once the
+// container runs (pivot_root itself needs it otherwise).
+func TestRootPropagationModes(t *testing.T) {
+	s := newSession(t)
+	for _, tc := range []struct {
+		prop libct.Propagation
+		want string
+	}{
+		{libct.PropagationShared, "shared:"},
+		{libct.PropagationUnbindable, "unbindable"},
+	} {
+		cfg := busybox(t)
+		cfg.RootPropagation = tc.prop
+		out := mustRun(t, s, cfg, sh(`awk '$5 == "/"' /proc/self/mountinfo`))
+		if !strings.Contains(out, tc.want) {
+			t.Errorf("root with propagation %v: %s", tc.prop, out)
+		}
+	}
+}

@@ -504,8 +504,10 @@ func (c *converter) propagation() error {
 		c.cfg.RootPropagation = libct.PropagationSlave
 	case "private", "rprivate":
 		c.cfg.RootPropagation = libct.PropagationPrivate
-	case "shared", "rshared", "unbindable", "runbindable":
-		return unsupportedValue("linux.rootfsPropagation", p, "libct supports only private and slave root propagation")
+	case "shared", "rshared":
+		c.cfg.RootPropagation = libct.PropagationShared
+	case "unbindable", "runbindable":
+		c.cfg.RootPropagation = libct.PropagationUnbindable
 	default:
 		return invalidValue("linux.rootfsPropagation", p, "unknown propagation (want private, slave, shared or unbindable)")
 	}

@@ -770,16 +770,22 @@ func TestConvertLinuxFields(t *testing.T) {
 			errParts: []string{"linux.seccomp.syscalls[1]"},
 		},
 		{
-			name:        "shared root propagation",
-			mod:         func(s *specs.Spec) { s.Linux.RootfsPropagation = "shared" },
-			errPath:     "linux.rootfsPropagation",
-			unsupported: true,
+			name: "shared root propagation",
+			mod:  func(s *specs.Spec) { s.Linux.RootfsPropagation = "shared" },
+			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
+				if cfg.RootPropagation != libct.PropagationShared {
+					t.Errorf("root propagation %v", cfg.RootPropagation)
+				}
+			},
 		},
 		{
-			name:        "unbindable root propagation",
-			mod:         func(s *specs.Spec) { s.Linux.RootfsPropagation = "unbindable" },
-			errPath:     "linux.rootfsPropagation",
-			unsupported: true,
+			name: "unbindable root propagation",
+			mod:  func(s *specs.Spec) { s.Linux.RootfsPropagation = "unbindable" },
+			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
+				if cfg.RootPropagation != libct.PropagationUnbindable {
+					t.Errorf("root propagation %v", cfg.RootPropagation)
+				}
+			},
 		},
 		{
 			name:    "unknown root propagation",

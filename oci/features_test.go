@@ -24,7 +24,7 @@ func TestFeatures(t *testing.T) {
 			t.Errorf("mount options lack %q", o)
 		}
 	}
-	for _, o := range []string{"idmap", "unbindable", "noatime", "tmpcopyup"} {
+	for _, o := range []string{"idmap", "tmpcopyup"} {
 		if slices.Contains(f.MountOptions, o) {
 			t.Errorf("mount options list %q, which Convert refuses", o)
 		}

@@ -49,76 +49,79 @@ var mountOptions = map[string]mountOpt{
 	"strictatime":   {kind: optSet, flag: libct.MountStrictAtime},
 	"nostrictatime": {kind: optClear, flag: libct.MountStrictAtime},
 
-	"rro":            {kind: optRecSet, flag: libct.MountReadOnly},
-	"rrw":            {kind: optRecClear, flag: libct.MountReadOnly},
-	"rnosuid":        {kind: optRecSet, flag: libct.MountNoSuid},
-	"rsuid":          {kind: optRecClear, flag: libct.MountNoSuid},
-	"rnodev":         {kind: optRecSet, flag: libct.MountNoDev},
-	"rdev":           {kind: optRecClear, flag: libct.MountNoDev},
-	"rnoexec":        {kind: optRecSet, flag: libct.MountNoExec},
-	"rexec":          {kind: optRecClear, flag: libct.MountNoExec},
-	"rstrictatime":   {kind: optRecSet, flag: libct.MountStrictAtime},
-	"rnostrictatime": {kind: optRecClear, flag: libct.MountStrictAtime},
+	"noatime":     {kind: optSet, flag: libct.MountNoAtime},
+	"atime":       {kind: optClear, flag: libct.MountNoAtime},
+	"nodiratime":  {kind: optSet, flag: libct.MountNoDiratime},
+	"diratime":    {kind: optClear, flag: libct.MountNoDiratime},
+	"relatime":    {kind: optSet, flag: libct.MountRelAtime},
+	"norelatime":  {kind: optClear, flag: libct.MountRelAtime},
+	"nosymfollow": {kind: optSet, flag: libct.MountNoSymFollow},
+	"symfollow":   {kind: optClear, flag: libct.MountNoSymFollow},
+	"sync":        {kind: optSet, flag: libct.MountSync},
+	"async":       {kind: optClear, flag: libct.MountSync},
+	"dirsync":     {kind: optSet, flag: libct.MountDirSync},
+	"lazytime":    {kind: optSet, flag: libct.MountLazyTime},
+	"nolazytime":  {kind: optClear, flag: libct.MountLazyTime},
 
-	// mount(2) makes a mount relatime unless told strictatime or noatime,
-	// and libct never sets noatime, nodiratime, sync or mand: these
-	// options ask for what happens anyway.
-	"defaults":   {kind: optNone},
-	"relatime":   {kind: optNone},
-	"norelatime": {kind: optNone},
-	"atime":      {kind: optNone},
-	"diratime":   {kind: optNone},
-	"async":      {kind: optNone},
-	"nomand":     {kind: optNone},
-	"loud":       {kind: optNone},
-	"nolazytime": {kind: optNone},
-	"symfollow":  {kind: optNone},
+	"rro":          {kind: optRecSet, flag: libct.MountReadOnly},
+	"rrw":          {kind: optRecClear, flag: libct.MountReadOnly},
+	"rnosuid":      {kind: optRecSet, flag: libct.MountNoSuid},
+	"rsuid":        {kind: optRecClear, flag: libct.MountNoSuid},
+	"rnodev":       {kind: optRecSet, flag: libct.MountNoDev},
+	"rdev":         {kind: optRecClear, flag: libct.MountNoDev},
+	"rnoexec":      {kind: optRecSet, flag: libct.MountNoExec},
+	"rexec":        {kind: optRecClear, flag: libct.MountNoExec},
+	"rstrictatime": {kind: optRecSet, flag: libct.MountStrictAtime},
+	"rnoatime":     {kind: optRecSet, flag: libct.MountNoAtime},
+	"rrelatime":    {kind: optRecSet, flag: libct.MountRelAtime},
+	"rnodiratime":  {kind: optRecSet, flag: libct.MountNoDiratime},
+	"rnosymfollow": {kind: optRecSet, flag: libct.MountNoSymFollow},
+
+	// These ask for what mount(2) does anyway; mand is ignored by kernels
+	// since 5.15, and silent only quiets the kernel log.
+	"defaults":       {kind: optNone},
+	"nomand":         {kind: optNone},
+	"mand":           {kind: optNone},
+	"loud":           {kind: optNone},
+	"silent":         {kind: optNone},
+	"rnostrictatime": {kind: optRecClear, flag: libct.MountStrictAtime},
 
 	"bind":  {kind: optBind},
 	"rbind": {kind: optRBind},
 
-	"private":  {kind: optPropagation, flag: libct.MountPrivate},
-	"rprivate": {kind: optPropagation, flag: libct.MountPrivate},
-	"slave":    {kind: optPropagation, flag: libct.MountSlave},
-	"rslave":   {kind: optPropagation, flag: libct.MountSlave},
-	"shared":   {kind: optPropagation, flag: libct.MountShared},
-	"rshared":  {kind: optPropagation, flag: libct.MountShared},
+	"private":     {kind: optPropagation, flag: libct.MountPrivate},
+	"rprivate":    {kind: optPropagation, flag: libct.MountPrivate | libct.MountRecursivePropagation},
+	"slave":       {kind: optPropagation, flag: libct.MountSlave},
+	"rslave":      {kind: optPropagation, flag: libct.MountSlave | libct.MountRecursivePropagation},
+	"shared":      {kind: optPropagation, flag: libct.MountShared},
+	"rshared":     {kind: optPropagation, flag: libct.MountShared | libct.MountRecursivePropagation},
+	"unbindable":  {kind: optPropagation, flag: libct.MountUnbindable},
+	"runbindable": {kind: optPropagation, flag: libct.MountUnbindable | libct.MountRecursivePropagation},
 
-	"noatime":      {kind: optRefused, why: "libct's mounts have no noatime flag"},
-	"nodiratime":   {kind: optRefused, why: "libct's mounts have no nodiratime flag"},
-	"sync":         {kind: optRefused, why: "libct's mounts have no sync flag"},
-	"dirsync":      {kind: optRefused, why: "libct's mounts have no dirsync flag"},
-	"mand":         {kind: optRefused, why: "libct's mounts have no mand flag"},
-	"lazytime":     {kind: optRefused, why: "libct's mounts have no lazytime flag"},
-	"silent":       {kind: optRefused, why: "libct's mounts have no silent flag"},
-	"nosymfollow":  {kind: optRefused, why: "libct's mounts have no nosymfollow flag"},
-	"remount":      {kind: optRefused, why: "a container's mounts are new mounts: there is nothing to remount"},
-	"unbindable":   {kind: optRefused, why: "libct's mounts cannot be made unbindable"},
-	"runbindable":  {kind: optRefused, why: "libct's mounts cannot be made unbindable"},
-	"idmap":        {kind: optRefused, why: "idmapped mounts are not supported by libct"},
-	"ridmap":       {kind: optRefused, why: "idmapped mounts are not supported by libct"},
-	"tmpcopyup":    {kind: optRefused, why: "libct cannot copy the directory's content up into a tmpfs"},
-	"ratime":       {kind: optRefused, why: "libct cannot change atime flags recursively"},
-	"rnoatime":     {kind: optRefused, why: "libct's mounts have no noatime flag"},
-	"rdiratime":    {kind: optRefused, why: "libct cannot change atime flags recursively"},
-	"rnodiratime":  {kind: optRefused, why: "libct's mounts have no nodiratime flag"},
-	"rrelatime":    {kind: optRefused, why: "libct cannot change atime flags recursively"},
-	"rnorelatime":  {kind: optRefused, why: "libct cannot change atime flags recursively"},
-	"rsymfollow":   {kind: optRefused, why: "libct cannot change symlink following recursively"},
-	"rnosymfollow": {kind: optRefused, why: "libct's mounts have no nosymfollow flag"},
+	"remount":     {kind: optRefused, why: "a container's mounts are new mounts: there is nothing to remount"},
+	"idmap":       {kind: optRefused, why: "idmapped mounts are not supported by libct"},
+	"ridmap":      {kind: optRefused, why: "idmapped mounts are not supported by libct"},
+	"tmpcopyup":   {kind: optRefused, why: "libct cannot copy the directory's content up into a tmpfs"},
+	"ratime":      {kind: optRefused, why: "libct cannot clear atime flags recursively"},
+	"rdiratime":   {kind: optRefused, why: "libct cannot clear atime flags recursively"},
+	"rnorelatime": {kind: optRefused, why: "libct cannot clear atime flags recursively"},
+	"rsymfollow":  {kind: optRefused, why: "libct cannot clear nosymfollow recursively"},
 }
 
 // parsedMount is a spec mount's options sorted out.
 type parsedMount struct {
-	flags      libct.MountFlag // ReadOnly, NoSuid, NoDev, NoExec, StrictAtime
-	bind       bool
-	rbind      bool
-	prop       libct.MountFlag // Private, Slave or Shared, or 0
-	propOpt    string          // the option that set prop
-	propIdx    int
-	recClear   string // a recursive clear option, for rbind's refusal
-	recClearAt int
-	data       []string
+	flags   libct.MountFlag // ReadOnly, NoSuid, NoDev, NoExec, StrictAtime
+	bind    bool
+	rbind   bool
+	prop    libct.MountFlag // Private, Slave or Shared, or 0
+	propOpt string          // the option that set prop
+	propIdx int
+	// recursiveAttrs: an r-option (rro, rnosuid...) asks for the flags on
+	// every submount.
+	recursiveAttrs bool
+	recClear       string // a recursive clear option, for rbind's refusal
+	recClearAt     int
+	data           []string
 }
 
 // parseMountOptions sorts out the options of mounts[i] (p is its path).
@@ -135,8 +138,11 @@ func parseMountOptions(p string, opts []string) (*parsedMount, error) {
 			continue
 		}
 		switch op.kind {
-		case optSet, optRecSet:
+		case optSet:
 			pm.flags |= op.flag
+		case optRecSet:
+			pm.flags |= op.flag
+			pm.recursiveAttrs = true
 		case optClear:
 			pm.flags &^= op.flag
 		case optRecClear:
@@ -210,12 +216,11 @@ func (c *converter) mounts() error {
 			}
 			out.Source = filepath.Clean(src)
 			out.Flags |= libct.MountBind
+			if pm.recursiveAttrs {
+				out.Flags |= libct.MountRecursiveAttrs
+			}
 			if pm.rbind {
 				out.Flags |= libct.MountRecursive
-				if pm.prop != 0 && !strings.HasPrefix(pm.propOpt, "r") {
-					return unsupportedValue(index(p+".options", pm.propIdx), pm.propOpt,
-						"libct changes the propagation of an rbind mount recursively: use r%s", pm.propOpt)
-				}
 				if pm.recClear != "" {
 					return unsupportedValue(index(p+".options", pm.recClearAt), pm.recClear,
 						"libct cannot clear a flag on the submounts of an rbind mount")
@@ -231,8 +236,6 @@ func (c *converter) mounts() error {
 			out.Source = m.Source
 			out.Data = strings.Join(pm.data, ",")
 		}
-		// A new file system, or a plain bind, has no submounts yet:
-		// "rprivate" and "private" do the same to it.
 		out.Flags |= pm.prop
 		if dest == "/dev" && bind {
 			c.cfg.Options |= libct.NoMinimalDev

@@ -54,13 +54,14 @@ func TestConvertMounts(t *testing.T) {
 			),
 			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
 				ro, bind, rec := libct.MountReadOnly, libct.MountBind, libct.MountRecursive
+				rprop, rattr := libct.MountRecursivePropagation, libct.MountRecursiveAttrs
 				want := []libct.Mount{
-					{Destination: "/data", Source: filepath.Join(cfg.Bundle, "data"), Flags: bind | rec | libct.MountPrivate | ro | libct.MountNoSuid},
+					{Destination: "/data", Source: filepath.Join(cfg.Bundle, "data"), Flags: bind | rec | libct.MountPrivate | rprop | ro | libct.MountNoSuid},
 					{Destination: "/etc/hosts", Source: "/etc/hosts", Flags: bind},
 					{Destination: "/mnt/a", Source: "/etc", Flags: bind | libct.MountPrivate},
-					{Destination: "/mnt/b", Source: "/etc", Flags: bind | libct.MountSlave | ro},
-					{Destination: "/mnt/c", Source: "/etc", Flags: bind | rec | libct.MountShared | ro | libct.MountNoSuid | libct.MountNoDev | libct.MountNoExec},
-					{Destination: "/mnt/d", Source: "/etc", Flags: bind | rec},
+					{Destination: "/mnt/b", Source: "/etc", Flags: bind | libct.MountSlave | rprop | ro | rattr},
+					{Destination: "/mnt/c", Source: "/etc", Flags: bind | rec | libct.MountShared | rprop | ro | libct.MountNoSuid | libct.MountNoDev | libct.MountNoExec | rattr},
+					{Destination: "/mnt/d", Source: "/etc", Flags: bind | rec | libct.MountRelAtime},
 				}
 				if !reflect.DeepEqual(cfg.Mounts, want) {
 					t.Errorf("mounts\n%+v\nwant\n%+v", cfg.Mounts, want)
@@ -77,8 +78,8 @@ func TestConvertMounts(t *testing.T) {
 			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
 				want := []libct.Mount{
 					{Destination: "/tmp/a", Type: "tmpfs", Source: "tmpfs", Data: "mode=755,size=1k", Flags: libct.MountNoSuid | libct.MountStrictAtime | libct.MountShared},
-					{Destination: "/tmp/b", Type: "tmpfs", Flags: libct.MountPrivate | libct.MountReadOnly},
-					{Destination: "/tmp/c", Type: "tmpfs", Flags: libct.MountSlave},
+					{Destination: "/tmp/b", Type: "tmpfs", Flags: libct.MountPrivate | libct.MountRecursivePropagation | libct.MountReadOnly},
+					{Destination: "/tmp/c", Type: "tmpfs", Flags: libct.MountSlave | libct.MountRecursivePropagation},
 				}
 				if !reflect.DeepEqual(cfg.Mounts, want) {
 					t.Errorf("mounts\n%+v\nwant\n%+v", cfg.Mounts, want)
@@ -165,17 +166,18 @@ func TestConvertMounts(t *testing.T) {
 			unsupported: true,
 		},
 		{
-			name:        "unbindable",
-			mod:         withMounts(specs.Mount{Destination: "/a", Source: "/etc", Options: []string{"bind", "unbindable"}}),
-			errPath:     "mounts[0].options[1]",
-			unsupported: true,
-		},
-		{
-			name:        "noatime",
-			mod:         withMounts(specs.Mount{Destination: "/a", Type: "tmpfs", Options: []string{"nosuid", "noatime"}}),
-			errPath:     "mounts[0].options[1]",
-			errParts:    []string{"noatime"},
-			unsupported: true,
+			name: "unbindable and atime flags",
+			mod: withMounts(specs.Mount{Destination: "/a", Source: "/etc", Options: []string{"bind", "unbindable", "noatime", "nodiratime"}},
+				specs.Mount{Destination: "/b", Type: "tmpfs", Options: []string{"sync", "dirsync", "lazytime", "nosymfollow"}}),
+			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
+				want := []libct.Mount{
+					{Destination: "/a", Source: "/etc", Flags: libct.MountBind | libct.MountUnbindable | libct.MountNoAtime | libct.MountNoDiratime},
+					{Destination: "/b", Type: "tmpfs", Flags: libct.MountSync | libct.MountDirSync | libct.MountLazyTime | libct.MountNoSymFollow},
+				}
+				if !reflect.DeepEqual(cfg.Mounts, want) {
+					t.Errorf("mounts\n%+v\nwant\n%+v", cfg.Mounts, want)
+				}
+			},
 		},
 		{
 			name:        "tmpcopyup",
@@ -183,13 +185,7 @@ func TestConvertMounts(t *testing.T) {
 			errPath:     "mounts[0].options[0]",
 			unsupported: true,
 		},
-		{
-			name:        "rbind with non-recursive propagation",
-			mod:         withMounts(specs.Mount{Destination: "/a", Source: "/etc", Options: []string{"rbind", "slave"}}),
-			errPath:     "mounts[0].options[1]",
-			errParts:    []string{"rslave"},
-			unsupported: true,
-		},
+
 		{
 			name:        "rbind with a recursive clear",
 			mod:         withMounts(specs.Mount{Destination: "/a", Source: "/etc", Options: []string{"rbind", "rrw"}}),

@@ -16,6 +16,13 @@ func (f MountFlag) msFlags() uintptr {
 		{NoDev, unix.MS_NODEV},
 		{NoExec, unix.MS_NOEXEC},
 		{StrictAtime, unix.MS_STRICTATIME},
+		{NoAtime, unix.MS_NOATIME},
+		{NoDiratime, unix.MS_NODIRATIME},
+		{RelAtime, unix.MS_RELATIME},
+		{NoSymFollow, unix.MS_NOSYMFOLLOW},
+		{Sync, unix.MS_SYNCHRONOUS},
+		{DirSync, unix.MS_DIRSYNC},
+		{LazyTime, unix.MS_LAZYTIME},
 	} {
 		if f&p.f != 0 {
 			ms |= p.ms
@@ -25,7 +32,10 @@ func (f MountFlag) msFlags() uintptr {
 }
 
 // attrFlags are the flags a bind mount gets only through a remount.
-const attrFlags = ReadOnly | NoSuid | NoDev | NoExec | StrictAtime
+const attrFlags = ReadOnly | NoSuid | NoDev | NoExec | StrictAtime | NoAtime | NoDiratime | RelAtime | NoSymFollow
+
+// atimeFlags are the atime modes, of which a mount has one.
+const atimeFlags = StrictAtime | NoAtime | RelAtime
 
 // propagation returns the mount(2) flags for the propagation f asks for
 // and its name for error messages, or 0 when f asks for none.
@@ -39,10 +49,12 @@ func (f MountFlag) propagation() (uintptr, string) {
 		ms, name = unix.MS_SLAVE, "slave"
 	case f&Shared != 0:
 		ms, name = unix.MS_SHARED, "shared"
+	case f&Unbindable != 0:
+		ms, name = unix.MS_UNBINDABLE, "unbindable"
 	default:
 		return 0, ""
 	}
-	if f&Recursive != 0 {
+	if f&RecursivePropagation != 0 {
 		ms |= unix.MS_REC
 		name = "r" + name
 	}
@@ -96,14 +108,25 @@ func (f MountFlag) mountAttr() *unix.MountAttr {
 		{NoSuid, unix.MOUNT_ATTR_NOSUID},
 		{NoDev, unix.MOUNT_ATTR_NODEV},
 		{NoExec, unix.MOUNT_ATTR_NOEXEC},
+		{NoDiratime, unix.MOUNT_ATTR_NODIRATIME},
+		{NoSymFollow, unix.MOUNT_ATTR_NOSYMFOLLOW},
 	} {
 		if f&p.f != 0 {
 			a.Attr_set |= p.attr
 		}
 	}
-	if f&StrictAtime != 0 {
-		a.Attr_clr |= unix.MOUNT_ATTR__ATIME
-		a.Attr_set |= unix.MOUNT_ATTR_STRICTATIME
+	for _, p := range [...]struct {
+		f    MountFlag
+		attr uint64
+	}{
+		{StrictAtime, unix.MOUNT_ATTR_STRICTATIME},
+		{NoAtime, unix.MOUNT_ATTR_NOATIME},
+		{RelAtime, unix.MOUNT_ATTR_RELATIME},
+	} {
+		if f&p.f != 0 {
+			a.Attr_clr |= unix.MOUNT_ATTR__ATIME
+			a.Attr_set |= p.attr
+		}
 	}
 	return a
 }

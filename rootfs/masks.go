@@ -94,7 +94,7 @@ func (st *state) setReadOnly(p string, dir bool, shown string) error {
 		return err
 	}
 	defer top.Close()
-	return setBindFlags(top, shown, ReadOnly|Recursive)
+	return setBindFlags(top, shown, ReadOnly|RecursiveAttrs)
 }
 
 // openExisting opens the container path p inside the root, or returns a

@@ -117,13 +117,13 @@ func setBindFlags(top *os.File, shown string, f MountFlag) error {
 	var err error
 	op := "remount"
 	e := withFD(top, func(fd int) {
-		if f&Recursive != 0 {
+		if f&RecursiveAttrs != 0 {
 			op = "mount_setattr"
 			err = unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, f.mountAttr())
 			return
 		}
 		var keep uintptr
-		if keep, err = lockedFlags(fd, f&StrictAtime != 0); err != nil {
+		if keep, err = lockedFlags(fd, f&atimeFlags != 0); err != nil {
 			op = "statfs"
 			return
 		}

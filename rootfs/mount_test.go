@@ -77,6 +77,28 @@ func init() {
 				}
 				return wantErrno("create /rro/sub/new", os.WriteFile("/rro/sub/new", nil, 0o644), syscall.EROFS)
 			}},
+			{"rbind read-only at the top only", func(*helperInput) error {
+				if err := wantErrno("create /rtop/new", os.WriteFile("/rtop/new", nil, 0o644), syscall.EROFS); err != nil {
+					return err
+				}
+				return os.WriteFile("/rtop/sub/new", nil, 0o644)
+			}},
+			{"atime and unbindable", func(*helperInput) error {
+				e, err := findMount("/noatime")
+				if err != nil {
+					return err
+				}
+				if !slices.Contains(e.opts, "noatime") {
+					return fmt.Errorf("/noatime: options %q", e.opts)
+				}
+				if e, err = findMount("/unbindable"); err != nil {
+					return err
+				}
+				if !slices.Contains(e.optional, "unbindable") {
+					return fmt.Errorf("/unbindable: optional fields %v", e.optional)
+				}
+				return nil
+			}},
 			{"shared propagation", func(*helperInput) error {
 				e, err := findMount("/shared")
 				if err != nil {
@@ -118,7 +140,10 @@ func TestMounts(t *testing.T) {
 			{Source: file, Destination: "/etc/motd", Flags: Bind},
 			{Source: file, Destination: "/etc/alias", Flags: Bind},
 			{Destination: "/link", Type: "tmpfs"},
-			{Source: rsrc, Destination: "/rro", Flags: Bind | Recursive | ReadOnly},
+			{Source: rsrc, Destination: "/rro", Flags: Bind | Recursive | RecursiveAttrs | ReadOnly},
+			{Source: rsrc, Destination: "/rtop", Flags: Bind | Recursive | ReadOnly},
+			{Destination: "/noatime", Type: "tmpfs", Flags: NoAtime},
+			{Destination: "/unbindable", Type: "tmpfs", Flags: Unbindable},
 			{Destination: "/shared", Type: "tmpfs", Flags: Shared},
 		}},
 		Args: map[string]string{"rsub": filepath.Join(rsrc, "sub")},

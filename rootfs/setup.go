@@ -93,8 +93,10 @@ func (st *state) close() {
 // the private area, the bind of Root onto itself.
 func (st *state) prepareRoot() error {
 	s := st.spec
+	// A shared root is made slave until the switch, which pivot_root
+	// needs (see finishPropagation); an unbindable one private.
 	prop, name := uintptr(unix.MS_PRIVATE), "make-rprivate"
-	if s.Propagation == PropagationSlave {
+	if s.Propagation == PropagationSlave || s.Propagation == PropagationShared {
 		prop, name = unix.MS_SLAVE, "make-rslave"
 	}
 	if err := unix.Mount("", "/", "", prop|unix.MS_REC, ""); err != nil {

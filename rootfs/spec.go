@@ -26,6 +26,23 @@ const (
 	Private                           // make the mount MS_PRIVATE after it is made
 	Slave                             // make the mount MS_SLAVE after it is made
 	Shared                            // make the mount MS_SHARED after it is made
+	Unbindable                        // make the mount MS_UNBINDABLE after it is made
+	// RecursivePropagation applies the propagation flag to every submount
+	// (rprivate, rslave, rshared, runbindable).
+	RecursivePropagation
+	// RecursiveAttrs applies ReadOnly, NoSuid, NoDev, NoExec and the atime
+	// flags of a bind mount to its submounts too (OCI's rro, rnosuid...);
+	// without it only the top mount of an rbind gets them.
+	RecursiveAttrs
+	NoAtime     // MS_NOATIME
+	NoDiratime  // MS_NODIRATIME
+	RelAtime    // MS_RELATIME
+	NoSymFollow // MS_NOSYMFOLLOW
+	// Sync, DirSync and LazyTime belong to the file system, not to one of
+	// its mounts: a bind mount cannot have them.
+	Sync     // MS_SYNCHRONOUS
+	DirSync  // MS_DIRSYNC
+	LazyTime // MS_LAZYTIME
 )
 
 // Mount is one mount made inside the container's root before the program
@@ -85,6 +102,13 @@ const (
 	// PropagationSlave lets host mount events reach the container, not the
 	// other way round (rslave).
 	PropagationSlave
+	// PropagationShared shares mount events both ways (rshared); the
+	// root is made shared once it is switched, as pivot_root refuses a
+	// shared one.
+	PropagationShared
+	// PropagationUnbindable is private, and refuses to be bind-mounted
+	// (runbindable).
+	PropagationUnbindable
 )
 
 // Spec is everything Setup needs. All host paths are absolute.

@@ -31,6 +31,28 @@ func (st *state) switchRoot() error {
 			return fmt.Errorf("readOnly: %w", err)
 		}
 	}
+	return finishPropagation(s)
+}
+
+// finishPropagation gives the switched root the propagation that
+// pivot_root would have refused before: shared, or unbindable.
+func finishPropagation(s *Spec) error {
+	var prop uintptr
+	var name string
+	switch s.Propagation {
+	case PropagationShared:
+		prop, name = unix.MS_SHARED, "make-rshared"
+	case PropagationUnbindable:
+		prop, name = unix.MS_UNBINDABLE, "make-runbindable"
+	default:
+		return nil
+	}
+	if !s.MountNS {
+		return nil
+	}
+	if err := unix.Mount("", "/", "", prop|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("propagation: %w", &os.PathError{Op: name, Path: "/", Err: err})
+	}
 	return nil
 }
 

@@ -32,7 +32,7 @@ func (s *Spec) check(host bool) error {
 		}
 	}
 	switch s.Propagation {
-	case PropagationPrivate, PropagationSlave:
+	case PropagationPrivate, PropagationSlave, PropagationShared, PropagationUnbindable:
 	default:
 		return fmt.Errorf("propagation %d: unknown propagation", s.Propagation)
 	}
@@ -99,8 +99,10 @@ func checkDir(field, p string, host bool) error {
 }
 
 const (
-	propagationFlags = Private | Slave | Shared
-	knownFlags       = ReadOnly | Bind | Recursive | NoSuid | NoDev | NoExec | StrictAtime | propagationFlags
+	propagationFlags = Private | Slave | Shared | Unbindable
+	fsOnlyFlags      = Sync | DirSync | LazyTime
+	knownFlags       = ReadOnly | Bind | Recursive | NoSuid | NoDev | NoExec | propagationFlags |
+		RecursivePropagation | RecursiveAttrs | attrFlags | fsOnlyFlags
 )
 
 func (m *Mount) check(i int, host bool) error {
@@ -112,7 +114,15 @@ func (m *Mount) check(i int, host bool) error {
 	case f&^knownFlags != 0:
 		return fmt.Errorf("mounts[%d].flags %#x: unknown flags", i, uint32(f&^knownFlags))
 	case f&propagationFlags&(f&propagationFlags-1) != 0:
-		return fmt.Errorf("mounts[%d].flags: Private, Slave and Shared are exclusive", i)
+		return fmt.Errorf("mounts[%d].flags: Private, Slave, Shared and Unbindable are exclusive", i)
+	case f&atimeFlags&(f&atimeFlags-1) != 0:
+		return fmt.Errorf("mounts[%d].flags: StrictAtime, NoAtime and RelAtime are exclusive", i)
+	case f&RecursivePropagation != 0 && f&propagationFlags == 0:
+		return fmt.Errorf("mounts[%d].flags: RecursivePropagation needs a propagation flag", i)
+	case f&RecursiveAttrs != 0 && f&Bind == 0:
+		return fmt.Errorf("mounts[%d].flags: RecursiveAttrs needs Bind", i)
+	case f&Bind != 0 && f&fsOnlyFlags != 0:
+		return fmt.Errorf("mounts[%d].flags: Sync, DirSync and LazyTime belong to a file system, not to a bind mount", i)
 	case m.Type != "" && f&Bind != 0:
 		return fmt.Errorf("mounts[%d]: type and Bind flag are exclusive", i)
 	case m.Type == "" && f&Bind == 0:

@@ -105,7 +105,7 @@ func TestValidate(t *testing.T) {
 		{
 			name: "two propagations",
 			spec: Spec{MountNS: true, Mounts: []Mount{{Destination: "/x", Type: "tmpfs", Flags: Private | Shared}}},
-			want: "mounts[0].flags: Private, Slave and Shared are exclusive",
+			want: "mounts[0].flags: Private, Slave, Shared and Unbindable are exclusive",
 		},
 		{
 			name: "unknown flag",
