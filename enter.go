@@ -292,28 +292,38 @@ func (e *entry) run() (*Task, error) {
 // awaitForked reads the pid of the process the enter stage forked into the
 // pid namespace, reaps the stage, and adopts the child.
 func (e *entry) awaitForked(sock int, stage *os.Process) (*os.Process, error) {
-	buf := make([]byte, 512)
-	n, err := unix.Read(sock, buf)
-	if err != nil || n == 0 {
-		return nil, fmt.Errorf("container %q: enter stage: no pid: %v", e.c.name, err)
-	}
-	var m spec.Message
-	if err := json.Unmarshal(buf[:n], &m); err != nil {
-		return nil, fmt.Errorf("container %q: enter stage: %w", e.c.name, err)
-	}
-	if m.Kind == spec.MsgError {
-		return nil, &StartError{Container: e.c.name, Step: m.Step, Text: m.Text, Errno: syscall.Errno(m.Errno)}
-	}
-	if m.Kind != nsenter.MsgPID || m.Index <= 0 {
-		return nil, fmt.Errorf("container %q: enter stage: unexpected %q", e.c.name, m.Kind)
-	}
+	pid, err := readForkedPid(sock, e.c.name)
 	stage.Wait()
-	proc, err := os.FindProcess(m.Index)
+	if err != nil {
+		return nil, err
+	}
+	proc, err := os.FindProcess(pid)
 	if err != nil {
 		return nil, err
 	}
 	e.undo.add(func() { proc.Kill(); proc.Wait() })
 	return proc, nil
+}
+
+// readForkedPid reads the enter stage's report of the pid of the child it
+// forked, or of its failure.
+func readForkedPid(sock int, name string) (int, error) {
+	buf := make([]byte, 512)
+	n, err := unix.Read(sock, buf)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("container %q: enter stage: no pid: %v", name, err)
+	}
+	var m spec.Message
+	if err := json.Unmarshal(buf[:n], &m); err != nil {
+		return 0, fmt.Errorf("container %q: enter stage: %w", name, err)
+	}
+	if m.Kind == spec.MsgError {
+		return 0, &StartError{Container: name, Step: m.Step, Text: m.Text, Errno: syscall.Errno(m.Errno)}
+	}
+	if m.Kind != nsenter.MsgPID || m.Index <= 0 {
+		return 0, fmt.Errorf("container %q: enter stage: unexpected %q", name, m.Kind)
+	}
+	return m.Index, nil
 }
 
 // processSpec is the spec of the entered process.

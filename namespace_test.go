@@ -117,7 +117,7 @@ func TestJoinNamespaceErrors(t *testing.T) {
 		{"wrong kind", map[libct.Namespaces]string{libct.NewNet: "/proc/self/ns/ipc"}, 0, "is a ipc namespace, not net"},
 		{"not a namespace", map[libct.Namespaces]string{libct.NewUTS: "/etc/hostname"}, 0, "not a namespace file"},
 		{"created and joined", map[libct.Namespaces]string{libct.NewNet: "/proc/self/ns/net"}, libct.NewNet, "both created"},
-		{"mount not joinable", map[libct.Namespaces]string{libct.NewMount: "/proc/self/ns/mnt"}, 0, "not supported"},
+		{"new user namespace with a joined mount one", map[libct.Namespaces]string{libct.NewMount: "/proc/self/ns/mnt"}, libct.NewUser, "join the user namespace too"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.Create(uniqueName(t), &libct.Config{Namespaces: tc.ns, NamespacePaths: tc.paths})
@@ -204,5 +204,48 @@ func TestLoopbackUp(t *testing.T) {
 	out := mustRun(t, s, &libct.Config{Namespaces: libct.NewNet}, sh("ip -o link show lo"))
 	if !strings.Contains(out, "<LOOPBACK,UP,") {
 		t.Errorf("lo inside a new network namespace: %s", out)
+	}
+}
+
+// TestJoinUserAndMountNamespaces: a new container joins the user and
+// network namespaces of a running one, through the enter stage, and makes
+// its own mount, pid and uts namespaces inside the joined user namespace.
+func TestJoinUserAndMountNamespaces(t *testing.T) {
+	s := newSession(t)
+	owner := busybox(t)
+	owner.Namespaces |= libct.NewUser | libct.NewNet
+	owner.UIDMappings = []libct.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	owner.GIDMappings = owner.UIDMappings
+	a, err := s.Create(uniqueName(t), owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Destroy()
+	if err := a.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := a.Pid()
+	cfg := busybox(t)
+	cfg.Hostname = "joiner"
+	cfg.NamespacePaths = map[libct.Namespaces]string{
+		libct.NewUser: fmt.Sprintf("/proc/%d/ns/user", pid),
+		libct.NewNet:  fmt.Sprintf("/proc/%d/ns/net", pid),
+	}
+	out := mustRun(t, s, cfg, sh(nsScript+`; echo "uid $(id -u) pid $$ host $(hostname)"`))
+	for _, n := range []string{"user", "net"} {
+		if want := n + " " + nsLink(t, pid, n); !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	for _, n := range []string{"mnt", "uts"} {
+		if strings.Contains(out, n+" "+nsLink(t, pid, n)) || strings.Contains(out, n+" "+nsLink(t, os.Getpid(), n)) {
+			t.Errorf("%s namespace not new:\n%s", n, out)
+		}
+	}
+	if !strings.Contains(out, "uid 0 pid 1 host joiner") {
+		t.Errorf("inside:\n%s", out)
+	}
+	if _, err := s.Create(uniqueName(t), &libct.Config{Namespaces: libct.NewUser, NamespacePaths: map[libct.Namespaces]string{libct.NewMount: "/proc/self/ns/mnt"}}); !errors.Is(err, libct.ErrInvalidConfig) {
+		t.Errorf("a new user namespace with a joined mount namespace: %v", err)
 	}
 }

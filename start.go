@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -16,6 +17,7 @@ import (
 	"github.com/libct/libct/cgroups"
 	"github.com/libct/libct/internal/hooks"
 	"github.com/libct/libct/internal/initstage"
+	"github.com/libct/libct/internal/nsenter"
 	"github.com/libct/libct/internal/spec"
 	"github.com/libct/libct/rootfs"
 )
@@ -256,7 +258,7 @@ func (l *launch) spec() (*spec.Init, error) {
 			ExtraFiles:       len(p.ExtraFiles),
 			Terminal:         p.Terminal,
 			Personality:      p.Personality,
-			SetgroupsAllowed: l.ids == nil || l.ids.setgroupsAllowed(),
+			SetgroupsAllowed: l.setgroupsAllowed(),
 		},
 	}
 	if p.Umask != nil {
@@ -280,7 +282,7 @@ func (l *launch) spec() (*spec.Init, error) {
 		mounts := append([]Mount(nil), sp.Rootfs.Mounts...)
 		sp.Rootfs.Mounts = append(mounts, cgroupSubmounts(l.cgroup, cfg.Namespaces.Has(NewCgroup))...)
 	}
-	manageCaps := os.Geteuid() == 0 || cfg.Namespaces.Has(NewUser)
+	manageCaps := os.Geteuid() == 0 || cfg.hasNamespace(NewUser)
 	if err := processSecurity(cfg, p, &sp.Process, manageCaps); err != nil {
 		return nil, err
 	}
@@ -289,6 +291,24 @@ func (l *launch) spec() (*spec.Init, error) {
 		sp.Process.Rlimits = append(sp.Process.Rlimits, spec.Rlimit{Resource: res, Soft: rl.Soft, Hard: rl.Hard})
 	}
 	return sp, nil
+}
+
+// setgroupsAllowed tells whether the init may call setgroups in its user
+// namespace: a new one says so from its maps, a joined one in its
+// owner's /proc/PID/setgroups.
+func (l *launch) setgroupsAllowed() bool {
+	if l.ids != nil {
+		return l.ids.setgroupsAllowed()
+	}
+	path, joined := l.cfg.NamespacePaths[NewUser]
+	if !joined {
+		return true
+	}
+	var pid int
+	if _, err := fmt.Sscanf(path, "/proc/%d/ns/user", &pid); err != nil {
+		return true
+	}
+	return setgroupsAllowed(pid)
 }
 
 // rootfsSpec is the part of the config that package rootfs carries out.
@@ -303,7 +323,7 @@ func (c *Config) rootfsSpec() *rootfs.Spec {
 		MaskedPaths:   c.MaskedPaths,
 		ReadonlyPaths: c.ReadonlyPaths,
 		MountNS:       mountNS,
-		UserNS:        c.Namespaces.Has(NewUser),
+		UserNS:        c.hasNamespace(NewUser),
 		MountProc:     mountNS && c.hasNamespace(NewPID) && c.Options&NoAutoProc == 0,
 		MinimalDev:    mountNS && c.Root != "" && c.Options&NoMinimalDev == 0,
 	}
@@ -386,6 +406,10 @@ func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
 	if l.ids != nil {
 		l.ids.apply(attr)
 	}
+	if cfg.joinsInStage() {
+		attr.Cloneflags = 0
+		return l.forkThroughStage(files, selfFD, sockFD, clone, attr)
+	}
 	var proc *os.Process
 	err = startInNamespaces(cfg.NamespacePaths, func() error {
 		var err error
@@ -398,6 +422,60 @@ func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
 		return nil, &StartError{Container: c.name, Step: "clone", Text: err.Error(), Errno: errnoOf(err)}
 	}
 	return proc, nil
+}
+
+// joinsInStage tells whether the init must start through the enter
+// stage: it joins a user, mount or time namespace.
+func (c *Config) joinsInStage() bool {
+	for ns := range c.NamespacePaths {
+		if joinableStage.Has(ns) {
+			return true
+		}
+	}
+	return false
+}
+
+// forkThroughStage starts the init through the enter stage: it joins every
+// namespace of NamespacePaths (user first), then makes the new ones inside
+// them, and forks into a new or joined pid namespace with the caller as
+// parent.
+func (l *launch) forkThroughStage(files []*os.File, selfFD, sockFD int, clone Namespaces, attr *syscall.SysProcAttr) (*os.Process, error) {
+	c, cfg := l.c, l.cfg
+	var list []string
+	for _, n := range namespaceNames {
+		path, ok := cfg.NamespacePaths[n.ns]
+		if !ok {
+			continue
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, invalid(fmt.Sprintf("namespacePaths[%s]", n.name), "%q: %v", path, err)
+		}
+		defer f.Close()
+		list = append(list, strconv.FormatUint(uint64(n.ns), 10)+":"+strconv.Itoa(len(files)))
+		files = append(files, f)
+	}
+	_, joinsPID := cfg.NamespacePaths[NewPID]
+	_, joinsTime := cfg.NamespacePaths[NewTime]
+	fork := "nofork"
+	if joinsPID || joinsTime || clone.Has(NewPID) {
+		fork = "fork"
+	}
+	args := []string{nsenter.Arg0, strconv.Itoa(sockFD), strings.Join(list, ","), fork, strconv.FormatUint(uint64(clone), 10)}
+	stage, err := os.StartProcess("/proc/self/fd/"+strconv.Itoa(selfFD), args,
+		&os.ProcAttr{Files: files, Sys: attr, Env: initEnv()})
+	if err != nil {
+		return nil, &StartError{Container: c.name, Step: "clone", Text: err.Error(), Errno: errnoOf(err)}
+	}
+	if fork == "nofork" {
+		return stage, nil
+	}
+	pid, err := readForkedPid(l.sock, c.name)
+	stage.Wait()
+	if err != nil {
+		return nil, err
+	}
+	return os.FindProcess(pid)
 }
 
 // makeExecFifo creates the fifo that holds a prepared init until Start,

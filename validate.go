@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/nsenter"
 )
 
 // maxNameLen bounds container names: they become directory names and
@@ -38,8 +40,12 @@ func validateName(name string) error {
 // joinable are the namespaces that can be joined by path: the parent joins
 // them on a locked thread before cloning the init, which the kernel allows
 // in a multi-threaded process. Joining mount, user and time namespaces
-// needs a single-threaded process.
-const joinable = NewNet | NewIPC | NewUTS | NewPID | NewCgroup
+// needs a single-threaded process: the enter stage (internal/nsenter)
+// does it, when the binary has it.
+const (
+	joinable      = NewNet | NewIPC | NewUTS | NewPID | NewCgroup
+	joinableStage = NewUser | NewMount | NewTime
+)
 
 // validate checks everything that can be checked before anything is
 // created. Errors are *ConfigError naming the field.
@@ -55,8 +61,11 @@ func (c *Config) validate() error {
 		if c.Namespaces.Has(ns) {
 			return invalid(field, "the %s namespace is both created (namespaces) and joined", ns.Name())
 		}
-		if !joinable.Has(ns) {
-			return invalid(field, "joining an existing %s namespace is not supported (joinable: net, ipc, uts, pid, cgroup)", ns.Name())
+		if joinableStage.Has(ns) && !nsenter.Available {
+			return invalid(field, "joining an existing %s namespace needs the enter stage, which this binary was built without (cgo disabled)", ns.Name())
+		}
+		if joinableStage.Has(ns) && c.Namespaces.Has(NewUser) {
+			return invalid(field, "a new user namespace cannot be made along with joining a %s namespace: join the user namespace too", ns.Name())
 		}
 		if err := checkNamespaceFile(path, ns); err != nil {
 			return &ConfigError{Field: field, Err: err}

@@ -11,6 +11,9 @@
 //	          (TYPE is a CLONE_NEW* value in decimal)
 //	argv[3] = "fork" when the process must fork to be in the namespaces
 //	          (a pid or time namespace is joined for children only)
+//	argv[4] = optional CLONE_NEW* flags, in decimal, of namespaces to
+//	          create once the others are joined (a new container that
+//	          joins a user namespace makes its other namespaces inside it)
 //
 // When it forks, the child is created with CLONE_PARENT: it becomes a child
 // of the libct caller, which reaps it, and this process reports the child's
@@ -88,8 +91,24 @@ __attribute__((constructor)) static void libct_nsenter(int argc, char **argv, ch
 			_exit(1);
 		}
 		close(fd);
+		// In a joined user namespace the caller's ids may have no
+		// mapping, and files it would make could not be owned: become
+		// the namespace's root, which keeps the capabilities setns gave.
+		if (type == CLONE_NEWUSER &&
+		    (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+			report(sock, "error", "become root of the user namespace", errno, 0);
+			_exit(1);
+		}
 	}
 	free(list);
+	if (argc > 4) {
+		long flags = strtol(argv[4], NULL, 10);
+
+		if (flags != 0 && unshare((int)flags) < 0) {
+			report(sock, "error", "unshare", errno, 0);
+			_exit(1);
+		}
+	}
 	if (argc < 4 || strcmp(argv[3], "fork") != 0)
 		return;
 	// A raw clone with no new stack behaves as fork(2), with the caller's
