@@ -1,7 +1,37 @@
-// Command ct runs containers with libct. Today it has one command, spawn,
-// libct's imperative way to run a container in the foreground; the OCI
-// runtime commands (create, start, state, kill, delete, run, exec, ...)
-// join it with runc's names and flags.
+// Command ct runs containers with libct. It is an OCI runtime with runc's
+// command line, so that containerd, podman and the tools built on them can
+// drive it: create, start, state, kill, delete, run, exec, ps, list,
+// pause, resume, update, events, spec and features, with runc's command
+// and flag names. It also has spawn, libct's imperative way to run a
+// container in the foreground.
+//
+// ct is a thin layer: it parses flags, has package oci translate the
+// bundle's config.json, calls libct to act, and prints. It keeps no state
+// of its own beyond what libct keeps under --root: the creation time and
+// owner that state and list print are the birth time and owner of the
+// container's state directory.
+//
+// Where ct differs from runc:
+//
+//   - --no-pivot is refused: libct always switches the root with
+//     pivot_root inside the container's own mount namespace.
+//   - --systemd-cgroup is refused by the commands that make a cgroup
+//     (create, run): libct has only the cgroupfs driver. The other
+//     commands accept and ignore it, as engines pass it to every command.
+//   - --no-new-keyring is accepted and changes nothing: libct never makes
+//     a session keyring. --rootless and --criu are accepted and ignored.
+//   - delete without --force refuses a created container as well as a
+//     running one, as the OCI runtime spec says (runc kills a created
+//     one).
+//   - a bare `exec ID CMD` starts from the process of the bundle's
+//     config.json, as runc does; engines pass --process.
+//
+// Errors are one line on stderr, "ct: COMMAND: error", also written to the
+// --log file (as {"level":"error","msg":...,"time":...} with --log-format
+// json, which containerd reads). Exit status: 1 for a failed command, 2
+// for a command line ct cannot use, the program's status for run and exec
+// in the foreground (128+signal when it was killed); spawn keeps its own
+// 125.
 package main
 
 import (
@@ -10,10 +40,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/libct/libct"
 )
+
+// version is ct's version, set at link time with
+// -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
 
 // command is one subcommand of ct.
 type command struct {
@@ -25,17 +62,39 @@ type command struct {
 
 // globals are the options every command shares, given before its name.
 type globals struct {
-	root   string
-	stderr io.Writer
+	root          string
+	logPath       string
+	logFormat     string
+	debug         bool
+	systemdCgroup bool
+	stderr        io.Writer
+	log           *logger
 }
 
 var commands = []command{
-	{"spawn", "run a container in the foreground", runSpawn},
+	{"create", "create a container from a bundle; its program waits for start", runCreate},
+	{"delete", "delete a stopped container (--force: any)", runDelete},
+	{"events", "print a container's resource usage and OOM events", runEvents},
+	{"exec", "run a new process in a container", runExec},
+	{"features", "print the OCI features this runtime supports", runFeatures},
+	{"kill", "send a signal to a container's init (--all: every process)", runKill},
+	{"list", "list containers", runList},
+	{"pause", "freeze every process of a container", runPause},
+	{"ps", "list a container's processes", runPs},
+	{"resume", "thaw a paused container", runResume},
+	{"run", "create and start a container", runRun},
+	{"spawn", "run a container in the foreground (libct's own way)", runSpawn},
+	{"spec", "write a default config.json in a bundle", runSpec},
+	{"start", "run the program of a created container", runStart},
+	{"state", "print a container's OCI state", runState},
+	{"update", "change a container's resource limits", runUpdate},
 }
 
-// exitUsage and exitFailure are ct's own exit codes, above the range a
-// container's program normally uses, as engines expect of a runtime.
+// Exit codes: exitError for a runtime error, as runc exits; exitUsage for
+// a command line ct cannot parse; exitFailure is spawn's own, above the
+// range a container's program normally uses.
 const (
+	exitError   = 1
 	exitUsage   = 2
 	exitFailure = 125
 )
@@ -50,6 +109,16 @@ func ct(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ct", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&g.root, "root", libct.DefaultRoot, "directory holding the containers' state")
+	fs.StringVar(&g.logPath, "log", "", "append log entries (and every error) to this file instead of stderr")
+	fs.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&g.debug, "debug", false, "log debug messages")
+	fs.BoolVar(&g.systemdCgroup, "systemd-cgroup", false, "use the systemd cgroup driver (not available: libct has cgroupfs only)")
+	var showVersion bool
+	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
+	fs.BoolVar(&showVersion, "v", false, "print the version and exit (short for --version)")
+	// Accepted for runc compatibility; they change nothing in ct.
+	fs.String("rootless", "auto", "accepted for runc compatibility; ignored")
+	fs.String("criu", "", "accepted for runc compatibility; ignored (no checkpoint/restore)")
 	fs.Usage = func() { usage(fs, stderr) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -57,23 +126,46 @@ func ct(args []string, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
+	if showVersion {
+		fmt.Fprintf(os.Stdout, "ct version %s\nspec: %s\n", version, specs.Version)
+		return 0
+	}
 	if fs.NArg() == 0 {
 		usage(fs, stderr)
 		return exitUsage
 	}
 	name := fs.Arg(0)
-	for _, c := range commands {
-		if c.name == name {
-			code, err := c.run(g, fs.Args()[1:])
-			if err != nil {
-				fmt.Fprintf(stderr, "ct %s: %v\n", name, err)
-			}
-			return code
+	var cmd *command
+	for i := range commands {
+		if commands[i].name == name {
+			cmd = &commands[i]
 		}
 	}
-	fmt.Fprintf(stderr, "ct: unknown command %q\n", name)
-	usage(fs, stderr)
-	return exitUsage
+	if cmd == nil {
+		fmt.Fprintf(stderr, "ct: unknown command %q\n", name)
+		usage(fs, stderr)
+		return exitUsage
+	}
+	log, err := newLogger(g.logPath, g.logFormat, g.debug, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "ct: %v\n", err)
+		return exitUsage
+	}
+	defer log.close()
+	g.log = log
+	log.debugf("ct %s %q (root %s)", name, fs.Args()[1:], g.root)
+	code, err := cmd.run(g, fs.Args()[1:])
+	if err != nil {
+		msg := oneLine(err.Error())
+		fmt.Fprintf(stderr, "ct: %s: %s\n", name, msg)
+		if log.toFile() {
+			log.errorf("%s: %s", name, msg)
+		}
+		if code == 0 {
+			code = exitError
+		}
+	}
+	return code
 }
 
 func usage(fs *flag.FlagSet, w io.Writer) {
@@ -86,4 +178,16 @@ func usage(fs *flag.FlagSet, w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nglobal options:")
 	fs.PrintDefaults()
+}
+
+// session opens the local session on --root; its warnings (failed
+// poststart and poststop hooks) go to the log.
+func (g *globals) session() (*libct.Session, error) {
+	root, err := filepath.Abs(g.root)
+	if err != nil {
+		return nil, fmt.Errorf("--root: %w", err)
+	}
+	return libct.Open("local", libct.WithRoot(root), libct.WithWarnings(func(err error) {
+		g.log.warnf("%s", oneLine(err.Error()))
+	}))
 }

@@ -121,7 +121,7 @@ func parseBind(spec string) (libct.Mount, error) {
 		if parts[2] != "ro" {
 			return libct.Mount{}, fmt.Errorf("--bind %q: unknown option %q (want ro)", spec, parts[2])
 		}
-		m.Flags |= libct.MountReadOnly
+		m.Flags |= libct.MountReadOnly | libct.MountRecursiveAttrs
 	}
 	return m, nil
 }

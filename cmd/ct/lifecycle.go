@@ -1,0 +1,477 @@
+package main
+
+// The OCI lifecycle: create, start, run, kill, delete, state.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct"
+	"github.com/libct/libct/oci"
+)
+
+// createOptions are the flags create and run share.
+type createOptions struct {
+	bundle        string
+	pidFile       string
+	consoleSocket string
+	noPivot       bool
+	noNewKeyring  bool
+	preserveFDs   int
+}
+
+func (o *createOptions) register(f *cmdFlags) {
+	f.StringVar(&o.bundle, "bundle", ".", "the bundle: the directory holding config.json")
+	f.StringVar(&o.bundle, "b", ".", "short for --bundle")
+	f.StringVar(&o.pidFile, "pid-file", "", "write the init's pid to this file")
+	f.StringVar(&o.consoleSocket, "console-socket", "", "unix socket to send the master of the container's terminal to (process.terminal)")
+	f.BoolVar(&o.noPivot, "no-pivot", false, "not supported: libct always uses pivot_root in the container's mount namespace")
+	f.BoolVar(&o.noNewKeyring, "no-new-keyring", false, "accepted: libct never makes a session keyring")
+	f.IntVar(&o.preserveFDs, "preserve-fds", 0, "pass ct's fds 3 .. 3+N-1 to the container's process")
+}
+
+func runCreate(g *globals, args []string) (int, error) {
+	f := newFlags(g, "create", "[options] CONTAINER_ID")
+	var o createOptions
+	o.register(f)
+	// go-runc passes --detach to create too; a created container is
+	// always detached from ct.
+	f.Bool("detach", false, "accepted: create always detaches")
+	f.Bool("d", false, "short for --detach")
+	id, err := f.parseID(args)
+	if err != nil {
+		return parseResult(err)
+	}
+	s, err := g.session()
+	if err != nil {
+		return fail(err)
+	}
+	defer s.Close()
+	_, err = create(g, s, id, &o, true)
+	return fail(err)
+}
+
+// create makes container id from the bundle and prepares its init, which
+// waits for start. On failure it leaves nothing behind. detach keeps the
+// container when the session closes (create, run -d).
+func create(g *globals, s *libct.Session, id string, o *createOptions, detach bool) (*libct.Container, error) {
+	if g.systemdCgroup {
+		return nil, errors.New("--systemd-cgroup: libct has no systemd cgroup driver; run without it (cgroupfs)")
+	}
+	if o.noPivot {
+		return nil, errors.New("--no-pivot: not supported: libct always switches the root with pivot_root in the container's own mount namespace")
+	}
+	if o.preserveFDs < 0 {
+		return nil, usagef("--preserve-fds %d: must be >= 0", o.preserveFDs)
+	}
+	bundle, err := filepath.Abs(o.bundle)
+	if err != nil {
+		return nil, fmt.Errorf("--bundle: %w", err)
+	}
+	configPath := filepath.Join(bundle, "config.json")
+	spec, err := oci.LoadSpec(bundle) // its errors name the bundle or the file
+	if err != nil {
+		return nil, err
+	}
+	cfg, proc, err := oci.Convert(id, bundle, spec)
+	if err != nil {
+		return nil, nameFile(configPath, err)
+	}
+	if proc.Terminal {
+		if o.consoleSocket == "" && detach {
+			return nil, fmt.Errorf("%s: process.terminal: a detached container needs --console-socket to hand its terminal to", configPath)
+		}
+		if o.consoleSocket != "" {
+			if proc.ConsoleSocket, err = filepath.Abs(o.consoleSocket); err != nil {
+				return nil, fmt.Errorf("--console-socket: %w", err)
+			}
+		}
+	} else {
+		if o.consoleSocket != "" {
+			return nil, fmt.Errorf("--console-socket: %s: process.terminal is false: there is no terminal to send", configPath)
+		}
+		proc.Stdin, proc.Stdout, proc.Stderr = os.Stdin, os.Stdout, os.Stderr
+	}
+	if proc.ExtraFiles, err = preservedFiles(o.preserveFDs); err != nil {
+		return nil, err
+	}
+	if detach {
+		cfg.Options |= libct.Detached
+	} else {
+		// Foreground: the session's close destroys it, whatever happens.
+		cfg.Options &^= libct.Detached
+	}
+	c, err := s.Create(id, cfg)
+	if err != nil {
+		if errors.Is(err, libct.ErrExist) {
+			return nil, fmt.Errorf("container %q already exists (in %s)", id, s.Root())
+		}
+		return nil, configError(configPath, err)
+	}
+	g.log.debugf("create %s: config stored, preparing the init", id)
+	if err := c.Prepare(proc); err != nil {
+		return nil, destroyAfter(c, configError(configPath, err))
+	}
+	if o.pidFile != "" {
+		pid, err := c.Pid()
+		if err == nil {
+			err = writePidFile(o.pidFile, pid)
+		}
+		if err != nil {
+			return nil, destroyAfter(c, err)
+		}
+	}
+	return c, nil
+}
+
+// destroyAfter destroys a container whose creation failed with err.
+func destroyAfter(c *libct.Container, err error) error {
+	if derr := c.Destroy(); derr != nil && !errors.Is(derr, libct.ErrNotExist) {
+		return fmt.Errorf("%w (and destroying it failed: %v)", err, derr)
+	}
+	return err
+}
+
+// nameFile puts path in front of an error about the file that does not
+// name it already.
+func nameFile(path string, err error) error {
+	if strings.Contains(err.Error(), path) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
+// configError names config.json in front of an error about one of its
+// fields, as libct reports them (a *libct.ConfigError).
+func configError(configPath string, err error) error {
+	var ce *libct.ConfigError
+	if errors.As(err, &ce) {
+		return nameFile(configPath, err)
+	}
+	return err
+}
+
+// preservedFiles are ct's fds 3 .. 3+n-1, for the container's process.
+func preservedFiles(n int) ([]*os.File, error) {
+	var files []*os.File
+	for fd := 3; fd < 3+n; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			return nil, fmt.Errorf("--preserve-fds %d: fd %d: %w", n, fd, err)
+		}
+		files = append(files, os.NewFile(uintptr(fd), "preserved-fd-"+strconv.Itoa(fd)))
+	}
+	return files, nil
+}
+
+// writePidFile writes pid to path atomically: a reader (an engine waiting
+// for the file) sees no file or the whole pid, never part of it.
+func writePidFile(path string, pid int) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("--pid-file: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".")
+	if err != nil {
+		return fmt.Errorf("--pid-file: %w", err)
+	}
+	_, err = tmp.WriteString(strconv.Itoa(pid))
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), abs)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("--pid-file: %w", err)
+	}
+	return nil
+}
+
+// openContainer opens container id, with the error engines look for
+// ("does not exist") when there is none.
+func openContainer(s *libct.Session, id string) (*libct.Container, error) {
+	c, err := s.Container(id)
+	if errors.Is(err, libct.ErrNotExist) {
+		return nil, fmt.Errorf("container %q does not exist", id)
+	}
+	return c, err
+}
+
+// notRunning rewrites a state error of a stopped container into the
+// words engines match ("container not running").
+func notRunning(id string, err error) error {
+	var se *libct.StateError
+	if errors.As(err, &se) && se.State == libct.Stopped {
+		return fmt.Errorf("container %q: cannot %s: container not running (stopped)", id, se.Op)
+	}
+	return err
+}
+
+func runStart(g *globals, args []string) (int, error) {
+	f := newFlags(g, "start", "CONTAINER_ID")
+	id, err := f.parseID(args)
+	if err != nil {
+		return parseResult(err)
+	}
+	s, err := g.session()
+	if err != nil {
+		return fail(err)
+	}
+	defer s.Close()
+	c, err := openContainer(s, id)
+	if err != nil {
+		return fail(err)
+	}
+	return fail(c.Start())
+}
+
+func runRun(g *globals, args []string) (int, error) {
+	f := newFlags(g, "run", "[options] CONTAINER_ID")
+	var o createOptions
+	o.register(f)
+	var detach, keep bool
+	f.BoolVar(&detach, "detach", false, "return once the program runs; the container stays")
+	f.BoolVar(&detach, "d", false, "short for --detach")
+	f.BoolVar(&keep, "keep", false, "do not delete the container after it exits (foreground)")
+	f.Bool("no-subreaper", false, "accepted for runc compatibility; ignored")
+	id, err := f.parseID(args)
+	if err != nil {
+		return parseResult(err)
+	}
+	s, err := g.session()
+	if err != nil {
+		return fail(err)
+	}
+	defer s.Close()
+	c, err := create(g, s, id, &o, detach)
+	if err != nil {
+		return fail(err)
+	}
+	if detach {
+		if err := c.Start(); err != nil {
+			return fail(destroyAfter(c, err))
+		}
+		return 0, nil
+	}
+
+	// Foreground: ct's signals go to the init, ct's terminal to the
+	// container's, and ct exits with the init's status.
+	stopSignals := forwardSignals(c.Signal)
+	var endConsole func()
+	if con := c.Console(); con != nil {
+		endConsole = proxyConsole(con)
+	}
+	if err := c.Start(); err != nil {
+		stopSignals()
+		if endConsole != nil {
+			endConsole()
+		}
+		return fail(destroyAfter(c, err))
+	}
+	st, err := c.Wait()
+	stopSignals()
+	if endConsole != nil {
+		endConsole()
+	}
+	if err != nil {
+		return fail(destroyAfter(c, err))
+	}
+	if keep {
+		// Stopped now: detached, the session's close leaves it.
+		return st.ExitCode(), c.SetOptions(libct.Detached)
+	}
+	return st.ExitCode(), c.Destroy()
+}
+
+func runKill(g *globals, args []string) (int, error) {
+	f := newFlags(g, "kill", "[--all] CONTAINER_ID [SIGNAL]")
+	var all bool
+	f.BoolVar(&all, "all", false, "send the signal to every process of the container")
+	f.BoolVar(&all, "a", false, "short for --all")
+	pos, err := f.parse(args, true)
+	if err != nil {
+		return parseResult(err)
+	}
+	if len(pos) < 1 || len(pos) > 2 {
+		f.Usage()
+		return exitUsage, usagef("want CONTAINER_ID [SIGNAL], got %q", pos)
+	}
+	sig := syscall.SIGTERM
+	if len(pos) == 2 {
+		if sig, err = parseSignal(pos[1]); err != nil {
+			return exitUsage, err
+		}
+	}
+	s, err := g.session()
+	if err != nil {
+		return fail(err)
+	}
+	defer s.Close()
+	c, err := openContainer(s, pos[0])
+	if err != nil {
+		return fail(err)
+	}
+	if all {
+		err = c.Kill(sig)
+	} else {
+		err = c.Signal(sig)
+	}
+	return fail(notRunning(pos[0], err))
+}
+
+// parseSignal reads a signal by number or name, with or without "SIG",
+// in any case: "9", "KILL", "SIGKILL", "sigterm".
+func parseSignal(s string) (syscall.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 || n > 64 {
+			return 0, usagef("signal %d: out of range 1..64", n)
+		}
+		return syscall.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, usagef("unknown signal %q", s)
+}
+
+func runDelete(g *globals, args []string) (int, error) {
+	f := newFlags(g, "delete", "[--force] CONTAINER_ID")
+	var force bool
+	f.BoolVar(&force, "force", false, "kill the container first when it is not stopped")
+	f.BoolVar(&force, "f", false, "short for --force")
+	id, err := f.parseID(args)
+	if err != nil {
+		return parseResult(err)
+	}
+	s, err := g.session()
+	if err != nil {
+		return fail(err)
+	}
+	defer s.Close()
+	c, err := openContainer(s, id)
+	if err != nil {
+		if force {
+			// Nothing to delete is what --force asks for.
+			return 0, nil
+		}
+		return fail(err)
+	}
+	if !force {
+		st, err := c.State()
+		if err != nil {
+			return fail(err)
+		}
+		if st != libct.Stopped {
+			return fail(fmt.Errorf("container %q is %s: only a stopped container can be deleted (kill it first, or use --force)", id, st))
+		}
+	}
+	err = c.Destroy()
+	if errors.Is(err, libct.ErrNotExist) && force {
+		err = nil
+	}
+	return fail(err)
+}
+
+// containerState is the OCI state of a container and what runc adds to
+// it, which engines read too: the root, the creation time and the owner.
+type containerState struct {
+	specs.State
+	Rootfs  string    `json:"rootfs,omitempty"`
+	Created time.Time `json:"created"`
+	Owner   string    `json:"owner"`
+}
+
+// stateOf reads the state of container c of session s.
+func stateOf(s *libct.Session, c *libct.Container) (*containerState, error) {
+	st, err := c.State()
+	if err != nil {
+		return nil, err
+	}
+	pid, err := c.Pid()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := c.Config()
+	if err != nil {
+		return nil, err
+	}
+	out := &containerState{State: *oci.State(c.Name(), st, pid, cfg), Rootfs: cfg.Root}
+	out.Created, out.Owner = stateDirInfo(s.Root(), c.Name())
+	return out, nil
+}
+
+// stateDirInfo derives when a container was created and who owns it from
+// its state directory under the session root: its birth time (its
+// modification time where the filesystem keeps no birth time) and its
+// owner. libct keeps neither in its record.
+func stateDirInfo(root, id string) (time.Time, string) {
+	var stx unix.Statx_t
+	err := unix.Statx(unix.AT_FDCWD, filepath.Join(root, id), unix.AT_SYMLINK_NOFOLLOW,
+		unix.STATX_BTIME|unix.STATX_MTIME|unix.STATX_UID, &stx)
+	if err != nil {
+		return time.Time{}, ""
+	}
+	ts := stx.Mtime
+	if stx.Mask&unix.STATX_BTIME != 0 {
+		ts = stx.Btime
+	}
+	owner := strconv.FormatUint(uint64(stx.Uid), 10)
+	if u, err := user.LookupId(owner); err == nil {
+		owner = u.Username
+	}
+	return time.Unix(ts.Sec, int64(ts.Nsec)).UTC(), owner
+}
+
+func runState(g *globals, args []string) (int, error) {
+	f := newFlags(g, "state", "CONTAINER_ID")
+	id, err := f.parseID(args)
+	if err != nil {
+		return parseResult(err)
+	}
+	s, err := g.session()
+	if err != nil {
+		return fail(err)
+	}
+	defer s.Close()
+	c, err := openContainer(s, id)
+	if err != nil {
+		return fail(err)
+	}
+	st, err := stateOf(s, c)
+	if err != nil {
+		return fail(err)
+	}
+	return fail(printJSON(st))
+}
+
+// printJSON prints v indented on stdout.
+func printJSON(v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = os.Stdout.Write(append(data, '\n'))
+	return err
+}
