@@ -50,7 +50,7 @@ func (c *Container) hookState(cfg *Config, status specs.ContainerState, pid int)
 // runWarnHooks runs hooks whose failure must not fail the operation, and
 // reports it to the session's warning sink.
 func (c *Container) runWarnHooks(field string, list []Hook, state []byte) {
-	if err := hooks.Run(field, list, state); err != nil {
+	if err := hooks.RunAll(field, list, state); err != nil {
 		c.session.warn(err)
 	}
 }

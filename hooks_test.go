@@ -89,7 +89,7 @@ func TestHooks(t *testing.T) {
 			t.Errorf("%s state pid %d, want %d", name, st.Pid, pid)
 		}
 	}
-	if states["prestart"].Status != "creating" || states["poststart"].Status != "running" || states["poststop"].Status != "stopped" {
+	if states["prestart"].Status != "created" || states["poststart"].Status != "running" || states["poststop"].Status != "stopped" {
 		t.Errorf("statuses: %+v", states)
 	}
 	host := nsLink(t, os.Getpid(), "uts")
@@ -130,5 +130,42 @@ func TestHookFailure(t *testing.T) {
 			leaks.verify(t)
 			expectState(t, c, libct.Stopped)
 		})
+	}
+}
+
+// TestStartReportsLateFailures: what fails after Start released the init
+// (a startContainer hook here) comes back from Start, and a registered
+// function starts in two steps too.
+func TestStartReportsLateFailures(t *testing.T) {
+	s := newSession(t)
+	cfg := busybox(t)
+	cfg.Hooks.StartContainer = []libct.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo refused >&2; exit 1"}}}
+	c, err := s.Create(uniqueName(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy()
+	if err := c.Prepare(sh("true")); err != nil {
+		t.Fatal(err)
+	}
+	err = c.Start()
+	var se *libct.StartError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "hooks.startContainer[0]") || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("Start = %v; want the startContainer hook's failure", err)
+	}
+
+	f, err := s.Create(uniqueName(t), busybox(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Destroy()
+	if err := f.Prepare(&libct.Process{Func: "exit-with", FuncArg: []byte("6")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := f.Wait(); err != nil || st.Code != 6 {
+		t.Errorf("function after Start: %v, %v", st, err)
 	}
 }

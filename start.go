@@ -84,7 +84,39 @@ func (c *Container) releaseInit(rec *record) error {
 			return fmt.Errorf("container %q: init exited before start", c.name)
 		}
 	}
-	return os.Remove(path)
+	if err := os.Remove(path); err != nil {
+		return err
+	}
+	return c.awaitExec(fifo)
+}
+
+// awaitExec reads the fifo until the init's exec closes it: what comes
+// before is the failure of a step after the start (a startContainer hook,
+// the working directory, the exec itself).
+func (c *Container) awaitExec(fifo int) error {
+	if err := unix.SetNonblock(fifo, false); err != nil {
+		return err
+	}
+	var out []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := unix.Read(fifo, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if n <= 0 {
+			break
+		}
+		out = append(out, buf[:n]...)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	var m spec.Message
+	if err := json.Unmarshal(out, &m); err != nil || m.Kind != spec.MsgError {
+		return fmt.Errorf("container %q: start: unexpected %q from init", c.name, out)
+	}
+	return &StartError{Container: c.name, Step: m.Step, Text: m.Text, Errno: syscall.Errno(m.Errno)}
 }
 
 func (c *Container) start(op string, p *Process, wait bool) error {
@@ -197,7 +229,9 @@ func (l *launch) run() error {
 	if err := l.setupNetwork(rec); err != nil {
 		return err
 	}
-	sp.HookState = c.hookState(cfg, specs.StateCreating, proc.Pid)
+	// The environment exists when the first hook runs: the container is
+	// "created" as far as its hooks can tell.
+	sp.HookState = c.hookState(cfg, specs.StateCreated, proc.Pid)
 	err = l.converse(sp)
 	if err != nil {
 		if l.listener != nil {
@@ -291,6 +325,28 @@ func (l *launch) spec() (*spec.Init, error) {
 		sp.Process.Rlimits = append(sp.Process.Rlimits, spec.Rlimit{Resource: res, Soft: rl.Soft, Hard: rl.Hard})
 	}
 	return sp, nil
+}
+
+// namespaceRoot is the host uid and gid of root in the container's user
+// namespace, new or joined, when it has one.
+func (l *launch) namespaceRoot() (uid, gid int, ok bool) {
+	if l.ids != nil {
+		return hostIDOfRoot(l.ids.uids), hostIDOfRoot(l.ids.gids), true
+	}
+	path, joined := l.cfg.NamespacePaths[NewUser]
+	if !joined {
+		return 0, 0, false
+	}
+	var pid int
+	if _, err := fmt.Sscanf(path, "/proc/%d/ns/user", &pid); err != nil {
+		return 0, 0, false
+	}
+	uids, err1 := readIDMap(fmt.Sprintf("/proc/%d/uid_map", pid))
+	gids, err2 := readIDMap(fmt.Sprintf("/proc/%d/gid_map", pid))
+	if err1 != nil || err2 != nil {
+		return 0, 0, false
+	}
+	return hostIDOfRoot(uids), hostIDOfRoot(gids), true
 }
 
 // setgroupsAllowed tells whether the init may call setgroups in its user
@@ -486,6 +542,13 @@ func (l *launch) makeExecFifo() (*os.File, error) {
 		return nil, fmt.Errorf("container %q: exec fifo: %w", l.c.name, err)
 	}
 	l.undo.add(func() { os.Remove(path) })
+	// The init reopens the fifo as the root of its user namespace, which
+	// may be another user on the host.
+	if uid, gid, ok := l.namespaceRoot(); ok {
+		if err := os.Chown(path, uid, gid); err != nil {
+			return nil, fmt.Errorf("container %q: exec fifo: %w", l.c.name, err)
+		}
+	}
 	fd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("container %q: exec fifo: %w", l.c.name, err)

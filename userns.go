@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -94,6 +95,32 @@ func (m *idMapping) writeWithHelpers(pid int) error {
 		}
 	}
 	return nil
+}
+
+// hostIDOfRoot is the host id that id 0 of a namespace maps to.
+func hostIDOfRoot(maps []IDMap) int {
+	for _, m := range maps {
+		if m.ContainerID == 0 {
+			return int(m.HostID)
+		}
+	}
+	return 0
+}
+
+// readIDMap reads a /proc/PID/uid_map or gid_map file.
+func readIDMap(path string) ([]IDMap, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var maps []IDMap
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var m IDMap
+		if _, err := fmt.Sscanf(line, "%d %d %d", &m.ContainerID, &m.HostID, &m.Size); err == nil {
+			maps = append(maps, m)
+		}
+	}
+	return maps, nil
 }
 
 func sysIDMaps(maps []IDMap) []syscall.SysProcIDMap {

@@ -210,3 +210,29 @@ func grantSubordinateIDs(t testing.TB, file, line string) {
 		os.WriteFile(file, old, 0o644)
 	})
 }
+
+// TestPrepareInUserNamespace: a container whose root is another host user
+// is prepared and started in two steps (its init reopens the exec fifo as
+// that user).
+func TestPrepareInUserNamespace(t *testing.T) {
+	s := newSession(t)
+	cfg := busybox(t)
+	cfg.Namespaces |= libct.NewUser
+	cfg.UIDMappings = []libct.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	cfg.GIDMappings = cfg.UIDMappings
+	c, err := s.Create(uniqueName(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy()
+	if err := c.Prepare(sh("exit 5")); err != nil {
+		t.Fatal(err)
+	}
+	expectState(t, c, libct.Created)
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := c.Wait(); err != nil || st.Code != 5 {
+		t.Errorf("Wait() = %v, %v", st, err)
+	}
+}

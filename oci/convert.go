@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct"
+	"github.com/libct/libct/internal/nsenter"
 	"github.com/libct/libct/rootfs"
 	"github.com/libct/libct/security"
 )
@@ -160,8 +161,14 @@ var namespaceTypes = map[specs.LinuxNamespaceType]libct.Namespaces{
 }
 
 // joinable are the namespaces libct can join by path when it creates a
-// container.
-const joinable = libct.NewNet | libct.NewIPC | libct.NewUTS | libct.NewPID | libct.NewCgroup
+// container: all of them with its enter stage (a cgo build), the ones a
+// multi-threaded process may join without.
+func joinable() libct.Namespaces {
+	if nsenter.Available {
+		return libct.NewNet | libct.NewIPC | libct.NewUTS | libct.NewPID | libct.NewCgroup | libct.NewUser | libct.NewMount | libct.NewTime
+	}
+	return libct.NewNet | libct.NewIPC | libct.NewUTS | libct.NewPID | libct.NewCgroup
+}
 
 func (c *converter) namespaces() error {
 	seen := map[specs.LinuxNamespaceType]int{}
@@ -182,8 +189,8 @@ func (c *converter) namespaces() error {
 		if !filepath.IsAbs(n.Path) {
 			return invalidValue(p+".path", n.Path, "must be an absolute path")
 		}
-		if !joinable.Has(ns) {
-			return unsupportedValue(p+".path", n.Path, "joining an existing %s namespace is not supported (joinable: network, ipc, uts, pid, cgroup)", n.Type)
+		if !joinable().Has(ns) {
+			return unsupportedValue(p+".path", n.Path, "joining an existing %s namespace needs libct's enter stage, missing from this binary (built without cgo)", n.Type)
 		}
 		if err := checkNamespaceFile(n.Path, ns); err != nil {
 			return &FieldError{Path: p + ".path", Value: n.Path, Err: err}

@@ -225,11 +225,13 @@ func TestConvertNamespaces(t *testing.T) {
 			errParts: []string{"absolute"},
 		},
 		{
-			name:        "joining a mount namespace",
-			mod:         func(s *specs.Spec) { s.Linux.Namespaces[0].Path = "/proc/1/ns/mnt" },
-			errPath:     "linux.namespaces[0].path",
-			errParts:    []string{"joining an existing mount namespace is not supported"},
-			unsupported: true,
+			name: "joining a mount namespace",
+			mod:  func(s *specs.Spec) { s.Linux.Namespaces[0].Path = "/proc/self/ns/mnt" },
+			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
+				if cfg.NamespacePaths[libct.NewMount] != "/proc/self/ns/mnt" || cfg.Namespaces.Has(libct.NewMount) {
+					t.Errorf("namespaces %v, paths %v", cfg.Namespaces, cfg.NamespacePaths)
+				}
+			},
 		},
 		{
 			name: "user namespace with mappings",

@@ -38,6 +38,19 @@ func Run(field string, list []Hook, state []byte) error {
 	return nil
 }
 
+// RunAll runs every hook, whatever the others do, and returns what failed:
+// for hooks whose failure must not stop the lifecycle (poststart,
+// poststop).
+func RunAll(field string, list []Hook, state []byte) error {
+	var errs []error
+	for i := range list {
+		if err := list[i].run(state); err != nil {
+			errs = append(errs, fmt.Errorf("%s[%d] %q: %w", field, i, list[i].Path, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 func (h *Hook) run(state []byte) error {
 	ctx := context.Background()
 	if h.Timeout > 0 {

@@ -19,6 +19,10 @@ import (
 // the init is short-lived and gains nothing from the runtime's poller.
 type conn struct {
 	fd int
+	// started is the write end of the exec fifo once Start opened it, or
+	// -1: from then on the parent that prepared the container is gone,
+	// and the starter reads the outcome from the fifo.
+	started int
 	// hooks are what BeforeSwitch must see to.
 	hooks *spec.Init
 }
@@ -37,7 +41,7 @@ func connect(args []string) (*conn, []byte, error) {
 	// The socket reached us through dup2, which clears close-on-exec; set
 	// it again so that a successful exec closes it and tells the parent.
 	unix.CloseOnExec(fd)
-	c := &conn{fd: fd}
+	c := &conn{fd: fd, started: -1}
 	if len(args) > 2 {
 		memfd, err := strconv.Atoi(args[2])
 		if err != nil {
@@ -83,8 +87,12 @@ func (c *conn) send(m *spec.Message) error {
 	if err != nil {
 		return err
 	}
+	fd := c.fd
+	if c.started >= 0 {
+		fd = c.started
+	}
 	for {
-		_, err = unix.Write(c.fd, b)
+		_, err = unix.Write(fd, b)
 		if err != unix.EINTR {
 			return err
 		}

@@ -34,8 +34,10 @@ func (r *process) execFunc(c *conn, filterLast bool) error {
 	if _, err := unix.Pwrite(arg, p.FuncArg, 0); err != nil {
 		return inStep("func", fmt.Errorf("write argument: %w", err))
 	}
-	if err := c.send(&spec.Message{Kind: spec.MsgFuncCalled}); err != nil {
-		return inStep("func", err)
+	if c.started < 0 {
+		if err := c.send(&spec.Message{Kind: spec.MsgFuncCalled}); err != nil {
+			return inStep("func", err)
+		}
 	}
 	if filterLast && p.Seccomp != nil {
 		if err := r.installSeccomp(c); err != nil {

@@ -202,7 +202,9 @@ func waitForStart(c *conn, procFD, fifoFD int) error {
 	if _, err := unix.Write(fd, []byte{0}); err != nil {
 		return fmt.Errorf("write exec fifo: %w", err)
 	}
-	unix.Close(fd)
+	// The fifo stays open until the exec closes it: the starter waits for
+	// that, and reads any failure of the steps left from it.
+	c.started = fd
 	unix.Close(fifoFD)
 	unix.Close(procFD)
 	return nil

@@ -45,6 +45,9 @@ func prepareProcess(p *spec.Process, lookup Lookup) (*process, error) {
 	if err := r.resolveUser(); err != nil {
 		return nil, inStep("user", err)
 	}
+	if err := checkCwd(p.Cwd); err != nil {
+		return nil, inStep("cwd", err)
+	}
 	if p.Func != "" {
 		fn, ok := lookup(p.Func)
 		if !ok {
@@ -101,6 +104,23 @@ func hasEnv(env []string, key string) bool {
 		}
 	}
 	return false
+}
+
+// checkCwd makes sure the working directory exists, so that a missing one
+// is reported before the container is reported created; whether the
+// program's user may enter it is known only once it is that user.
+func checkCwd(cwd string) error {
+	if cwd == "" {
+		return nil
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(cwd, &st); err != nil {
+		return fmt.Errorf("process.cwd %q: %w", cwd, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return fmt.Errorf("process.cwd %q: %w", cwd, unix.ENOTDIR)
+	}
+	return nil
 }
 
 // lookPath finds file in the PATH of the container's environment, as
@@ -180,6 +200,13 @@ func (r *process) become(c *conn) error {
 			return inStep("security", err)
 		}
 	}
+	// Every descriptor past the program's own must be gone once it runs,
+	// whatever the runtime or a library opened without O_CLOEXEC. This
+	// comes before a seccomp filter that may have to be installed early,
+	// and may deny close_range.
+	if err := unix.CloseRange(uint(3+p.ExtraFiles), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return inStep("exec", fmt.Errorf("close_range: %w", err))
+	}
 	filterLast := p.Seccomp == nil || caps == nil || security.CanInstallLast(p.NoNewPrivs, caps)
 	if !filterLast {
 		if err := r.installSeccomp(c); err != nil {
@@ -216,11 +243,6 @@ func (r *process) become(c *conn) error {
 			return inStep("security", err)
 		}
 	}
-	// Every descriptor past the program's own must be gone once it runs,
-	// whatever the runtime or a library opened without O_CLOEXEC.
-	if err := unix.CloseRange(uint(3+p.ExtraFiles), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		return inStep("exec", fmt.Errorf("close_range: %w", err))
-	}
 	if r.fn != nil {
 		return r.execFunc(c, filterLast)
 	}
@@ -239,6 +261,12 @@ func (r *process) installSeccomp(c *conn) error {
 	listener, err := r.spec.Seccomp.Install()
 	if err != nil {
 		return inStep("seccomp", err)
+	}
+	if listener >= 0 && c.started >= 0 {
+		// Started by another process than the one that prepared the
+		// container: nobody waits for the listener.
+		unix.Close(listener)
+		listener = -1
 	}
 	if listener >= 0 {
 		msg, _ := json.Marshal(&spec.Message{Kind: spec.MsgListener})
