@@ -38,6 +38,8 @@ type Session struct {
 	self *os.File
 	// warnings receives failures that do not fail an operation.
 	warnings func(error)
+	// trace receives the phases of every start (WithTrace).
+	trace func(string, []Phase)
 }
 
 func (s *Session) warn(err error) {
@@ -50,8 +52,9 @@ func (s *Session) warn(err error) {
 type SessionOption func(*sessionOptions)
 
 type sessionOptions struct {
-	root string
-	warn func(error)
+	root  string
+	warn  func(error)
+	trace func(string, []Phase)
 }
 
 // WithRoot sets the directory that holds the containers' state, instead
@@ -85,7 +88,7 @@ func Open(url string, opts ...SessionOption) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Session{store: store, started: make(map[string]*Container), warnings: o.warn}, nil
+	return &Session{store: store, started: make(map[string]*Container), warnings: o.warn, trace: o.trace}, nil
 }
 
 // Root is the directory holding the containers' state.

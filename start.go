@@ -123,10 +123,12 @@ func (c *Container) start(op string, p *Process, wait bool) error {
 	if p == nil {
 		return invalid("process", "nil")
 	}
+	tr := newTracer(c.session.trace != nil)
 	if err := p.validate(); err != nil {
 		return err
 	}
 	return c.locked(func(rec *record, st State) error {
+		tr.mark("lock and state")
 		if st != Stopped {
 			return &StateError{Container: c.name, Op: op, State: st}
 		}
@@ -142,12 +144,14 @@ func (c *Container) start(op string, p *Process, wait bool) error {
 		if err := cfg.validate(); err != nil {
 			return err
 		}
-		l := &launch{c: c, cfg: cfg, proc: p, wait: wait}
+		tr.mark("config")
+		l := &launch{c: c, cfg: cfg, proc: p, wait: wait, trace: tr}
 		defer l.undo.run()
 		if err := l.run(); err != nil {
 			return err
 		}
 		l.undo.release()
+		tr.report(c.session, c.name)
 		if !wait {
 			c.runWarnHooks("hooks.poststart", cfg.Hooks.Poststart, c.hookState(cfg, specs.StateRunning, l.pid))
 		}
@@ -175,6 +179,8 @@ type launch struct {
 	term *terminal
 	// cgroup is the container's cgroup, made for this start.
 	cgroup cgroups.Manager
+	// trace collects the phases of the start, when the session traces.
+	trace *tracer
 }
 
 func (l *launch) run() error {
@@ -194,10 +200,13 @@ func (l *launch) run() error {
 	if err := l.createCgroup(rec); err != nil {
 		return err
 	}
+	l.trace.mark("cgroup")
 	sp, err := l.spec()
 	if err != nil {
 		return err
 	}
+	sp.Trace = l.trace != nil
+	l.trace.mark("spec")
 	l.sock = -1
 	proc, err := l.fork(sp)
 	if l.sock >= 0 {
@@ -207,6 +216,7 @@ func (l *launch) run() error {
 		return err
 	}
 	l.pid = proc.Pid
+	l.trace.mark("clone")
 	if err := initialAffinity(l.proc, proc.Pid); err != nil {
 		proc.Kill()
 		proc.Wait()
@@ -232,6 +242,7 @@ func (l *launch) run() error {
 	// The environment exists when the first hook runs: the container is
 	// "created" as far as its hooks can tell.
 	sp.HookState = c.hookState(cfg, specs.StateCreated, proc.Pid)
+	l.trace.mark("attach, id maps, network")
 	err = l.converse(sp)
 	if err != nil {
 		if l.listener != nil {
@@ -239,6 +250,7 @@ func (l *launch) run() error {
 		}
 		return err
 	}
+	l.trace.mark("exec")
 	start, alive, err := processStart(proc.Pid)
 	if err != nil {
 		return err
@@ -250,6 +262,7 @@ func (l *launch) run() error {
 	if err := c.dir.Write(stateFile, rec); err != nil {
 		return err
 	}
+	l.trace.mark("state")
 	ch := &child{proc: proc, listener: l.listener}
 	if l.term != nil {
 		if ch.console, err = l.term.handOver(l.proc); err != nil {
@@ -599,6 +612,8 @@ func (l *launch) converse(sp *spec.Init) error {
 			if err := l.reply(l.runAction(m.Kind, m.Index)); err != nil {
 				return err
 			}
+		case spec.MsgTrace:
+			l.trace.initPhases(m.Points)
 		case spec.MsgPreSwitch:
 			if err := l.reply(l.runPreSwitchHooks(sp.HookState)); err != nil {
 				return err

@@ -41,6 +41,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -67,6 +68,7 @@ type globals struct {
 	logFormat     string
 	debug         bool
 	systemdCgroup bool
+	trace         bool
 	stderr        io.Writer
 	log           *logger
 }
@@ -112,6 +114,7 @@ func ct(args []string, stderr io.Writer) int {
 	fs.StringVar(&g.logPath, "log", "", "append log entries (and every error) to this file instead of stderr")
 	fs.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&g.debug, "debug", false, "log debug messages")
+	fs.BoolVar(&g.trace, "trace", false, "print how long each phase of a container's start took, on stderr")
 	fs.BoolVar(&g.systemdCgroup, "systemd-cgroup", false, "use the systemd cgroup driver (not available: libct has cgroupfs only)")
 	var showVersion bool
 	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
@@ -189,5 +192,21 @@ func (g *globals) session() (*libct.Session, error) {
 	}
 	return libct.Open("local", libct.WithRoot(root), libct.WithWarnings(func(err error) {
 		g.log.warnf("%s", oneLine(err.Error()))
-	}))
+	}), g.traceOption())
+}
+
+// traceOption prints the phases of each start when --trace is given.
+func (g *globals) traceOption() libct.SessionOption {
+	if !g.trace {
+		return libct.WithTrace(nil)
+	}
+	start := time.Now()
+	return libct.WithTrace(func(container string, phases []libct.Phase) {
+		var total time.Duration
+		for _, p := range phases {
+			fmt.Fprintf(g.stderr, "ct: trace: %s: %-34s %8.3f ms\n", container, p.Name, p.Duration.Seconds()*1000)
+			total += p.Duration
+		}
+		fmt.Fprintf(g.stderr, "ct: trace: %s: %-34s %8.3f ms (since ct started: %.3f ms)\n", container, "total", total.Seconds()*1000, time.Since(start).Seconds()*1000)
+	})
 }

@@ -73,7 +73,7 @@ func runSpawn(g *globals, args []string) (int, error) {
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 	}
 
-	s, err := libct.Open("local", libct.WithRoot(g.root))
+	s, err := libct.Open("local", libct.WithRoot(g.root), g.traceOption())
 	if err != nil {
 		return exitFailure, err
 	}

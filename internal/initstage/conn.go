@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -25,6 +26,8 @@ type conn struct {
 	started int
 	// hooks are what BeforeSwitch must see to.
 	hooks *spec.Init
+	// points are the ends of the init's phases, when the parent traces.
+	points []spec.TracePoint
 }
 
 // connect finds the control socket and reads the spec: from the socket
@@ -111,6 +114,21 @@ func (c *conn) fail(err error) {
 		fmt.Fprintf(os.Stderr, "libct init: %s: %v\n", step, err)
 	}
 	os.Exit(1)
+}
+
+// mark ends a phase of the init, when the parent traces.
+func (c *conn) mark(name string) {
+	if c.hooks != nil && c.hooks.Trace {
+		c.points = append(c.points, spec.TracePoint{Name: name, At: time.Now().UnixNano()})
+	}
+}
+
+// sendTrace reports the phases, once, right before the exec.
+func (c *conn) sendTrace() {
+	if len(c.points) > 0 && c.started < 0 {
+		c.send(&spec.Message{Kind: spec.MsgTrace, Points: c.points})
+		c.points = nil
+	}
 }
 
 // BeforeMount makes conn a rootfs.Actions: the parent runs the mount's

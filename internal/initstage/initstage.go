@@ -89,6 +89,7 @@ func run(c *conn, s *spec.Init, data []byte, reexeced bool, lookup Lookup) error
 		return inStep("reexec", reexec(c, s, data))
 	}
 	c.hooks = s
+	c.mark("runtime start, spec read")
 	if s.UnshareCgroupNS {
 		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 			return inStep("cgroup", fmt.Errorf("unshare cgroup namespace: %w", err))
@@ -129,13 +130,16 @@ func run(c *conn, s *spec.Init, data []byte, reexeced bool, lookup Lookup) error
 		}
 		self = fd
 	}
+	c.mark("namespaces, sysctls, hostname")
 	if err := rootfs.Setup(&s.Rootfs, c); err != nil {
 		return inStep("rootfs", err)
 	}
+	c.mark("root file system")
 	p, err := prepareProcess(&s.Process, lookup)
 	if err != nil {
 		return err
 	}
+	c.mark("user and program lookup")
 	p.self = self
 	if s.ExecFifo != 0 {
 		if err := waitForStart(c, procFD, s.ExecFifo); err != nil {

@@ -246,6 +246,8 @@ func (r *process) become(c *conn) error {
 	if r.fn != nil {
 		return r.execFunc(c, filterLast)
 	}
+	c.mark("credentials and security")
+	c.sendTrace()
 	if filterLast && p.Seccomp != nil {
 		if err := r.installSeccomp(c); err != nil {
 			return err

@@ -45,6 +45,8 @@ type Init struct {
 	CreateContainer []hooks.Hook    `json:"createContainer,omitempty"`
 	StartContainer  []hooks.Hook    `json:"startContainer,omitempty"`
 	HookState       json.RawMessage `json:"hookState,omitempty"`
+	// Trace asks the init to report when each of its phases ended.
+	Trace bool `json:"trace,omitempty"`
 	// ExecFifo, when set, is the fd number of an O_PATH descriptor of the
 	// container's exec fifo: the init stops right before exec and opens
 	// it for writing, which blocks until Start opens it for reading.
@@ -108,6 +110,7 @@ const (
 	MsgFuncCalled = "func-called"      // a registered function is about to run
 	MsgListener   = "seccomp-listener" // carries the seccomp notify fd
 	MsgPreSwitch  = "pre-switch"       // run prestart and createRuntime hooks, then reply
+	MsgTrace      = "trace"            // when the init's phases ended, in Points
 )
 
 // Message is one message from the init to the parent.
@@ -119,6 +122,14 @@ type Message struct {
 	Step  string `json:"step,omitempty"`
 	Text  string `json:"text,omitempty"`
 	Errno int    `json:"errno,omitempty"`
+	// Points are the ends of the init's phases (MsgTrace).
+	Points []TracePoint `json:"points,omitempty"`
+}
+
+// TracePoint is the end of a phase of the init, in Unix nanoseconds.
+type TracePoint struct {
+	Name string `json:"name"`
+	At   int64  `json:"at"`
 }
 
 // Reply is the parent's answer to an action request.
