@@ -41,8 +41,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 	"sort"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
