@@ -118,6 +118,11 @@ const (
 	// Detached lets the container outlive the session that started it:
 	// Session.Close leaves it running, and another session can Open it.
 	Detached
+	// SharedMounts lets a container without a mount namespace of its own
+	// have mounts, /proc, /dev and masked paths anyway (as OCI runtimes
+	// do for a config without one): they are made under Root in the mount
+	// namespace it shares, and Destroy unmounts them. Needs a Root.
+	SharedMounts
 	// CgroupSubmount shows the container its own cgroup at /sys/fs/cgroup
 	// (libct's CGROUP_SUBMOUNT): with NewCgroup it sees itself as the
 	// root and can make sub-cgroups there. Needs a Cgroup and NewMount.

@@ -51,9 +51,10 @@ type record struct {
 	// PidNS is set when the container has a pid namespace of its own: its
 	// init's death ends every process in it.
 	PidNS bool `json:"pidNS,omitempty"`
-	// HostPrivate is set while the private area is bind-mounted on the
-	// host (a private area without a mount namespace).
-	HostPrivate string `json:"hostPrivate,omitempty"`
+	// HostMounts is the root under which the start mounted in the host's
+	// mount namespace (a private area, or SharedMounts, without a mount
+	// namespace of the container's own).
+	HostMounts string `json:"hostMounts,omitempty"`
 	// Network is what the start made of the container's network.
 	Network *network.State `json:"network,omitempty"`
 	// Cgroup is the cgroup the start made.
@@ -584,11 +585,11 @@ func (c *Container) undoStart(rec *record) error {
 		return fmt.Errorf("container %q: %w", c.name, err)
 	}
 	rec.HeldNamespaces = nil
-	if rec.HostPrivate != "" {
-		if err := rootfs.UnbindPrivate(rec.HostPrivate); err != nil {
-			return fmt.Errorf("container %q: unmount private area: %w", c.name, err)
+	if rec.HostMounts != "" {
+		if err := rootfs.UnmountUnder(rec.HostMounts); err != nil {
+			return fmt.Errorf("container %q: unmount what the start mounted under the root: %w", c.name, err)
 		}
-		rec.HostPrivate = ""
+		rec.HostMounts = ""
 	}
 	os.Remove(c.dir.File(execFifo))
 	return nil

@@ -234,3 +234,51 @@ func TestRootPropagationModes(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedMounts: without a mount namespace of its own, a container with
+// SharedMounts gets /proc, /dev and its mounts under its root in the
+// caller's mount namespace, and Destroy unmounts them all.
+func TestSharedMounts(t *testing.T) {
+	s := newSession(t)
+	cfg := &libct.Config{Namespaces: libct.NewPID | libct.NewUTS, Root: testutil.BusyboxRootfs(t), Options: libct.SharedMounts}
+	cfg.Mounts = []libct.Mount{{Source: "tmpfs", Destination: "/scratch", Type: "tmpfs"}}
+	cfg.MaskedPaths = []string{"/proc/keys"}
+	before := testutil.MountCount(t)
+	c, err := s.Create(uniqueName(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w := pipe(t)
+	if err := c.Spawn(&libct.Process{Args: []string{"/bin/sh", "-c", "echo $$; test -c /dev/null && echo dev-ok; touch /scratch/x && echo scratch-ok; exec sleep 100"}, Stdout: w}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	buf := make([]byte, 256)
+	n, _ := io.ReadAtLeast(r, buf, 1)
+	for !strings.Contains(string(buf[:n]), "scratch-ok") {
+		m, err := r.Read(buf[n:])
+		if err != nil {
+			break
+		}
+		n += m
+	}
+	if out := string(buf[:n]); !strings.HasPrefix(out, "1\n") || !strings.Contains(out, "dev-ok") {
+		t.Errorf("inside: %s", out)
+	}
+	pid, _ := c.Pid()
+	if nsLink(t, pid, "mnt") != nsLink(t, os.Getpid(), "mnt") {
+		t.Errorf("the container has a mount namespace of its own")
+	}
+	if got := mountPoints(t, cfg.Root); len(got) < 4 {
+		t.Errorf("mounts under the root while running: %v", got)
+	}
+	if err := c.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if got := mountPoints(t, cfg.Root); len(got) != 0 {
+		t.Errorf("mounts left under the root: %v", got)
+	}
+	if after := testutil.MountCount(t); after != before {
+		t.Errorf("%d mounts after Destroy, %d before", after, before)
+	}
+}

@@ -186,13 +186,19 @@ type launch struct {
 func (l *launch) run() error {
 	c, cfg := l.c, l.cfg
 	rec := &record{PidNS: cfg.Namespaces.Has(NewPID)}
+	if !cfg.Namespaces.Has(NewMount) && (cfg.Private != "" || cfg.rootfsSpec().SharedMountNS) {
+		// Mounts in the caller's mount namespace, under the root: made by
+		// this start, undone by Destroy.
+		root := cfg.Root
+		l.undo.add(func() { rootfs.UnmountUnder(root) })
+		if _, joined := cfg.NamespacePaths[NewMount]; !joined {
+			rec.HostMounts = root
+		}
+	}
 	if cfg.Private != "" && !cfg.Namespaces.Has(NewMount) {
 		if err := rootfs.BindPrivate(cfg.Private, cfg.Root); err != nil {
 			return &StartError{Container: c.name, Step: "private", Text: err.Error(), Errno: errnoOf(err)}
 		}
-		root := cfg.Root
-		l.undo.add(func() { rootfs.UnbindPrivate(root) })
-		rec.HostPrivate = root
 	}
 	if cfg.Namespaces.Has(NewUser) {
 		l.ids = newIDMapping(cfg)
@@ -383,6 +389,7 @@ func (l *launch) setgroupsAllowed() bool {
 // rootfsSpec is the part of the config that package rootfs carries out.
 func (c *Config) rootfsSpec() *rootfs.Spec {
 	mountNS := c.Namespaces.Has(NewMount)
+	shared := !mountNS && c.Root != "" && c.Options&SharedMounts != 0
 	s := &rootfs.Spec{
 		Root:          c.Root,
 		Propagation:   c.RootPropagation,
@@ -392,9 +399,10 @@ func (c *Config) rootfsSpec() *rootfs.Spec {
 		MaskedPaths:   c.MaskedPaths,
 		ReadonlyPaths: c.ReadonlyPaths,
 		MountNS:       mountNS,
+		SharedMountNS: shared,
 		UserNS:        c.hasNamespace(NewUser),
-		MountProc:     mountNS && c.hasNamespace(NewPID) && c.Options&NoAutoProc == 0,
-		MinimalDev:    mountNS && c.Root != "" && c.Options&NoMinimalDev == 0,
+		MountProc:     (mountNS || shared) && c.hasNamespace(NewPID) && c.Options&NoAutoProc == 0,
+		MinimalDev:    (mountNS || shared) && c.Root != "" && c.Options&NoMinimalDev == 0,
 	}
 	if mountNS {
 		s.Private = c.Private

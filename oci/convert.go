@@ -242,10 +242,13 @@ func (c *converter) root() error {
 		return invalidValue("root.path", p, "not a directory")
 	}
 	c.cfg.Root = p
+	if !c.cfg.Namespaces.Has(libct.NewMount) {
+		// Without a mount namespace of its own the container's mounts
+		// go under its root in the one it shares, as runc and crun do;
+		// libct unmounts them at delete.
+		c.cfg.Options |= libct.SharedMounts
+	}
 	if r.Readonly {
-		if !c.cfg.Namespaces.Has(libct.NewMount) {
-			return invalid("root.readonly", "needs a mount namespace: the remount would change the host's mount")
-		}
 		c.cfg.ReadOnlyRoot = true
 	}
 	return nil
@@ -404,9 +407,7 @@ func (c *converter) idMappings() error {
 // devices maps linux.devices, the nodes the container must have.
 func (c *converter) devices() error {
 	l := c.linux()
-	if len(l.Devices) > 0 && !c.cfg.Namespaces.Has(libct.NewMount) {
-		return invalid("linux.devices", "need a mount namespace")
-	}
+
 	for i, d := range l.Devices {
 		p := index("linux.devices", i)
 		if !path.IsAbs(d.Path) || path.Clean(d.Path) == "/" {
@@ -529,9 +530,7 @@ func (c *converter) paths() error {
 		in   []string
 		out  *[]string
 	}{{"maskedPaths", l.MaskedPaths, &c.cfg.MaskedPaths}, {"readonlyPaths", l.ReadonlyPaths, &c.cfg.ReadonlyPaths}} {
-		if len(f.in) > 0 && !c.cfg.Namespaces.Has(libct.NewMount) {
-			return invalid("linux."+f.name, "need a mount namespace")
-		}
+
 		for i, p := range f.in {
 			if !path.IsAbs(p) || path.Clean(p) == "/" {
 				return invalidValue(index("linux."+f.name, i), p, "must be an absolute path below /")

@@ -134,10 +134,13 @@ func TestConvertTopLevel(t *testing.T) {
 		{name: "rootfs does not exist", mod: func(s *specs.Spec) { s.Root.Path = "nope" }, errPath: "root.path", errParts: []string{"/nope", "no such file or directory"}},
 		{name: "rootfs is a file", mod: func(s *specs.Spec) { s.Root.Path = "/etc/hostname" }, errPath: "root.path", errParts: []string{"not a directory"}},
 		{
-			name:     "read-only root without a mount namespace",
-			mod:      func(s *specs.Spec) { s.Linux.Namespaces = nil; s.Root.Readonly = true },
-			errPath:  "root.readonly",
-			errParts: []string{"needs a mount namespace"},
+			name: "read-only root without a mount namespace: shared mounts",
+			mod:  func(s *specs.Spec) { s.Linux.Namespaces = nil; s.Root.Readonly = true },
+			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
+				if cfg.Options&libct.SharedMounts == 0 {
+					t.Errorf("options %b lack SharedMounts", cfg.Options)
+				}
+			},
 		},
 		{name: "missing process", mod: func(s *specs.Spec) { s.Process = nil }, errPath: "process", errParts: []string{"missing"}},
 		{
@@ -738,12 +741,16 @@ func TestConvertLinuxFields(t *testing.T) {
 			errPath: "linux.devices[0].fileMode",
 		},
 		{
-			name: "devices without a mount namespace",
+			name: "devices without a mount namespace: shared mounts",
 			mod: func(s *specs.Spec) {
 				s.Linux.Namespaces = s.Linux.Namespaces[1:]
 				s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/x", Type: "p"}}
 			},
-			errPath: "linux.devices",
+			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
+				if cfg.Options&libct.SharedMounts == 0 {
+					t.Errorf("options %b lack SharedMounts", cfg.Options)
+				}
+			},
 		},
 		{
 			name: "net devices without a network namespace",
@@ -805,13 +812,16 @@ func TestConvertLinuxFields(t *testing.T) {
 			errPath: "linux.readonlyPaths[0]",
 		},
 		{
-			name: "masked paths without a mount namespace",
+			name: "masked paths without a mount namespace: shared mounts",
 			mod: func(s *specs.Spec) {
 				s.Linux.Namespaces = s.Linux.Namespaces[1:]
 				s.Linux.MaskedPaths = []string{"/proc/kcore"}
 			},
-			errPath:  "linux.maskedPaths",
-			errParts: []string{"need a mount namespace"},
+			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
+				if cfg.Options&libct.SharedMounts == 0 {
+					t.Errorf("options %b lack SharedMounts", cfg.Options)
+				}
+			},
 		},
 		{
 			name:        "intel RDT",

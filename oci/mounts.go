@@ -168,9 +168,7 @@ func parseMountOptions(p string, opts []string) (*parsedMount, error) {
 // becomes libct's cgroup sub-mount, read-only when the spec says "ro".
 func (c *converter) mounts() error {
 	ms := c.spec.Mounts
-	if len(ms) > 0 && !c.cfg.Namespaces.Has(libct.NewMount) {
-		return invalid("mounts", "need a mount namespace (linux.namespaces)")
-	}
+
 	for i, m := range ms {
 		p := index("mounts", i)
 		if m.Destination == "" {

@@ -130,10 +130,13 @@ func TestConvertMounts(t *testing.T) {
 			},
 		},
 		{
-			name:     "mounts without a mount namespace",
-			mod:      func(s *specs.Spec) { s.Linux.Namespaces = s.Linux.Namespaces[1:]; s.Mounts = DefaultSpec(false).Mounts },
-			errPath:  "mounts",
-			errParts: []string{"need a mount namespace"},
+			name: "mounts without a mount namespace: shared mounts",
+			mod:  func(s *specs.Spec) { s.Linux.Namespaces = s.Linux.Namespaces[1:]; s.Mounts = DefaultSpec(false).Mounts },
+			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
+				if cfg.Options&libct.SharedMounts == 0 {
+					t.Errorf("options %b lack SharedMounts", cfg.Options)
+				}
+			},
 		},
 		{name: "empty destination", mod: withMounts(specs.Mount{Type: "tmpfs"}), errPath: "mounts[0].destination"},
 		{name: "destination /", mod: withMounts(specs.Mount{Destination: "/", Type: "tmpfs"}), errPath: "mounts[0].destination"},

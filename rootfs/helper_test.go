@@ -358,10 +358,6 @@ func mounts() ([]mountEntry, error) {
 	return es, sc.Err()
 }
 
-func unescapeMountinfo(s string) string {
-	return strings.NewReplacer(`\040`, " ", `\011`, "\t", `\012`, "\n", `\134`, `\`).Replace(s)
-}
-
 // findMount returns the topmost mount at point.
 func findMount(point string) (mountEntry, error) {
 	es, err := mounts()

@@ -64,10 +64,32 @@ func Setup(s *Spec, actions Actions) error {
 		return err
 	}
 	st := &state{spec: s, actions: actions}
-	if s.MountNS {
+	switch {
+	case s.MountNS:
 		if err := st.prepareRoot(); err != nil {
 			return err
 		}
+		if err := st.populate(); err != nil {
+			st.close()
+			return err
+		}
+		st.close()
+	case s.SharedMountNS:
+		// The mounts go under the root in a mount namespace the container
+		// shares: no change of propagation, no bind of the root onto
+		// itself (chroot needs none).
+		if s.ReadOnly {
+			// The read-only remount must hit a mount of the root's own,
+			// not the one that holds it.
+			if err := bind(s.Root, s.Root); err != nil {
+				return fmt.Errorf("root: %w", err)
+			}
+		}
+		r, err := os.OpenRoot(s.Root)
+		if err != nil {
+			return fmt.Errorf("root: %w", err)
+		}
+		st.root = r
 		if err := st.populate(); err != nil {
 			st.close()
 			return err

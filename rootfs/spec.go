@@ -138,6 +138,11 @@ type Spec struct {
 	// MountNS tells that the caller is in its own mount namespace: pivot_root
 	// is used; without it, chroot.
 	MountNS bool `json:"mountNS,omitempty"`
+	// SharedMountNS allows mounts without a mount namespace of the
+	// container's own: they are made under Root in the mount namespace the
+	// caller is in (the host's, or one it joined), and the root entered by
+	// chroot. Whoever set it must unmount them (UnmountUnder).
+	SharedMountNS bool `json:"sharedMountNS,omitempty"`
 	// UserNS tells that the caller is in a new user namespace: device nodes
 	// are bind-mounted from the host instead of created.
 	UserNS bool `json:"userNS,omitempty"`

@@ -36,7 +36,10 @@ func (s *Spec) check(host bool) error {
 	default:
 		return fmt.Errorf("propagation %d: unknown propagation", s.Propagation)
 	}
-	if !s.MountNS {
+	if s.SharedMountNS && (s.MountNS || s.Root == "") {
+		return errors.New("sharedMountNS: needs a root and no mount namespace of its own")
+	}
+	if !s.MountNS && !s.SharedMountNS {
 		// Without a mount namespace every mount would land on the host.
 		switch {
 		case len(s.Mounts) > 0:
