@@ -65,14 +65,19 @@ unit:
 	@$(GO) test $(STATIC) -count=1 -p 1 -timeout 30m $(TESTFLAGS) $(PKGS)
 
 # The cgroup v2 tests run in the pure cgroup v2 guest of ../shared/vm (this
-# machine is a v1 hybrid): the cgroups package's whole suite, and the
-# library's cgroup tests, with CI=true so that nothing is skipped there.
+# machine is a v1 hybrid, without AppArmor): the cgroups package's whole
+# suite, the security package's (AppArmor enforcement), and the library's
+# cgroup and AppArmor tests, with CI=true so that nothing is skipped there.
 VM       ?= $(CURDIR)/../shared/vm/run-in-vm.sh
-VMTESTS  ?= TestCgroup|TestPauseResume|TestKillable
+VMTESTS  ?= TestCgroup|TestPauseResume|TestKillable|TestAppArmorInContainer
 vmtest:
 	@test -x "$(VM)" || { echo "vmtest: $(VM) is missing (the shared/ folder beside the repository)" >&2; exit 1; }
 	@echo "==> cgroup v2 VM: package cgroups"
 	@CT_VM_DIR=$(dir $(VM)) cgroups/vmtest.sh -test.v | grep -E '^(--- |PASS|FAIL|ok)' ; test $${PIPESTATUS[0]} -eq 0
+	@echo "==> VM: package security (AppArmor enforced there)"
+	@bin=$$(mktemp /tmp/security-vm.XXXXXX); trap 'rm -f $$bin' EXIT; \
+	CGO_ENABLED=0 $(GO) test -c -o $$bin ./security && \
+	"$(VM)" -e CI=true $$bin -test.v | grep -E '^(--- |PASS|FAIL|ok)'; test $${PIPESTATUS[0]} -eq 0
 	@echo "==> cgroup v2 VM: libct ($(VMTESTS))"
 	@bin=$$(mktemp /tmp/libct-vm.XXXXXX); trap 'rm -f $$bin' EXIT; \
 	$(GO) test $(STATIC) -c -o $$bin . && \
