@@ -18,7 +18,7 @@ BENCH     ?= .
 DEPS      := busybox-static:/bin/busybox iproute2:/usr/sbin/ip uidmap:/usr/bin/newuidmap
 
 .DEFAULT_GOAL := build
-.PHONY: all deps build test unit vmtest vet fmt-check bench demo clean
+.PHONY: all deps build test unit vmtest conformance vet fmt-check bench demo clean
 
 all: build test
 
@@ -57,8 +57,28 @@ fmt-check:
 		exit 1; \
 	fi
 
-test: deps vet fmt-check unit vmtest
+test: deps vet fmt-check unit vmtest conformance
 	@echo "==> test: PASS"
+
+# The OCI runtime-tools validation suite against bin/ct (see
+# ../shared/oci-validation). It fails on a regression: fewer assertions
+# passed, or more failed, than the floor below (the failures left are the
+# environment's and the suite's own; see the README).
+VALIDATION      ?= $(CURDIR)/../shared/oci-validation/run.sh
+CONFORMANCE_MIN ?= 3300
+CONFORMANCE_MAX_FAILED ?= 22
+conformance: build
+	@test -x "$(VALIDATION)" || { echo "conformance: $(VALIDATION) is missing" >&2; exit 1; }
+	@echo "==> OCI validation suite against bin/ct"
+	@log=$$(mktemp); trap 'rm -f $$log' EXIT; \
+	"$(VALIDATION)" "$(CURDIR)/bin/ct" > $$log 2>&1 || true; \
+	grep -E '^(FAIL|#)' $$log; \
+	line=$$(grep -E '^[0-9]+ passed, [0-9]+ failed' $$log | tail -1); \
+	passed=$${line%% passed*}; failed=$${line#*, }; failed=$${failed%% failed*}; \
+	if [ -z "$$line" ] || [ "$$passed" -lt $(CONFORMANCE_MIN) ] || [ "$$failed" -gt $(CONFORMANCE_MAX_FAILED) ]; then \
+		echo "conformance: $$passed assertions passed, $$failed failed (want at least $(CONFORMANCE_MIN) passed and at most $(CONFORMANCE_MAX_FAILED) failed)" >&2; exit 1; \
+	fi; \
+	echo "==> conformance: $$passed assertions passed, $$failed failed (the environment's and the suite's own)"
 
 unit:
 	@echo "==> go test -count=1 -p 1 -timeout 30m $(TESTFLAGS) $(PKGS)  (euid $$(id -u), CI=$${CI:-})"
