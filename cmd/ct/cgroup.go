@@ -27,15 +27,11 @@ func withContainer(g *globals, name string, args []string, fn func(*libct.Contai
 	if err != nil {
 		return parseResult(err)
 	}
-	s, err := g.session()
+	s, c, err := g.open(id)
 	if err != nil {
 		return fail(err)
 	}
 	defer s.Close()
-	c, err := openContainer(s, id)
-	if err != nil {
-		return fail(err)
-	}
 	return fail(notRunning(id, fn(c)))
 }
 
@@ -162,15 +158,11 @@ func runUpdate(g *globals, args []string) (int, error) {
 	if err != nil {
 		return fail(fmt.Errorf("resources: %w", err))
 	}
-	s, err := g.session()
+	s, c, err := g.open(id)
 	if err != nil {
 		return fail(err)
 	}
 	defer s.Close()
-	c, err := openContainer(s, id)
-	if err != nil {
-		return fail(err)
-	}
 	if err := c.Update(res); err != nil {
 		return fail(err)
 	}
@@ -278,15 +270,11 @@ func runEvents(g *globals, args []string) (int, error) {
 	if interval <= 0 {
 		return exitUsage, usagef("--interval %v: must be positive", interval)
 	}
-	s, err := g.session()
+	s, c, err := g.open(id)
 	if err != nil {
 		return fail(err)
 	}
 	defer s.Close()
-	c, err := openContainer(s, id)
-	if err != nil {
-		return fail(err)
-	}
 	enc := json.NewEncoder(os.Stdout)
 	if stats {
 		st, err := c.Stats()

@@ -66,15 +66,11 @@ func runExec(g *globals, args []string) (int, error) {
 		return exitUsage, usagef("--preserve-fds %d: must be >= 0", preserveFDs)
 	}
 
-	s, err := g.session()
+	s, c, err := g.open(id)
 	if err != nil {
 		return fail(err)
 	}
 	defer s.Close()
-	c, err := openContainer(s, id)
-	if err != nil {
-		return fail(err)
-	}
 	cfg, err := c.Config()
 	if err != nil {
 		return fail(err)

@@ -231,15 +231,11 @@ func runStart(g *globals, args []string) (int, error) {
 	if err != nil {
 		return parseResult(err)
 	}
-	s, err := g.session()
+	s, c, err := g.open(id)
 	if err != nil {
 		return fail(err)
 	}
 	defer s.Close()
-	c, err := openContainer(s, id)
-	if err != nil {
-		return fail(err)
-	}
 	return fail(c.Start())
 }
 
@@ -450,15 +446,11 @@ func runState(g *globals, args []string) (int, error) {
 	if err != nil {
 		return parseResult(err)
 	}
-	s, err := g.session()
+	s, c, err := g.open(id)
 	if err != nil {
 		return fail(err)
 	}
 	defer s.Close()
-	c, err := openContainer(s, id)
-	if err != nil {
-		return fail(err)
-	}
 	st, err := stateOf(s, c)
 	if err != nil {
 		return fail(err)

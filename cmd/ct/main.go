@@ -195,6 +195,21 @@ func (g *globals) session() (*libct.Session, error) {
 	}), g.traceOption())
 }
 
+// open opens the session and the container id in it; the caller closes
+// the session.
+func (g *globals) open(id string) (*libct.Session, *libct.Container, error) {
+	s, err := g.session()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := openContainer(s, id)
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, c, nil
+}
+
 // traceOption prints the phases of each start when --trace is given.
 func (g *globals) traceOption() libct.SessionOption {
 	if !g.trace {
