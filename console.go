@@ -15,10 +15,30 @@ type ConsoleSize struct {
 	Rows, Cols uint16
 }
 
-// terminal is the pseudo-terminal of a process being started.
+// terminal is the pseudo-terminal of a process being started: made here
+// from the host's devpts (slave set), or by the init from the container's
+// own (master set when the init sends it).
 type terminal struct {
 	master console.Console
 	slave  *os.File
+}
+
+// insideTerminal tells whether a process of a container with this config
+// gets its terminal from the container's own devpts instance: one with a
+// root of its own in its own mount namespace has one.
+func (c *Config) insideTerminal() bool {
+	return c.Namespaces.Has(NewMount) && c.Root != ""
+}
+
+// takeMaster adopts the master the init sent.
+func (t *terminal) takeMaster(fd int) error {
+	c, err := console.ConsoleFromFile(os.NewFile(uintptr(fd), "pty-master"))
+	if err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("terminal from the container: %w", err)
+	}
+	t.master = c
+	return nil
 }
 
 // openTerminal makes the pty pair for p: the slave becomes the process's
@@ -54,7 +74,12 @@ func (t *terminal) attach(files []*os.File, attr *syscall.SysProcAttr) {
 // handOver gives the master to the caller: over the console socket when
 // the process names one (OCI's --console-socket), else returned.
 func (t *terminal) handOver(p *Process) (console.Console, error) {
-	t.slave.Close()
+	if t.slave != nil {
+		t.slave.Close()
+	}
+	if t.master == nil {
+		return nil, fmt.Errorf("process.terminal: the container sent no terminal")
+	}
 	if p.ConsoleSocket == "" {
 		return t.master, nil
 	}
@@ -63,8 +88,12 @@ func (t *terminal) handOver(p *Process) (console.Console, error) {
 }
 
 func (t *terminal) close() {
-	t.slave.Close()
-	t.master.Close()
+	if t.slave != nil {
+		t.slave.Close()
+	}
+	if t.master != nil {
+		t.master.Close()
+	}
 }
 
 // sendConsole sends the master's descriptor over the unix socket at path,

@@ -196,12 +196,17 @@ func (e *entry) run() (*Task, error) {
 	defer closeNull()
 	attr := &syscall.SysProcAttr{Setsid: e.cfg.Options&NoSetsid == 0}
 	var term *terminal
-	if p.Terminal {
+	inside := p.Terminal && e.cfg.insideTerminal()
+	if p.Terminal && !inside {
 		if term, err = openTerminal(p); err != nil {
 			return nil, err
 		}
 		e.undo.add(term.close)
 		term.attach(files, attr)
+	}
+	if inside {
+		term = &terminal{}
+		e.undo.add(term.close)
 	}
 	sockFD := len(files)
 	files = append(files, childSock)
@@ -263,12 +268,18 @@ func (e *entry) run() (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
+	if inside {
+		ps.TerminalInside = true
+		if p.ConsoleSize != nil {
+			ps.ConsoleRows, ps.ConsoleCols = p.ConsoleSize.Rows, p.ConsoleSize.Cols
+		}
+	}
 	sp := &spec.Init{Process: ps}
 	if !e.cfg.Namespaces.Has(NewMount) && e.cfg.Root != "" {
 		// Without a mount namespace there is no root to inherit by setns.
 		sp.Rootfs = rootfs.Spec{Root: e.cfg.Root}
 	}
-	l := &launch{c: c, cfg: e.cfg, proc: p, sock: sock, pid: proc.Pid}
+	l := &launch{c: c, cfg: e.cfg, proc: p, sock: sock, pid: proc.Pid, term: term}
 	if err := l.converse(sp); err != nil {
 		if l.listener != nil {
 			l.listener.Close()

@@ -472,13 +472,21 @@ func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
 		if cfg.Options&NoSetsid != 0 {
 			return nil, invalid("process.terminal", "a controlling terminal needs a new session, and the container has NoSetsid")
 		}
-		t, err := openTerminal(p)
-		if err != nil {
-			return nil, err
+		if cfg.insideTerminal() {
+			l.term = &terminal{}
+			sp.Process.TerminalInside = true
+			if p.ConsoleSize != nil {
+				sp.Process.ConsoleRows, sp.Process.ConsoleCols = p.ConsoleSize.Rows, p.ConsoleSize.Cols
+			}
+		} else {
+			t, err := openTerminal(p)
+			if err != nil {
+				return nil, err
+			}
+			l.term = t
+			t.attach(files, attr)
 		}
-		l.term = t
-		l.undo.add(t.close)
-		t.attach(files, attr)
+		l.undo.add(l.term.close)
 	}
 	if l.ids != nil {
 		l.ids.apply(attr)
@@ -600,21 +608,21 @@ func (l *launch) converse(sp *spec.Init) error {
 		if n == 0 {
 			return nil // the socket closed on exec
 		}
-		if oobn > 0 {
-			if err := l.takeListener(oob[:oobn]); err != nil {
-				return err
-			}
-		}
+		fds := receivedFDs(oob[:oobn])
 		var m spec.Message
 		if err := json.Unmarshal(buf[:n], &m); err != nil {
+			closeFDs(fds)
 			return fmt.Errorf("container %q: read init: %w", l.c.name, err)
+		}
+		if err := l.adopt(m.Kind, fds); err != nil {
+			return err
 		}
 		switch m.Kind {
 		case spec.MsgError:
 			return &StartError{Container: l.c.name, Step: m.Step, Text: m.Text, Errno: syscall.Errno(m.Errno)}
 		case spec.MsgReady:
 			return nil
-		case spec.MsgFuncCalled, spec.MsgListener:
+		case spec.MsgFuncCalled, spec.MsgListener, spec.MsgConsole:
 			// Wait for the close on exec (or a later failure).
 		case spec.MsgPreMount, spec.MsgPostMount:
 			if err := l.reply(l.runAction(m.Kind, m.Index)); err != nil {
@@ -641,24 +649,44 @@ func (l *launch) runPreSwitchHooks(state []byte) error {
 	return hooks.Run("hooks.createRuntime", l.cfg.Hooks.CreateRuntime, state)
 }
 
-// takeListener keeps the seccomp notify listener the init sent.
-func (l *launch) takeListener(oob []byte) error {
+// receivedFDs are the descriptors a message of the init carried.
+func receivedFDs(oob []byte) []int {
+	if len(oob) == 0 {
+		return nil
+	}
 	msgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil {
-		return fmt.Errorf("container %q: seccomp listener: %w", l.c.name, err)
+		return nil
 	}
-	for _, m := range msgs {
-		fds, err := unix.ParseUnixRights(&m)
-		if err != nil {
-			continue
+	var fds []int
+	for i := range msgs {
+		if got, err := unix.ParseUnixRights(&msgs[i]); err == nil {
+			fds = append(fds, got...)
 		}
-		for _, fd := range fds {
-			if l.listener != nil {
-				unix.Close(fd)
-				continue
-			}
-			l.listener = os.NewFile(uintptr(fd), "seccomp-listener")
-		}
+	}
+	return fds
+}
+
+func closeFDs(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+}
+
+// adopt keeps the descriptor a message of the init carried: the seccomp
+// notify listener, or the master of the terminal it opened.
+func (l *launch) adopt(kind string, fds []int) error {
+	if len(fds) == 0 {
+		return nil
+	}
+	defer closeFDs(fds[1:])
+	switch {
+	case kind == spec.MsgListener && l.listener == nil:
+		l.listener = os.NewFile(uintptr(fds[0]), "seccomp-listener")
+	case kind == spec.MsgConsole && l.term != nil && l.term.master == nil:
+		return l.term.takeMaster(fds[0])
+	default:
+		unix.Close(fds[0])
 	}
 	return nil
 }

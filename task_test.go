@@ -33,9 +33,10 @@ func TestConsole(t *testing.T) {
 		t.Fatal("no console")
 	}
 	defer con.Close()
-	fmt.Fprintf(con, "echo answer-$((6*7)); stty size; test -c /dev/console && echo console-ok; exit 3\n")
+	fmt.Fprintf(con, "echo answer-$((6*7)); stty size; test -c /dev/console && echo console-ok; tty; ls /dev/pts; exit 3\n")
 	out := readUntilExit(con)
-	for _, want := range []string{"answer-42", "33 101", "console-ok"} {
+	// The terminal is the container's own: tty names it in its devpts.
+	for _, want := range []string{"answer-42", "33 101", "console-ok", "/dev/pts/0"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in terminal output:\n%s", want, out)
 		}
@@ -71,14 +72,14 @@ func TestEnterConsole(t *testing.T) {
 	if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
 		t.Fatal(err)
 	}
-	task, err := c.Enter(&libct.Process{Args: []string{"/bin/sh", "-c", "stty size; test -t 0 && echo is-a-tty"}, Terminal: true, ConsoleSize: &libct.ConsoleSize{Rows: 12, Cols: 34}})
+	task, err := c.Enter(&libct.Process{Args: []string{"/bin/sh", "-c", "stty size; test -t 0 && echo is-a-tty; tty"}, Terminal: true, ConsoleSize: &libct.ConsoleSize{Rows: 12, Cols: 34}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := readUntilExit(task.Console())
 	task.Console().Close()
 	task.Wait()
-	if !strings.Contains(out, "12 34") || !strings.Contains(out, "is-a-tty") {
+	if !strings.Contains(out, "12 34") || !strings.Contains(out, "is-a-tty") || !strings.Contains(out, "/dev/pts/") {
 		t.Errorf("entered terminal:\n%s", out)
 	}
 }

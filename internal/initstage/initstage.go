@@ -140,6 +140,11 @@ func run(c *conn, s *spec.Init, data []byte, reexeced bool, lookup Lookup) error
 		return err
 	}
 	c.mark("user and program lookup")
+	if s.Process.TerminalInside {
+		if err := openTerminal(c, &s.Process); err != nil {
+			return inStep("terminal", err)
+		}
+	}
 	p.self = self
 	if s.ExecFifo != 0 {
 		if err := waitForStart(c, procFD, s.ExecFifo); err != nil {

@@ -78,6 +78,12 @@ type Process struct {
 	ExtraFiles int `json:"extraFiles,omitempty"`
 	// Terminal: fd 0 is a terminal to make the controlling one.
 	Terminal bool `json:"terminal,omitempty"`
+	// TerminalInside: the init opens the terminal itself from the
+	// container's own /dev/ptmx, makes it its standard streams and
+	// /dev/console, and sends the master to the parent (MsgConsole).
+	TerminalInside bool   `json:"terminalInside,omitempty"`
+	ConsoleRows    uint16 `json:"consoleRows,omitempty"`
+	ConsoleCols    uint16 `json:"consoleCols,omitempty"`
 	// Scheduling, applied to the thread that execs.
 	Personality *uint32         `json:"personality,omitempty"`
 	IOPriority  int             `json:"ioPriority,omitempty"` // ioprio_set value, 0: unchanged
@@ -111,6 +117,7 @@ const (
 	MsgListener   = "seccomp-listener" // carries the seccomp notify fd
 	MsgPreSwitch  = "pre-switch"       // run prestart and createRuntime hooks, then reply
 	MsgTrace      = "trace"            // when the init's phases ended, in Points
+	MsgConsole    = "console"          // carries the master of the terminal
 )
 
 // Message is one message from the init to the parent.
