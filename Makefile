@@ -18,7 +18,7 @@ BENCH     ?= .
 DEPS      := busybox-static:/bin/busybox iproute2:/usr/sbin/ip uidmap:/usr/bin/newuidmap
 
 .DEFAULT_GOAL := build
-.PHONY: all deps build test unit vmtest conformance vet fmt-check bench demo clean
+.PHONY: all deps build test unit vmtest conformance vet fmt-check bench bench-scale demo clean
 
 all: build test
 
@@ -103,8 +103,16 @@ vmtest:
 	$(GO) test $(STATIC) -c -o $$bin . && \
 	"$(VM)" -e CI=true $$bin -test.v -test.run '$(VMTESTS)' | grep -E '^(--- |PASS|FAIL|ok)'; test $${PIPESTATUS[0]} -eq 0
 
-bench: deps
-	$(GO) test $(STATIC) -run '^$$' -bench '$(BENCH)' -benchmem $(PKGS)
+# bench: the library's Go benchmarks, then ct, crun and runc side by side
+# on one busybox bundle (bench/compare.sh, RUNS runs per item).
+RUNS ?= 100
+bench: deps build
+	$(GO) test $(STATIC) -run '^$$' -bench '$(BENCH)' -benchmem -timeout 30m $(PKGS)
+	bench/compare.sh $(RUNS)
+
+# bench-scale: 1000 containers started, listed, killed and destroyed.
+bench-scale: deps
+	LIBCT_SCALE=1 $(GO) test $(STATIC) -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 30m .
 
 demo: deps build
 	scripts/demo.sh

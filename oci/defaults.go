@@ -9,6 +9,9 @@ import (
 	"github.com/libct/libct"
 )
 
+// defaultSpecVersion is the ociVersion DefaultSpec writes.
+const defaultSpecVersion = "1.0.2"
+
 // DefaultSpec is what `ct spec` writes: a container running "sh" on a
 // terminal in the bundle's "rootfs" (read-only), with the OCI default
 // capabilities, no_new_privs, RLIMIT_NOFILE 1024, the pid, network, ipc,
@@ -25,7 +28,9 @@ import (
 func DefaultSpec(rootless bool) *specs.Spec {
 	caps := libct.DefaultCapabilities()
 	s := &specs.Spec{
-		Version: specs.Version,
+		// The default config uses nothing past runtime-spec 1.0, and
+		// claiming 1.0.2 lets older runtimes (crun 1.8) read it too.
+		Version: defaultSpecVersion,
 		Root:    &specs.Root{Path: "rootfs", Readonly: true},
 		Process: &specs.Process{
 			Terminal: true,
