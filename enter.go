@@ -178,13 +178,11 @@ func (e *entry) run() (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	sock, childSock, err := controlSocket()
 	if err != nil {
-		return nil, fmt.Errorf("socketpair: %w", err)
+		return nil, err
 	}
-	sock := fds[0]
 	defer unix.Close(sock)
-	childSock := os.NewFile(uintptr(fds[1]), "libct-enter-socket")
 	// Closed as soon as the stage has it: the parent must see the socket
 	// close when the program execs.
 	defer childSock.Close()

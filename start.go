@@ -419,12 +419,11 @@ func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	sock, childSock, err := controlSocket()
 	if err != nil {
-		return nil, fmt.Errorf("socketpair: %w", err)
+		return nil, err
 	}
-	l.sock = fds[0]
-	childSock := os.NewFile(uintptr(fds[1]), "libct-init-socket")
+	l.sock = sock
 	defer childSock.Close()
 
 	files, closeNull, err := stdioFiles(p)
@@ -561,6 +560,16 @@ func (l *launch) forkThroughStage(files []*os.File, selfFD, sockFD int, clone Na
 		return nil, err
 	}
 	return os.FindProcess(pid)
+}
+
+// controlSocket makes the socket pair over which the parent and the init
+// stage talk: the parent's end, and the child's as a file to hand over.
+func controlSocket() (int, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, nil, fmt.Errorf("socketpair: %w", err)
+	}
+	return fds[0], os.NewFile(uintptr(fds[1]), "libct-init-socket"), nil
 }
 
 // makeExecFifo creates the fifo that holds a prepared init until Start,
