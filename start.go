@@ -223,15 +223,13 @@ func (l *launch) run() error {
 	}
 	l.pid = proc.Pid
 	l.trace.mark("clone")
-	if err := initialAffinity(l.proc, proc.Pid); err != nil {
-		proc.Kill()
-		proc.Wait()
-		return &StartError{Container: c.name, Step: "affinity", Text: err.Error(), Errno: errnoOf(err)}
-	}
 	l.undo.add(func() {
 		proc.Kill()
 		proc.Wait()
 	})
+	if err := initialAffinity(l.proc, proc.Pid); err != nil {
+		return &StartError{Container: c.name, Step: "affinity", Text: err.Error(), Errno: errnoOf(err)}
+	}
 	if l.cgroup != nil {
 		if err := l.cgroup.Attach(proc.Pid); err != nil {
 			return &StartError{Container: c.name, Step: "cgroup", Text: err.Error(), Errno: errnoOf(err)}
