@@ -69,6 +69,18 @@ func (t *Task) Signal(sig syscall.Signal) error { return t.proc.Signal(sig) }
 // internal/nsenter), which needs a cgo build. Without cgo, Enter works for
 // containers whose namespaces are only of the other kinds.
 func (c *Container) Enter(p *Process) (*Task, error) {
+	return c.enter(p, true)
+}
+
+// EnterDetached is Enter for a caller that leaves the process to be
+// reaped by someone else (its subreaper, once the caller exits, as an OCI
+// runtime's exec --detach does): the returned task is never waited for
+// here, so its exit status stays for that reaper.
+func (c *Container) EnterDetached(p *Process) (*Task, error) {
+	return c.enter(p, false)
+}
+
+func (c *Container) enter(p *Process, reap bool) (*Task, error) {
 	if p == nil {
 		return nil, invalid("process", "nil")
 	}
@@ -86,7 +98,7 @@ func (c *Container) Enter(p *Process) (*Task, error) {
 		}
 		e := &entry{c: c, cfg: cfg, rec: rec, proc: p}
 		defer e.undo.run()
-		if task, err = e.run(); err != nil {
+		if task, err = e.run(reap); err != nil {
 			return err
 		}
 		e.undo.release()
@@ -155,7 +167,7 @@ func sameFile(a, b string) (bool, error) {
 	return sa.Dev == sb.Dev && sa.Ino == sb.Ino, nil
 }
 
-func (e *entry) run() (*Task, error) {
+func (e *entry) run(reap bool) (*Task, error) {
 	c, p := e.c, e.proc
 	joins, err := e.namespacesToJoin()
 	if err != nil {
@@ -294,7 +306,9 @@ func (e *entry) run() (*Task, error) {
 	// waits: in a pid namespace the container's dying init waits until
 	// every process of the namespace is reaped, this one included, so a
 	// zombie task would hang the container's own end (and Wait on it).
-	go task.Wait()
+	if reap {
+		go task.Wait()
+	}
 	return task, nil
 }
 

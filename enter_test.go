@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/libct/libct"
 )
@@ -195,4 +196,29 @@ func descendantsOf(pid int) ([]int, error) {
 		}
 	}
 	return out, nil
+}
+
+// TestEnterDetached: a task entered detached is not reaped behind the
+// caller's back: its exit status stays for whoever waits for it (here the
+// caller itself, later).
+func TestEnterDetached(t *testing.T) {
+	s := newSession(t)
+	c, err := s.Create(uniqueName(t), busybox(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy()
+	if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
+		t.Fatal(err)
+	}
+	task, err := c.EnterDetached(sh("exit 3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Long enough for an automatic reaper to have taken it.
+	time.Sleep(200 * time.Millisecond)
+	var ws syscall.WaitStatus
+	if pid, err := syscall.Wait4(task.Pid(), &ws, syscall.WNOHANG, nil); pid != task.Pid() || err != nil || ws.ExitStatus() != 3 {
+		t.Errorf("Wait4(%d) = %d, %v, status %d; want the exit status 3 still there", task.Pid(), pid, err, ws.ExitStatus())
+	}
 }

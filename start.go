@@ -58,17 +58,19 @@ func (c *Container) Start() error {
 // does not block and the wait watches the init too, so an init that died
 // in between cannot hang Start.
 func (c *Container) releaseInit(rec *record) error {
+	// The pidfd first: opening the fifo lets the init go on, and it may
+	// fail and exit at once.
+	pidfd, err := pidfdOf(rec.Pid, rec.StartTime)
+	if err != nil {
+		return fmt.Errorf("container %q: init: %w", c.name, err)
+	}
+	defer unix.Close(pidfd)
 	path := c.dir.File(execFifo)
 	fifo, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("container %q: open exec fifo: %w", c.name, err)
 	}
 	defer unix.Close(fifo)
-	pidfd, err := pidfdOf(rec.Pid, rec.StartTime)
-	if err != nil {
-		return fmt.Errorf("container %q: init: %w", c.name, err)
-	}
-	defer unix.Close(pidfd)
 	fds := []unix.PollFd{{Fd: int32(fifo), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
 	for {
 		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
@@ -471,7 +473,7 @@ func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
 		}
 		if cfg.insideTerminal() {
 			l.term = &terminal{}
-			sp.Process.TerminalInside = true
+			sp.Process.TerminalInside, sp.Process.ConsoleBind = true, true
 			if p.ConsoleSize != nil {
 				sp.Process.ConsoleRows, sp.Process.ConsoleCols = p.ConsoleSize.Rows, p.ConsoleSize.Cols
 			}

@@ -160,7 +160,13 @@ func runExec(g *globals, args []string) (int, error) {
 		return fail(err)
 	}
 
-	task, err := c.Enter(proc)
+	enter := c.Enter
+	if detach {
+		// The engine's shim, ct's subreaper, reaps it and reads its
+		// status once ct is gone.
+		enter = c.EnterDetached
+	}
+	task, err := enter(proc)
 	if err != nil {
 		return fail(configError(source, err))
 	}

@@ -41,8 +41,10 @@ func openTerminal(c *conn, p *spec.Process) error {
 		return fmt.Errorf("open %s: %w", slavePath, err)
 	}
 	defer unix.Close(slave)
-	if err := bindConsole(slavePath); err != nil {
-		return err
+	if p.ConsoleBind {
+		if err := bindConsole(slavePath); err != nil {
+			return err
+		}
 	}
 	for fd := 0; fd < 3; fd++ {
 		if err := unix.Dup3(slave, fd, 0); err != nil {

@@ -81,9 +81,12 @@ type Process struct {
 	// TerminalInside: the init opens the terminal itself from the
 	// container's own /dev/ptmx, makes it its standard streams and
 	// /dev/console, and sends the master to the parent (MsgConsole).
-	TerminalInside bool   `json:"terminalInside,omitempty"`
-	ConsoleRows    uint16 `json:"consoleRows,omitempty"`
-	ConsoleCols    uint16 `json:"consoleCols,omitempty"`
+	TerminalInside bool `json:"terminalInside,omitempty"`
+	// ConsoleBind makes the terminal /dev/console too: the init's, not
+	// an entered process's.
+	ConsoleBind bool   `json:"consoleBind,omitempty"`
+	ConsoleRows uint16 `json:"consoleRows,omitempty"`
+	ConsoleCols uint16 `json:"consoleCols,omitempty"`
 	// Scheduling, applied to the thread that execs.
 	Personality *uint32         `json:"personality,omitempty"`
 	IOPriority  int             `json:"ioPriority,omitempty"` // ioprio_set value, 0: unchanged

@@ -1,0 +1,159 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/libct/libct/internal/testutil"
+)
+
+// staticFlags are the Makefile's flags for binaries that start
+// containers (STATIC): ct re-executes itself inside the container.
+var staticFlags = []string{"-tags", "netgo,osusergo", "-ldflags", "-linkmode=external -extldflags=-static"}
+
+// fixture is what every engine test shares, made once: the ct binary,
+// the busybox root filesystem as a layer tar, and the OCI image archive.
+type fixture struct {
+	dir      string // temporary directory holding the rest
+	ct       string // absolute path of ct
+	layerTar string // the busybox root as an uncompressed tar
+	ociTar   string // an OCI image layout archive of that layer
+}
+
+var (
+	fixtureOnce sync.Once
+	fixtureVal  *fixture
+	fixtureErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fixtureVal != nil {
+		os.RemoveAll(fixtureVal.dir)
+	}
+	os.Exit(code)
+}
+
+// imageName is the image both engines import, under their own stores.
+const (
+	imageRepo = "localhost/libct-busybox"
+	imageTag  = "e2e"
+	imageName = imageRepo + ":" + imageTag
+)
+
+// shared returns the fixture, built on first use. It needs root.
+func shared(t *testing.T) *fixture {
+	t.Helper()
+	testutil.RequireRoot(t)
+	fixtureOnce.Do(func() { fixtureVal, fixtureErr = buildFixture() })
+	if fixtureErr != nil {
+		t.Fatalf("e2e fixture: %v", fixtureErr)
+	}
+	return fixtureVal
+}
+
+func buildFixture() (*fixture, error) {
+	dir, err := os.MkdirTemp("", "libct-e2e-")
+	if err != nil {
+		return nil, err
+	}
+	// Containers reach the image through it as other users too.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f := &fixture{dir: dir}
+	if f.ct, err = ctBinary(dir); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	rootfs := filepath.Join(dir, "rootfs")
+	if err := testutil.BuildBusyboxRootfs(rootfs); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("busybox rootfs: %w", err)
+	}
+	f.layerTar = filepath.Join(dir, "layer.tar")
+	if err := writeLayerTar(rootfs, f.layerTar); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("layer tar: %w", err)
+	}
+	f.ociTar = filepath.Join(dir, "image-oci.tar")
+	if err := writeOCIArchive(f.layerTar, f.ociTar, imageName); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("OCI archive: %w", err)
+	}
+	return f, nil
+}
+
+// ctBinary is $CT_BINARY, or ct built from this working tree into dir.
+func ctBinary(dir string) (string, error) {
+	if p := os.Getenv("CT_BINARY"); p != "" {
+		if !filepath.IsAbs(p) {
+			return "", fmt.Errorf("CT_BINARY %q: must be an absolute path (engines run it from elsewhere)", p)
+		}
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("CT_BINARY: %w", err)
+		}
+		return p, nil
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = "/usr/local/go/bin/go"
+	}
+	modRoot, err := moduleRoot(goBin)
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "ct")
+	args := append([]string{"build"}, staticFlags...)
+	args = append(args, "-o", out, "./cmd/ct")
+	cmd := exec.Command(goBin, args...)
+	cmd.Dir = modRoot
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/ct: %v\n%s", err, msg)
+	}
+	return out, nil
+}
+
+// moduleRoot is the directory of this module's go.mod.
+func moduleRoot(goBin string) (string, error) {
+	out, err := exec.Command(goBin, "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %v", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", fmt.Errorf("not inside the libct module (go env GOMOD is %q)", mod)
+	}
+	return filepath.Dir(mod), nil
+}
+
+// requireBinaries skips t when one of the engine's programs is missing,
+// with what to install, unless CI=true, where it fails: CI installs the
+// engines (make deps).
+func requireBinaries(t *testing.T, pkg string, names ...string) map[string]string {
+	t.Helper()
+	paths := map[string]string{}
+	var missing []string
+	for _, n := range names {
+		p, err := exec.LookPath(n)
+		if err != nil {
+			missing = append(missing, n)
+			continue
+		}
+		paths[n] = p
+	}
+	if len(missing) == 0 {
+		return paths
+	}
+	msg := fmt.Sprintf("%s not found in PATH: apt-get install %s (or make deps)", strings.Join(missing, ", "), pkg)
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s; CI=true forbids skipping this test", msg)
+	}
+	t.Skip(msg)
+	return nil
+}
