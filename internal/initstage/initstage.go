@@ -204,6 +204,7 @@ func waitForStart(c *conn, procFD, fifoFD int) error {
 	if err := c.send(&spec.Message{Kind: spec.MsgReady}); err != nil {
 		return err
 	}
+	releaseFilePages()
 	fd, err := unix.Openat(procFD, strconv.Itoa(fifoFD), unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open exec fifo: %w", err)
