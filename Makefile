@@ -14,11 +14,12 @@ STATIC    := -tags netgo,osusergo -ldflags '-linkmode=external -extldflags=-stat
 PKGS      ?= ./...
 TESTFLAGS ?=
 BENCH     ?= .
-# Debian packages the tests and the demo need, and a file each one installs.
-# Packages that ship services (containerd) must not start them: the
-# install runs under a policy-rc.d that says no, and the tests start
-# their own daemons.
-DEPS      := busybox-static:/bin/busybox iproute2:/usr/sbin/ip uidmap:/usr/bin/newuidmap \
+# Debian packages the tests need (DEPS) and the demo (DEMO_DEPS), each with
+# a file it installs. Packages that ship services (containerd) must not
+# start them: the install runs under a policy-rc.d that says no, and the
+# tests start their own daemons.
+DEMO_DEPS := busybox-static:/bin/busybox
+DEPS      := $(DEMO_DEPS) iproute2:/usr/sbin/ip uidmap:/usr/bin/newuidmap \
 	containerd:/usr/bin/containerd podman:/usr/bin/podman
 
 .DEFAULT_GOAL := build
@@ -132,7 +133,8 @@ bench: deps build
 bench-scale: deps
 	LIBCT_SCALE=1 $(GO) test $(STATIC) -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 30m .
 
-demo: deps build
+demo: build
+	@$(MAKE) --no-print-directory deps DEPS="$(DEMO_DEPS)"
 	scripts/demo.sh
 
 clean:
