@@ -239,14 +239,7 @@ func TestKillableWithoutPIDNamespace(t *testing.T) {
 // parameters are read and written through the controller API.
 func TestCgroupUpdate(t *testing.T) {
 	s := newSession(t)
-	c, err := s.Create(uniqueName(t), cgroupConfig(t, libct.Resources{PidsMax: 100}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Destroy()
-	if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
-		t.Fatal(err)
-	}
+	c := sleeper(t, s, cgroupConfig(t, libct.Resources{PidsMax: 100}))
 	if v, err := c.ReadController("pids", "pids.max"); err != nil || v != "100" {
 		t.Errorf("pids.max = %q, %v", v, err)
 	}

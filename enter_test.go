@@ -29,14 +29,7 @@ func TestEnter(t *testing.T) {
 	cfg.UIDMappings = []libct.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}
 	cfg.GIDMappings = cfg.UIDMappings
 	os.WriteFile(filepath.Join(cfg.Root, "only-inside"), []byte("inside\n"), 0o644)
-	c, err := s.Create(uniqueName(t), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Destroy()
-	if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
-		t.Fatal(err)
-	}
+	c := sleeper(t, s, cfg)
 	initPid, _ := c.Pid()
 
 	r, w := pipe(t)
@@ -72,14 +65,7 @@ func TestEnter(t *testing.T) {
 // TestEnterForksKilled: what an entered process forks dies with Kill.
 func TestEnterForksKilled(t *testing.T) {
 	s := newSession(t)
-	c, err := s.Create(uniqueName(t), busybox(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Destroy()
-	if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
-		t.Fatal(err)
-	}
+	c := sleeper(t, s, busybox(t))
 	r, w := pipe(t)
 	task, err := c.Enter(&libct.Process{Args: []string{"/bin/sh", "-c", "sleep 100 & sleep 100 & echo $!; wait"}, Stdout: w})
 	if err != nil {
@@ -124,14 +110,7 @@ func TestEnterFunc(t *testing.T) {
 	s := newSession(t)
 	cfg := busybox(t)
 	cfg.Hostname = "fn-host"
-	c, err := s.Create(uniqueName(t), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Destroy()
-	if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
-		t.Fatal(err)
-	}
+	c := sleeper(t, s, cfg)
 	r, w := pipe(t)
 	task, err := c.Enter(&libct.Process{Func: "observe", FuncArg: []byte("x"), ExtraFiles: []*os.File{w}})
 	if err != nil {
@@ -203,14 +182,7 @@ func descendantsOf(pid int) ([]int, error) {
 // caller itself, later).
 func TestEnterDetached(t *testing.T) {
 	s := newSession(t)
-	c, err := s.Create(uniqueName(t), busybox(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Destroy()
-	if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
-		t.Fatal(err)
-	}
+	c := sleeper(t, s, busybox(t))
 	task, err := c.EnterDetached(sh("exit 3"))
 	if err != nil {
 		t.Fatal(err)

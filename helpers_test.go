@@ -105,3 +105,33 @@ func mustRun(t testing.TB, s *libct.Session, cfg *libct.Config, p *libct.Process
 }
 
 func strconvItoa(i int) string { return fmt.Sprint(i) }
+
+// readUntil reads r until what it read contains want, or r ends, and
+// returns all of it: for a container that reports and then lives on.
+func readUntil(r io.Reader, want string) string {
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	for !strings.Contains(b.String(), want) {
+		n, err := r.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return b.String()
+}
+
+// sleeper creates a container from cfg running `sleep 100`, destroyed at
+// the end of the test.
+func sleeper(t testing.TB, s *libct.Session, cfg *libct.Config) *libct.Container {
+	t.Helper()
+	c, err := s.Create(uniqueName(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Destroy() })
+	if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

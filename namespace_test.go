@@ -73,14 +73,7 @@ func TestPIDNamespaceInitIsOne(t *testing.T) {
 // (libct's set_nspath) and checks the new container is in those very ones.
 func TestJoinNamespaces(t *testing.T) {
 	s := newSession(t)
-	holder, err := s.Create(uniqueName(t), &libct.Config{Namespaces: libct.NewNet | libct.NewIPC | libct.NewUTS | libct.NewPID | libct.NewCgroup})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Destroy()
-	if err := holder.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
-		t.Fatal(err)
-	}
+	holder := sleeper(t, s, &libct.Config{Namespaces: libct.NewNet | libct.NewIPC | libct.NewUTS | libct.NewPID | libct.NewCgroup})
 	pid, _ := holder.Pid()
 	for _, tc := range []struct {
 		ns   libct.Namespaces
@@ -216,14 +209,7 @@ func TestJoinUserAndMountNamespaces(t *testing.T) {
 	owner.Namespaces |= libct.NewUser | libct.NewNet
 	owner.UIDMappings = []libct.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}
 	owner.GIDMappings = owner.UIDMappings
-	a, err := s.Create(uniqueName(t), owner)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Destroy()
-	if err := a.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
-		t.Fatal(err)
-	}
+	a := sleeper(t, s, owner)
 	pid, _ := a.Pid()
 	cfg := busybox(t)
 	cfg.Hostname = "joiner"

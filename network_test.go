@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"io"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -126,15 +125,7 @@ func TestNetworkReadBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
-	buf := make([]byte, 8192)
-	n, _ := io.ReadAtLeast(r, buf, 1)
-	for !strings.Contains(string(buf[:n]), "10.99.0.2/24") {
-		m, err := r.Read(buf[n:])
-		if err != nil {
-			break
-		}
-		n += m
-	}
+	read := readUntil(r, "10.99.0.2/24")
 	// busybox's ip does not print next hops: read the route through
 	// netlink with the host's iproute2, in the container's namespace.
 	pid, _ := c.Pid()
@@ -142,7 +133,7 @@ func TestNetworkReadBack(t *testing.T) {
 	if err != nil {
 		t.Fatalf("nsenter: %v %s", err, route)
 	}
-	out := string(buf[:n]) + string(route)
+	out := read + string(route)
 	for _, want := range []string{
 		"mtu 1400", "link/ether 02:00:00:00:77:02",
 		"inet 10.77.0.2/24", "inet 10.77.1.2/24", "inet6 fd77::2/64", "inet 10.99.0.2/24",

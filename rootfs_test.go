@@ -56,14 +56,7 @@ func TestChrootWithoutMountNamespace(t *testing.T) {
 	if !strings.Contains(out, "/inside-marker") || !strings.Contains(out, "/bin/busybox") {
 		t.Errorf("chrooted container sees:\n%s", out)
 	}
-	c, err := s.Create(uniqueName(t), &libct.Config{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Destroy()
-	if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
-		t.Fatal(err)
-	}
+	c := sleeper(t, s, &libct.Config{Root: root})
 	pid, _ := c.Pid()
 	if inside, host := nsLink(t, pid, "mnt"), nsLink(t, os.Getpid(), "mnt"); inside != host {
 		t.Errorf("chroot container has its own mount namespace")
@@ -253,16 +246,8 @@ func TestSharedMounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
-	buf := make([]byte, 256)
-	n, _ := io.ReadAtLeast(r, buf, 1)
-	for !strings.Contains(string(buf[:n]), "scratch-ok") {
-		m, err := r.Read(buf[n:])
-		if err != nil {
-			break
-		}
-		n += m
-	}
-	if out := string(buf[:n]); !strings.HasPrefix(out, "1\n") || !strings.Contains(out, "dev-ok") {
+	read := readUntil(r, "scratch-ok")
+	if out := read; !strings.HasPrefix(out, "1\n") || !strings.Contains(out, "dev-ok") {
 		t.Errorf("inside: %s", out)
 	}
 	pid, _ := c.Pid()

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,16 +112,7 @@ func TestSeccomp(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
-	buf := make([]byte, 512)
-	n, _ := io.ReadAtLeast(r, buf, len("touch-ok"))
-	for !strings.Contains(string(buf[:n]), "touch-ok") {
-		m, err := r.Read(buf[n:])
-		if err != nil {
-			break
-		}
-		n += m
-	}
-	if out := string(buf[:n]); !strings.Contains(out, "Operation not permitted") || !strings.Contains(out, "touch-ok") {
+	if out := readUntil(r, "touch-ok"); !strings.Contains(out, "Operation not permitted") || !strings.Contains(out, "touch-ok") {
 		t.Errorf("init under the profile:\n%s", out)
 	}
 	er, ew := pipe(t)

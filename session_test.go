@@ -166,14 +166,7 @@ func expectState(t testing.TB, c *libct.Container, want libct.State) {
 // nothing configured is merely a forked process, and it is alive.
 func TestEmptyContainerIsAlive(t *testing.T) {
 	s := newSession(t)
-	c, err := s.Create(uniqueName(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Destroy()
-	if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
-		t.Fatal(err)
-	}
+	c := sleeper(t, s, nil)
 	pid, err := c.Pid()
 	if err != nil {
 		t.Fatal(err)

@@ -64,14 +64,7 @@ func readUntilExit(r io.Reader) string {
 // TestEnterConsole: an entered process gets its own terminal too.
 func TestEnterConsole(t *testing.T) {
 	s := newSession(t)
-	c, err := s.Create(uniqueName(t), busybox(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Destroy()
-	if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
-		t.Fatal(err)
-	}
+	c := sleeper(t, s, busybox(t))
 	task, err := c.Enter(&libct.Process{Args: []string{"/bin/sh", "-c", "stty size; test -t 0 && echo is-a-tty; tty"}, Terminal: true, ConsoleSize: &libct.ConsoleSize{Rows: 12, Cols: 34}})
 	if err != nil {
 		t.Fatal(err)
@@ -187,19 +180,12 @@ func TestSwitch(t *testing.T) {
 	_, hostNS := hostNetns(t)
 	cfg := &libct.Config{Namespaces: libct.NewNet | libct.NewUTS, Hostname: "switched"}
 	cfg.Network = libct.Network{HostNamespace: hostNS, Veths: []libct.Veth{{Container: libct.Link{Name: "inside0"}}}}
-	c, err := s.Create(uniqueName(t), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Destroy()
-	if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
-		t.Fatal(err)
-	}
+	c := sleeper(t, s, cfg)
 	ownNet := nsLink(t, os.Getpid(), "net")
 	// /sys/class/net shows the namespace of whoever mounted /sys: the
 	// thread's own view of its devices is /proc/thread-self/net/dev.
 	var devs, host string
-	err = c.Switch(libct.NewNet|libct.NewUTS, func() error {
+	err := c.Switch(libct.NewNet|libct.NewUTS, func() error {
 		data, err := os.ReadFile("/proc/thread-self/net/dev")
 		devs = string(data)
 		host, _ = os.Hostname()

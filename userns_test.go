@@ -3,7 +3,6 @@ package libct_test
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,16 +32,8 @@ func TestUserNamespaceMapping(t *testing.T) {
 		t.Fatal(err)
 	}
 	outW.Close()
-	buf := make([]byte, 4096)
-	n, _ := io.ReadAtLeast(outR, buf, 1)
-	for !strings.Contains(string(buf[:n]), "200000") {
-		m, err := outR.Read(buf[n:])
-		if err != nil {
-			break
-		}
-		n += m
-	}
-	inside := string(buf[:n])
+	read := readUntil(outR, "200000")
+	inside := read
 	if !strings.HasPrefix(inside, "0\n0\n") || !strings.Contains(inside, "100000") || !strings.Contains(inside, "200000") {
 		t.Errorf("inside:\n%s", inside)
 	}
