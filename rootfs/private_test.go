@@ -20,7 +20,7 @@ func TestBindPrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The directory cannot be removed while the bind is there.
-	t.Cleanup(func() { UnbindPrivate(root) })
+	t.Cleanup(func() { UnmountUnder(root) })
 
 	if err := BindPrivate(private, root); err != nil {
 		t.Fatalf("BindPrivate: %v", err)
@@ -28,22 +28,22 @@ func TestBindPrivate(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "marker")); err != nil {
 		t.Errorf("private area not visible at the root: %v", err)
 	}
-	if err := UnbindPrivate(root); err != nil {
-		t.Fatalf("UnbindPrivate: %v", err)
+	if err := UnmountUnder(root); err != nil {
+		t.Fatalf("UnmountUnder: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(root, "marker")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("private area still visible after UnbindPrivate: %v", err)
+		t.Errorf("private area still visible after UnmountUnder: %v", err)
 	}
 	if after, err := countMounts(); err != nil || after != before {
 		t.Errorf("host mounts: %d before, %d after (%v)", before, after, err)
 	}
 	t.Run("again is not an error", func(t *testing.T) {
-		if err := UnbindPrivate(root); err != nil {
+		if err := UnmountUnder(root); err != nil {
 			t.Error(err)
 		}
 	})
 	t.Run("gone root is not an error", func(t *testing.T) {
-		if err := UnbindPrivate(filepath.Join(dir, "missing")); err != nil {
+		if err := UnmountUnder(filepath.Join(dir, "missing")); err != nil {
 			t.Error(err)
 		}
 	})
