@@ -54,7 +54,7 @@ func (l *launch) createCgroup(rec *record) error {
 	}
 	m, err := cgroups.Create(l.cfg.Cgroup)
 	if err != nil {
-		return &StartError{Container: l.c.name, Step: "cgroup", Text: err.Error(), Errno: errnoOf(err)}
+		return startError(l.c.name, "cgroup", err)
 	}
 	l.undo.add(func() { m.Destroy() })
 	st := m.State()

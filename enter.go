@@ -256,11 +256,11 @@ func (e *entry) run(reap bool) (*Task, error) {
 	}
 	childSock.Close()
 	if err != nil {
-		return nil, &StartError{Container: c.name, Step: "clone", Text: err.Error(), Errno: errnoOf(err)}
+		return nil, startError(c.name, "clone", err)
 	}
 	proc := stageProc
 	if err := initialAffinity(p, proc.Pid); err != nil {
-		return nil, &StartError{Container: c.name, Step: "affinity", Text: err.Error(), Errno: errnoOf(err)}
+		return nil, startError(c.name, "affinity", err)
 	}
 	if fork && nsenter.Available {
 		if proc, err = e.awaitForked(sock, stageProc); err != nil {
@@ -271,7 +271,7 @@ func (e *entry) run(reap bool) (*Task, error) {
 		return nil, err
 	} else if m != nil {
 		if err := m.Attach(proc.Pid); err != nil {
-			return nil, &StartError{Container: c.name, Step: "cgroup", Text: err.Error(), Errno: errnoOf(err)}
+			return nil, startError(c.name, "cgroup", err)
 		}
 	}
 	ps, err := e.processSpec()

@@ -95,6 +95,14 @@ func (e *StartError) Unwrap() error {
 	return e.Errno
 }
 
+// startError is the StartError of a failure in the parent's part of a
+// start, with the errno of err when it has one.
+func startError(container, step string, err error) *StartError {
+	var errno syscall.Errno
+	errors.As(err, &errno)
+	return &StartError{Container: container, Step: step, Text: err.Error(), Errno: errno}
+}
+
 // URLError rejects the URL given to Open.
 type URLError struct {
 	URL string

@@ -135,7 +135,7 @@ func (l *launch) setupNetwork(rec *record) error {
 	defer unix.Close(fd)
 	st, err := network.Setup(&l.cfg.Network, fd)
 	if err != nil {
-		return &StartError{Container: l.c.name, Step: "network", Text: err.Error(), Errno: errnoOf(err)}
+		return startError(l.c.name, "network", err)
 	}
 	rec.Network = st
 	netns := "/proc/" + strconv.Itoa(l.pid) + "/ns/net"

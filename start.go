@@ -3,7 +3,6 @@ package libct
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"os"
@@ -199,7 +198,7 @@ func (l *launch) run() error {
 	}
 	if cfg.Private != "" && !cfg.Namespaces.Has(NewMount) {
 		if err := rootfs.BindPrivate(cfg.Private, cfg.Root); err != nil {
-			return &StartError{Container: c.name, Step: "private", Text: err.Error(), Errno: errnoOf(err)}
+			return startError(c.name, "private", err)
 		}
 	}
 	if cfg.Namespaces.Has(NewUser) {
@@ -230,16 +229,16 @@ func (l *launch) run() error {
 		proc.Wait()
 	})
 	if err := initialAffinity(l.proc, proc.Pid); err != nil {
-		return &StartError{Container: c.name, Step: "affinity", Text: err.Error(), Errno: errnoOf(err)}
+		return startError(c.name, "affinity", err)
 	}
 	if l.cgroup != nil {
 		if err := l.cgroup.Attach(proc.Pid); err != nil {
-			return &StartError{Container: c.name, Step: "cgroup", Text: err.Error(), Errno: errnoOf(err)}
+			return startError(c.name, "cgroup", err)
 		}
 	}
 	if l.ids != nil {
 		if err := l.ids.writeWithHelpers(proc.Pid); err != nil {
-			return &StartError{Container: c.name, Step: "userns", Text: err.Error(), Errno: errnoOf(err)}
+			return startError(c.name, "userns", err)
 		}
 	}
 	if err := l.setupNetwork(rec); err != nil {
@@ -460,7 +459,7 @@ func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
 	if l.cgroup != nil {
 		dir, err := l.cgroup.OpenDir()
 		if err != nil {
-			return nil, &StartError{Container: c.name, Step: "cgroup", Text: err.Error(), Errno: errnoOf(err)}
+			return nil, startError(c.name, "cgroup", err)
 		}
 		if dir != nil {
 			defer dir.Close()
@@ -503,7 +502,7 @@ func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
 		return err
 	})
 	if err != nil {
-		return nil, &StartError{Container: c.name, Step: "clone", Text: err.Error(), Errno: errnoOf(err)}
+		return nil, startError(c.name, "clone", err)
 	}
 	return proc, nil
 }
@@ -549,7 +548,7 @@ func (l *launch) forkThroughStage(files []*os.File, selfFD, sockFD int, clone Na
 	stage, err := os.StartProcess("/proc/self/fd/"+strconv.Itoa(selfFD), args,
 		&os.ProcAttr{Files: files, Sys: attr, Env: initEnv()})
 	if err != nil {
-		return nil, &StartError{Container: c.name, Step: "clone", Text: err.Error(), Errno: errnoOf(err)}
+		return nil, startError(c.name, "clone", err)
 	}
 	if fork == "nofork" {
 		return stage, nil
@@ -736,14 +735,6 @@ func (l *launch) runAction(kind string, i int) error {
 		return fmt.Errorf("%q: %w: %s", argv, err, bytes.TrimSpace(out))
 	}
 	return nil
-}
-
-func errnoOf(err error) syscall.Errno {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return errno
-	}
-	return 0
 }
 
 // rollback undoes, in reverse order, the steps of a start that failed.

@@ -11,7 +11,9 @@ import (
 
 // UnmountUnder detaches every mount at root or below it in the caller's
 // mount namespace, the deepest first: what Setup made with SharedMountNS,
-// or BindPrivate; it is not an error when nothing is mounted there or the root is gone, so that a destroy can call it again. Use it only on a container's own root.
+// or BindPrivate. Nothing mounted there, or no root at all, is no error,
+// so that a destroy can call it again. Use it only on a container's own
+// root.
 func UnmountUnder(root string) error {
 	points, err := mountPointsUnder(root)
 	if err != nil {
