@@ -78,8 +78,8 @@ test: deps vet fmt-check unit vmtest conformance
 # program's own output, process_rlimits, killsig), which flake for every
 # runtime.
 VALIDATION      ?= $(CURDIR)/../shared/oci-validation/run.sh
-CONFORMANCE_MIN ?= 3300
-CONFORMANCE_MAX_FAILED ?= 24
+CONFORMANCE_MIN ?= 3800
+CONFORMANCE_MAX_FAILED ?= 29
 conformance: build
 	@test -x "$(VALIDATION)" || { echo "conformance: $(VALIDATION) is missing" >&2; exit 1; }
 	@echo "==> OCI validation suite against bin/ct"

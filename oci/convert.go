@@ -41,11 +41,13 @@ import (
 //   - a "cgroup" mount at /sys/fs/cgroup is libct's cgroup sub-mount
 //     (CgroupSubmount), made read-only (ReadonlyPaths) when it says "ro".
 //   - an absent rootfsPropagation is rslave, runc's default.
-//   - an absent process.capabilities is no capability at all.
+//   - an absent process.capabilities is no capability at all; one the
+//     kernel does not know or the caller cannot grant is dropped with a
+//     warning (WithWarnings), as the spec asks.
 //   - the container gets a cgroup, at linux.cgroupsPath or /libct/<id>
 //     (relative paths are under /libct, never under the caller's cgroup),
 //     when ct runs as root or the spec has resources or a cgroupsPath.
-func Convert(id, bundle string, s *specs.Spec) (*libct.Config, *libct.Process, error) {
+func Convert(id, bundle string, s *specs.Spec, opts ...Option) (*libct.Config, *libct.Process, error) {
 	if s == nil {
 		return nil, nil, errors.New("no spec")
 	}
@@ -56,7 +58,7 @@ func Convert(id, bundle string, s *specs.Spec) (*libct.Config, *libct.Process, e
 		}
 		bundle = abs
 	}
-	c := &converter{id: id, bundle: bundle, spec: s, cfg: &libct.Config{}}
+	c := &converter{id: id, bundle: bundle, spec: s, cfg: &libct.Config{}, opts: collectOptions(opts)}
 	if err := c.convert(); err != nil {
 		return nil, nil, err
 	}
@@ -69,6 +71,7 @@ type converter struct {
 	spec       *specs.Spec
 	cfg        *libct.Config
 	proc       *libct.Process
+	opts       options
 	// cgroupMountPath is the JSON path of the spec's cgroup mount, if it
 	// has one; cgroupMountRO tells that it asks for a read-only one.
 	cgroupMountPath string
@@ -119,7 +122,7 @@ func (c *converter) convert() error {
 	if s.Process == nil {
 		return invalid("process", "missing: a container needs a process")
 	}
-	proc, sec, err := convertProcess(s.Process, true)
+	proc, sec, err := convertProcess(s.Process, true, c.opts.warn)
 	if err != nil {
 		return err
 	}

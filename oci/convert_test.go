@@ -5,13 +5,17 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct"
+	"github.com/libct/libct/internal/testutil"
 	"github.com/libct/libct/security"
 )
 
@@ -438,21 +442,6 @@ func TestConvertProcessFields(t *testing.T) {
 			errPath: "process.consoleSize",
 		},
 		{
-			name: "unknown capability",
-			mod: func(s *specs.Spec) {
-				s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL", "CAP_FOO"}}
-			},
-			errPath:  "process.capabilities.bounding[1]",
-			errParts: []string{`process.capabilities.bounding[1] "CAP_FOO": unknown capability`},
-		},
-		{
-			name: "capability spelled without CAP_",
-			mod: func(s *specs.Spec) {
-				s.Process.Capabilities = &specs.LinuxCapabilities{Permitted: []string{"kill"}}
-			},
-			errPath: "process.capabilities.permitted[0]",
-		},
-		{
 			name: "effective not permitted",
 			mod: func(s *specs.Spec) {
 				s.Process.Capabilities = &specs.LinuxCapabilities{Effective: []string{"CAP_KILL"}}
@@ -535,6 +524,105 @@ func TestConvertProcessFields(t *testing.T) {
 			unsupported: true,
 		},
 	})
+}
+
+// TestConvertCapabilityWarnings checks that capabilities that cannot be
+// granted are dropped with a warning naming the field, not refused: the
+// spec says they "MUST be logged as a warning" and runtimes "SHOULD NOT
+// fail".
+func TestConvertCapabilityWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		caps specs.LinuxCapabilities
+		want specs.LinuxCapabilities
+		// warnings are the paths and values warned about, in order.
+		warnings []string
+	}{
+		{
+			name:     "unknown name",
+			caps:     specs.LinuxCapabilities{Bounding: []string{"CAP_KILL", "CAP_FOO"}, Permitted: []string{"CAP_FOO"}},
+			want:     specs.LinuxCapabilities{Bounding: []string{"CAP_KILL"}},
+			warnings: []string{`process.capabilities.bounding[1] "CAP_FOO": unknown capability, ignored`, `process.capabilities.permitted[0] "CAP_FOO": unknown capability, ignored`},
+		},
+		{
+			name:     "spelled without CAP_",
+			caps:     specs.LinuxCapabilities{Effective: []string{"CAP_KILL"}, Permitted: []string{"kill", "CAP_KILL"}},
+			want:     specs.LinuxCapabilities{Effective: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"}},
+			warnings: []string{`process.capabilities.permitted[0] "kill": unknown capability, ignored`},
+		},
+		{
+			name: "all known",
+			caps: specs.LinuxCapabilities{Bounding: []string{"CAP_CHOWN", "CAP_KILL"}, Ambient: []string{"CAP_KILL"},
+				Inheritable: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"}},
+			want: specs.LinuxCapabilities{Bounding: []string{"CAP_CHOWN", "CAP_KILL"}, Ambient: []string{"CAP_KILL"},
+				Inheritable: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := minimalSpec()
+			s.Process.Capabilities = &tc.caps
+			var warnings []string
+			cfg, _, err := Convert("ct1", testBundle(t), s, WithWarnings(func(fe *FieldError) {
+				warnings = append(warnings, fe.Error())
+			}))
+			if err != nil {
+				t.Fatalf("Convert: %v", err)
+			}
+			if !slices.Equal(warnings, tc.warnings) {
+				t.Errorf("warnings %q, want %q", warnings, tc.warnings)
+			}
+			got := cfg.Security.Capabilities
+			want := &libct.Capabilities{Bounding: tc.want.Bounding, Effective: tc.want.Effective,
+				Permitted: tc.want.Permitted, Inheritable: tc.want.Inheritable, Ambient: tc.want.Ambient}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("capabilities %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestConvertCapabilityNotInBoundingSet drops CAP_SYS_RESOURCE from the
+// bounding set of one thread and converts a spec there: the capability
+// cannot be granted, so it is dropped with a warning and the spec still
+// converts, as with a privileged spec on a restricted host.
+func TestConvertCapabilityNotInBoundingSet(t *testing.T) {
+	testutil.RequireRoot(t)
+	type result struct {
+		caps     *libct.Capabilities
+		warnings []string
+		err      error
+	}
+	done := make(chan result)
+	go func() {
+		// The bounding set is per thread: this one is never unlocked, so
+		// it ends with the goroutine instead of going back to the pool.
+		runtime.LockOSThread()
+		var r result
+		if r.err = unix.Prctl(unix.PR_CAPBSET_DROP, unix.CAP_SYS_RESOURCE, 0, 0, 0); r.err != nil {
+			done <- r
+			return
+		}
+		s := minimalSpec()
+		s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL", "CAP_SYS_RESOURCE"}}
+		var cfg *libct.Config
+		cfg, _, r.err = Convert("ct1", testBundle(t), s, WithWarnings(func(fe *FieldError) {
+			r.warnings = append(r.warnings, fe.Error())
+		}))
+		if cfg != nil {
+			r.caps = cfg.Security.Capabilities
+		}
+		done <- r
+	}()
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if len(r.warnings) != 1 || !strings.HasPrefix(r.warnings[0], `process.capabilities.bounding[1] "CAP_SYS_RESOURCE": cannot be granted`) {
+		t.Errorf("warnings %q", r.warnings)
+	}
+	if !slices.Equal(r.caps.Bounding, []string{"CAP_KILL"}) {
+		t.Errorf("bounding %q, want [CAP_KILL]", r.caps.Bounding)
+	}
 }
 
 func TestConvertLabels(t *testing.T) {

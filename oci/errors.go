@@ -5,7 +5,9 @@
 // hands them to libct.
 //
 // Every field of a spec is either mapped or refused with a *FieldError
-// naming its JSON path; a spec is never half applied. Fields that libct
+// naming its JSON path; a spec is never half applied. The one exception is
+// the spec's own: capabilities that cannot be granted are dropped and
+// reported as warnings (WithWarnings). Fields that libct
 // cannot honour are refused with an error that matches ErrUnsupported.
 package oci
 

@@ -21,11 +21,11 @@ import (
 // description: noNewPrivileges is the process's own, and an empty cwd is
 // "/". The container's personality (linux.personality) is not applied: it
 // is a property of the init's Process and libct.Config does not keep it.
-func ConvertProcess(p *specs.Process, base *libct.Config) (*libct.Process, error) {
+func ConvertProcess(p *specs.Process, base *libct.Config, opts ...Option) (*libct.Process, error) {
 	if p == nil {
 		return nil, invalid("process", "missing")
 	}
-	proc, sec, err := convertProcess(p, false)
+	proc, sec, err := convertProcess(p, false, collectOptions(opts).warn)
 	if err != nil {
 		return nil, err
 	}
@@ -52,8 +52,8 @@ func ConvertProcess(p *specs.Process, base *libct.Config) (*libct.Process, error
 
 // convertProcess translates p into a Process and the security profile
 // it asks for. init tells that p is a container's init, whose cwd and
-// args are required.
-func convertProcess(p *specs.Process, init bool) (*libct.Process, *libct.Security, error) {
+// args are required; warn gets the capabilities dropped.
+func convertProcess(p *specs.Process, init bool, warn func(*FieldError)) (*libct.Process, *libct.Security, error) {
 	proc := &libct.Process{}
 	sec := &libct.Security{}
 
@@ -108,7 +108,7 @@ func convertProcess(p *specs.Process, init bool) (*libct.Process, *libct.Securit
 	}
 	proc.Dir = p.Cwd
 
-	caps, err := convertCapabilities(p.Capabilities)
+	caps, err := convertCapabilities(p.Capabilities, warn)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -164,30 +164,37 @@ func convertProcess(p *specs.Process, init bool) (*libct.Process, *libct.Securit
 
 // convertCapabilities translates the five sets. An absent
 // process.capabilities is no capability at all (as runc gives), not
-// libct's default set.
-func convertCapabilities(c *specs.LinuxCapabilities) (*libct.Capabilities, error) {
+// libct's default set. A name that is not a capability of the running
+// kernel, or that the caller does not hold in its bounding set, is
+// dropped from its set with a warning, as the spec asks (see
+// WithWarnings): a privileged spec then runs with what the host allows.
+func convertCapabilities(c *specs.LinuxCapabilities, warn func(*FieldError)) (*libct.Capabilities, error) {
 	out := &libct.Capabilities{}
 	if c == nil {
 		return out, nil
 	}
-	out.Bounding = append([]string(nil), c.Bounding...)
-	out.Effective = append([]string(nil), c.Effective...)
-	out.Permitted = append([]string(nil), c.Permitted...)
-	out.Inheritable = append([]string(nil), c.Inheritable...)
-	out.Ambient = append([]string(nil), c.Ambient...)
 	for _, set := range []struct {
 		name  string
 		names []string
+		out   *[]string
 	}{
-		{"bounding", c.Bounding}, {"effective", c.Effective}, {"inheritable", c.Inheritable},
-		{"permitted", c.Permitted}, {"ambient", c.Ambient},
+		{"bounding", c.Bounding, &out.Bounding}, {"effective", c.Effective, &out.Effective},
+		{"inheritable", c.Inheritable, &out.Inheritable}, {"permitted", c.Permitted, &out.Permitted},
+		{"ambient", c.Ambient, &out.Ambient},
 	} {
 		for i, n := range set.names {
+			path := index("process.capabilities."+set.name, i)
 			// The spec spells them CAP_NET_ADMIN; the library accepts
 			// more spellings, a spec should not use them.
 			if _, ok := security.CapabilityNumber(n); !ok || !strings.HasPrefix(n, "CAP_") || strings.ToUpper(n) != n {
-				return nil, invalidValue(index("process.capabilities."+set.name, i), n, "unknown capability")
+				warn(invalidValue(path, n, "unknown capability, ignored"))
+				continue
 			}
+			if !security.Grantable(n) {
+				warn(invalidValue(path, n, "cannot be granted: not in the runtime's bounding set (or unknown to this kernel), ignored"))
+				continue
+			}
+			*set.out = append(*set.out, n)
 		}
 	}
 	if err := out.Validate(); err != nil {

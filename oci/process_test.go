@@ -66,6 +66,21 @@ func TestConvertProcess(t *testing.T) {
 		}
 	})
 
+	t.Run("unknown capability", func(t *testing.T) {
+		var warnings []string
+		p, err := ConvertProcess(&specs.Process{Args: []string{"x"}, Capabilities: &specs.LinuxCapabilities{Bounding: []string{"CAP_NOPE", "CAP_KILL"}}},
+			base, WithWarnings(func(fe *FieldError) { warnings = append(warnings, fe.Error()) }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{`process.capabilities.bounding[0] "CAP_NOPE": unknown capability, ignored`}; !slices.Equal(warnings, want) {
+			t.Errorf("warnings %q, want %q", warnings, want)
+		}
+		if got := p.Security.Capabilities.Bounding; !slices.Equal(got, []string{"CAP_KILL"}) {
+			t.Errorf("bounding %q", got)
+		}
+	})
+
 	for _, tc := range []struct {
 		name string
 		p    *specs.Process
@@ -75,7 +90,7 @@ func TestConvertProcess(t *testing.T) {
 		{"no args", &specs.Process{}, "process.args"},
 		{"relative cwd", &specs.Process{Args: []string{"x"}, Cwd: "a"}, "process.cwd"},
 		{"bad env", &specs.Process{Args: []string{"x"}, Env: []string{"=x"}}, "process.env[0]"},
-		{"bad capability", &specs.Process{Args: []string{"x"}, Capabilities: &specs.LinuxCapabilities{Ambient: []string{"CAP_NOPE"}}}, "process.capabilities.ambient[0]"},
+		{"ambient not permitted", &specs.Process{Args: []string{"x"}, Capabilities: &specs.LinuxCapabilities{Ambient: []string{"CAP_KILL"}}}, "process.capabilities.ambient[0]"},
 		{"bad rlimit", &specs.Process{Args: []string{"x"}, Rlimits: []specs.POSIXRlimit{{Type: "RLIMIT_X"}}}, "process.rlimits[0].type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -257,6 +257,20 @@ func lastCap() int {
 	return nr
 }
 
+// Grantable reports whether the capability called name (any spelling
+// CapabilityNumber accepts) can be given to a process the caller starts:
+// the running kernel knows it and it is in the caller's bounding set,
+// which no descendant can add to, not even one that is root in a user
+// namespace of its own. It is false for a name this package does not know.
+func Grantable(name string) bool {
+	nr, ok := CapabilityNumber(name)
+	if !ok {
+		return false
+	}
+	held, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(nr), 0, 0, 0)
+	return err == nil && held == 1
+}
+
 // PrepareForUserChange is the first half of applying c, for the init
 // stage, on the thread that will exec (see the package documentation for
 // the whole order). It drops from the bounding set every capability the

@@ -138,7 +138,7 @@ func runExec(g *globals, args []string) (int, error) {
 		sp.SelinuxLabel = label.v
 	}
 
-	proc, err := oci.ConvertProcess(&sp, cfg)
+	proc, err := oci.ConvertProcess(&sp, cfg, g.specWarnings(source))
 	if err != nil {
 		return fail(nameFile(source, err))
 	}

@@ -84,7 +84,7 @@ func create(g *globals, s *libct.Session, id string, o *createOptions, detach bo
 	if err != nil {
 		return nil, err
 	}
-	cfg, proc, err := oci.Convert(id, bundle, spec)
+	cfg, proc, err := oci.Convert(id, bundle, spec, g.specWarnings(configPath))
 	if err != nil {
 		return nil, nameFile(configPath, err)
 	}

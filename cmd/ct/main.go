@@ -47,6 +47,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/libct/libct"
+	"github.com/libct/libct/oci"
 )
 
 // version is ct's version, set at link time with
@@ -193,6 +194,14 @@ func (g *globals) session() (*libct.Session, error) {
 	return libct.Open("local", libct.WithRoot(root), libct.WithWarnings(func(err error) {
 		g.log.warnf("%s", oneLine(err.Error()))
 	}), g.traceOption())
+}
+
+// specWarnings logs the fields of the spec in file that the conversion
+// dropped, as the runtime spec lets it, naming the file and the field.
+func (g *globals) specWarnings(file string) oci.Option {
+	return oci.WithWarnings(func(fe *oci.FieldError) {
+		g.log.warnf("%s: %s", file, oneLine(fe.Error()))
+	})
 }
 
 // open opens the session and the container id in it; the caller closes
