@@ -157,6 +157,11 @@ func (d *Dir) Remove() error {
 	return os.RemoveAll(d.path)
 }
 
+// writeJSON replaces path with v's JSON through a temporary file and a
+// rename, so that a reader sees the old document or the new one, never a
+// part. It does not fsync: the files describe processes, which a crash of
+// the machine ends too, so there is nothing for them to survive, and a
+// sync on the start path costs a disk flush on every container.
 func writeJSON(path string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
@@ -168,9 +173,6 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
