@@ -3,14 +3,10 @@ module github.com/libct/libct
 go 1.26.0
 
 require (
+	github.com/containerd/console v1.0.5
 	github.com/moby/sys/user v0.5.0
+	github.com/opencontainers/runtime-spec v1.3.0
+	github.com/vishvananda/netlink v1.3.1
+	github.com/vishvananda/netns v0.0.5
 	golang.org/x/sys v0.50.0
-)
-
-require (
-	github.com/cilium/ebpf v0.22.0 // indirect
-	github.com/containerd/console v1.0.5 // indirect
-	github.com/opencontainers/runtime-spec v1.3.0 // indirect
-	github.com/vishvananda/netlink v1.3.1 // indirect
-	github.com/vishvananda/netns v0.0.5 // indirect
 )

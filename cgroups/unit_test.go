@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 )
@@ -149,22 +148,120 @@ func TestV1DeviceWrites(t *testing.T) {
 	}
 }
 
-// TestDeviceProgram checks the shape of compiled programs: the verifier
-// (in the v2 tests) checks the rest, enforcement the meaning.
+// runDeviceProgram interprets prog, as the kernel would run it, for one
+// access: the instructions deviceProgram emits and nothing else.
+func runDeviceProgram(t *testing.T, prog []insn, devType, access, major, minor uint32) int32 {
+	t.Helper()
+	ctx := [3]uint32{access<<16 | devType, major, minor}
+	var reg [11]uint32
+	for pc, steps := 0, 0; pc < len(prog); pc, steps = pc+1, steps+1 {
+		if steps > len(prog) {
+			t.Fatalf("program loops at %d", pc)
+		}
+		in := prog[pc]
+		dst, src := in.regs&0xf, in.regs>>4
+		switch in.code {
+		case opLoadWord:
+			if src != r1 || in.off%4 != 0 || in.off < 0 || in.off > 8 {
+				t.Fatalf("insn %d: load outside the context: %+v", pc, in)
+			}
+			reg[dst] = ctx[in.off/4]
+		case opMovReg32:
+			reg[dst] = reg[src]
+		case opMovImm32:
+			reg[dst] = uint32(in.imm)
+		case opRshImm32:
+			reg[dst] >>= uint32(in.imm)
+		case opAndImm32:
+			reg[dst] &= uint32(in.imm)
+		case opJeqImm32, opJneImm32, opJsetImm32:
+			v, k := reg[dst], uint32(in.imm)
+			taken := (in.code == opJeqImm32 && v == k) || (in.code == opJneImm32 && v != k) ||
+				(in.code == opJsetImm32 && v&k != 0)
+			if taken {
+				pc += int(in.off)
+			}
+		case opExit:
+			return int32(reg[r0])
+		default:
+			t.Fatalf("insn %d: unknown opcode %#x", pc, in.code)
+		}
+	}
+	t.Fatal("the program runs off its end")
+	return -1
+}
+
+// TestDeviceProgram runs compiled programs on accesses and checks their
+// verdicts, and their length where an unconditional rule makes the rules
+// before it unreachable (the verifier refuses unreachable code). The v2
+// tests load them into the kernel and check enforcement.
 func TestDeviceProgram(t *testing.T) {
-	// An unconditional rule ends the program: nothing before it is
-	// reachable.
-	p := deviceProgram([]DeviceRule{{Allow: true, Type: "c", Major: 1, Minor: 3}, {Type: "a", Major: -1, Minor: -1}})
-	if n := len(p); n != 6+2 {
-		t.Errorf("deny-all last: %d instructions, want 8:\n%v", n, p)
+	denyAll := DeviceRule{Type: "a", Major: -1, Minor: -1}
+	type access struct {
+		devType, bits, major, minor uint32
+		allow                       bool
 	}
-	p = deviceProgram([]DeviceRule{{Type: "a", Major: -1, Minor: -1}, {Allow: true, Type: "c", Major: 1, Minor: 3, Access: "r"}})
-	// prologue 6, rule: type, major, minor, access, verdict 2; deny-all 2
-	if n := len(p); n != 6+6+2 {
-		t.Errorf("whitelist: %d instructions, want 14:\n%v", n, p)
-	}
-	if !strings.Contains(p.String(), "rule1") {
-		t.Errorf("no label rule1 in\n%v", p)
+	for _, tc := range []struct {
+		name     string
+		rules    []DeviceRule
+		length   int
+		accesses []access
+	}{
+		{
+			name:   "deny all last",
+			rules:  []DeviceRule{{Allow: true, Type: "c", Major: 1, Minor: 3}, denyAll},
+			length: 6 + 2,
+			accesses: []access{
+				{devChar, accRead, 1, 3, false},
+				{devBlock, accMknod, 8, 0, false},
+			},
+		},
+		{
+			name:   "allow list",
+			rules:  []DeviceRule{denyAll, {Allow: true, Type: "c", Major: 1, Minor: 3, Access: "r"}, {Allow: true, Type: "b", Major: 8, Minor: -1}},
+			length: 6 + 4 + 6 + 2,
+			accesses: []access{
+				{devChar, accRead, 1, 3, true},
+				{devChar, accRead | accWrite, 1, 3, false},
+				{devChar, accWrite, 1, 3, false},
+				{devChar, accRead, 1, 5, false},
+				{devBlock, accRead, 1, 3, false},
+				{devBlock, accMknod | accRead | accWrite, 8, 17, true},
+				{devChar, accRead, 8, 17, false},
+			},
+		},
+		{
+			name:   "deny one access",
+			rules:  []DeviceRule{{Type: "c", Major: 10, Minor: 200, Access: "w"}},
+			length: 6 + 8 + 2,
+			accesses: []access{
+				{devChar, accWrite, 10, 200, false},
+				{devChar, accRead | accWrite, 10, 200, false},
+				{devChar, accRead, 10, 200, true},
+				{devChar, accWrite, 10, 201, true},
+			},
+		},
+		{
+			name:     "no rules",
+			length:   6 + 2,
+			accesses: []access{{devChar, accAll, 1, 1, true}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prog := deviceProgram(tc.rules)
+			if len(prog) != tc.length {
+				t.Errorf("%d instructions, want %d: %+v", len(prog), tc.length, prog)
+			}
+			for _, a := range tc.accesses {
+				want := int32(0)
+				if a.allow {
+					want = 1
+				}
+				if got := runDeviceProgram(t, prog, a.devType, a.bits, a.major, a.minor); got != want {
+					t.Errorf("type %d access %#b %d:%d: verdict %d, want %d", a.devType, a.bits, a.major, a.minor, got, want)
+				}
+			}
+		})
 	}
 }
 
