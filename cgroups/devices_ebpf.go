@@ -47,9 +47,11 @@ const (
 	opExit      = 0x95 // BPF_JMP | BPF_EXIT: return r0
 )
 
-func load(dst, src uint8, off int16) insn { return insn{code: opLoadWord, regs: dst | src<<4, off: off} }
-func movReg(dst, src uint8) insn          { return insn{code: opMovReg32, regs: dst | src<<4} }
-func alu(op, dst uint8, imm int32) insn   { return insn{code: op, regs: dst, imm: imm} }
+func load(dst, src uint8, off int16) insn {
+	return insn{code: opLoadWord, regs: dst | src<<4, off: off}
+}
+func movReg(dst, src uint8) insn        { return insn{code: opMovReg32, regs: dst | src<<4} }
+func alu(op, dst uint8, imm int32) insn { return insn{code: op, regs: dst, imm: imm} }
 
 // jumpOut is a conditional jump whose offset deviceProgram sets to the end
 // of the rule's block.
