@@ -515,12 +515,12 @@ func (c *Container) Destroy() error {
 		if err := c.undoStart(rec); err != nil {
 			return err
 		}
-		cfg, cfgErr := c.Config()
+		hc, hcErr := c.hookConfig()
 		if err := c.dir.Remove(); err != nil {
 			return err
 		}
-		if cfgErr == nil {
-			c.runWarnHooks("hooks.poststop", cfg.Hooks.Poststop, c.hookState(cfg, specs.StateStopped, 0))
+		if hcErr == nil {
+			c.runWarnHooks("hooks.poststop", hc.Hooks.Poststop, c.hookState(hc, specs.StateStopped, 0))
 		}
 		return nil
 	})

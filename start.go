@@ -45,8 +45,8 @@ func (c *Container) Start() error {
 		if err := c.releaseInit(rec); err != nil {
 			return err
 		}
-		if cfg, err := c.Config(); err == nil {
-			c.runWarnHooks("hooks.poststart", cfg.Hooks.Poststart, c.hookState(cfg, specs.StateRunning, rec.Pid))
+		if hc, err := c.hookConfig(); err == nil {
+			c.runWarnHooks("hooks.poststart", hc.Hooks.Poststart, c.hookState(hc, specs.StateRunning, rec.Pid))
 		}
 		return nil
 	})
@@ -154,7 +154,7 @@ func (c *Container) start(op string, p *Process, wait bool) error {
 		l.undo.release()
 		tr.report(c.session, c.name)
 		if !wait {
-			c.runWarnHooks("hooks.poststart", cfg.Hooks.Poststart, c.hookState(cfg, specs.StateRunning, l.pid))
+			c.runWarnHooks("hooks.poststart", cfg.Hooks.Poststart, c.hookState(cfg.hookConfig(), specs.StateRunning, l.pid))
 		}
 		return nil
 	})
@@ -246,7 +246,7 @@ func (l *launch) run() error {
 	}
 	// The environment exists when the first hook runs: the container is
 	// "created" as far as its hooks can tell.
-	sp.HookState = c.hookState(cfg, specs.StateCreated, proc.Pid)
+	sp.HookState = c.hookState(cfg.hookConfig(), specs.StateCreated, proc.Pid)
 	l.trace.mark("attach, id maps, network")
 	err = l.converse(sp)
 	if err != nil {
