@@ -19,9 +19,9 @@ import (
 	"github.com/libct/libct/oci"
 )
 
-// withContainer parses `ct NAME CONTAINER_ID` and runs fn on the
-// container.
-func withContainer(g *globals, name string, args []string, fn func(*libct.Container) error) (int, error) {
+// withContainer parses `ct NAME CONTAINER_ID`, opens the container and
+// runs fn on it and its session.
+func withContainer(g *globals, name string, args []string, fn func(*libct.Session, *libct.Container) error) (int, error) {
 	f := newFlags(g, name, "CONTAINER_ID")
 	id, err := f.parseID(args)
 	if err != nil {
@@ -32,15 +32,19 @@ func withContainer(g *globals, name string, args []string, fn func(*libct.Contai
 		return fail(err)
 	}
 	defer s.Close()
-	return fail(notRunning(id, fn(c)))
+	return fail(fn(s, c))
 }
 
 func runPause(g *globals, args []string) (int, error) {
-	return withContainer(g, "pause", args, (*libct.Container).Pause)
+	return withContainer(g, "pause", args, func(_ *libct.Session, c *libct.Container) error {
+		return notRunning(c.Name(), c.Pause())
+	})
 }
 
 func runResume(g *globals, args []string) (int, error) {
-	return withContainer(g, "resume", args, (*libct.Container).Resume)
+	return withContainer(g, "resume", args, func(_ *libct.Session, c *libct.Container) error {
+		return notRunning(c.Name(), c.Resume())
+	})
 }
 
 func runUpdate(g *globals, args []string) (int, error) {

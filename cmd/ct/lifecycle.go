@@ -226,17 +226,9 @@ func notRunning(id string, err error) error {
 }
 
 func runStart(g *globals, args []string) (int, error) {
-	f := newFlags(g, "start", "CONTAINER_ID")
-	id, err := f.parseID(args)
-	if err != nil {
-		return parseResult(err)
-	}
-	s, c, err := g.open(id)
-	if err != nil {
-		return fail(err)
-	}
-	defer s.Close()
-	return fail(c.Start())
+	return withContainer(g, "start", args, func(_ *libct.Session, c *libct.Container) error {
+		return c.Start()
+	})
 }
 
 func runRun(g *globals, args []string) (int, error) {
@@ -441,21 +433,13 @@ func stateDirInfo(root, id string) (time.Time, string) {
 }
 
 func runState(g *globals, args []string) (int, error) {
-	f := newFlags(g, "state", "CONTAINER_ID")
-	id, err := f.parseID(args)
-	if err != nil {
-		return parseResult(err)
-	}
-	s, c, err := g.open(id)
-	if err != nil {
-		return fail(err)
-	}
-	defer s.Close()
-	st, err := stateOf(s, c)
-	if err != nil {
-		return fail(err)
-	}
-	return fail(printJSON(st))
+	return withContainer(g, "state", args, func(s *libct.Session, c *libct.Container) error {
+		st, err := stateOf(s, c)
+		if err != nil {
+			return err
+		}
+		return printJSON(st)
+	})
 }
 
 // printJSON prints v indented on stdout.
