@@ -146,10 +146,16 @@ func (c *Container) Name() string { return c.name }
 // Config returns a copy of the container's stored config.
 func (c *Container) Config() (*Config, error) {
 	var cfg Config
-	if err := c.dir.Read(configFile, &cfg); err != nil {
-		return nil, c.wrapMissing(err)
+	if err := c.readConfig(&cfg); err != nil {
+		return nil, err
 	}
 	return &cfg, nil
+}
+
+// readConfig decodes the stored config into v: a Config, or a type with
+// some of its fields under the same JSON names.
+func (c *Container) readConfig(v any) error {
+	return c.wrapMissing(c.dir.Read(configFile, v))
 }
 
 func (c *Container) wrapMissing(err error) error {

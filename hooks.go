@@ -66,8 +66,8 @@ func (cfg *Config) hookConfig() *hookConfig {
 // hookConfig reads the hooks of the stored config.
 func (c *Container) hookConfig() (*hookConfig, error) {
 	var hc hookConfig
-	if err := c.dir.Read(configFile, &hc); err != nil {
-		return nil, c.wrapMissing(err)
+	if err := c.readConfig(&hc); err != nil {
+		return nil, err
 	}
 	return &hc, nil
 }

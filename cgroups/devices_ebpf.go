@@ -50,12 +50,12 @@ const (
 func load(dst, src uint8, off int16) insn {
 	return insn{code: opLoadWord, regs: dst | src<<4, off: off}
 }
-func movReg(dst, src uint8) insn        { return insn{code: opMovReg32, regs: dst | src<<4} }
-func alu(op, dst uint8, imm int32) insn { return insn{code: op, regs: dst, imm: imm} }
+func movReg(dst, src uint8) insn { return insn{code: opMovReg32, regs: dst | src<<4} }
 
-// jumpOut is a conditional jump whose offset deviceProgram sets to the end
-// of the rule's block.
-func jumpOut(op, dst uint8, imm int32) insn { return insn{code: op, regs: dst, imm: imm} }
+// withImm is an instruction on register dst and the constant imm: an ALU
+// operation, or a conditional jump whose offset deviceProgram sets to the
+// end of the rule's block.
+func withImm(op, dst uint8, imm int32) insn { return insn{code: op, regs: dst, imm: imm} }
 
 func isJump(in insn) bool {
 	return in.code == opJeqImm32 || in.code == opJneImm32 || in.code == opJsetImm32
@@ -70,40 +70,40 @@ func deviceProgram(rules []DeviceRule) []insn {
 	prog := []insn{
 		load(r2, r1, 0), // access_type
 		movReg(r3, r2),
-		alu(opRshImm32, r3, 16),     // r3: access bits
-		alu(opAndImm32, r2, 0xffff), // r2: device type
-		load(r4, r1, 4),             // r4: major
-		load(r5, r1, 8),             // r5: minor
+		withImm(opRshImm32, r3, 16),     // r3: access bits
+		withImm(opAndImm32, r2, 0xffff), // r2: device type
+		load(r4, r1, 4),                 // r4: major
+		load(r5, r1, 8),                 // r5: minor
 	}
 	verdict := func(allow bool) []insn {
 		v := int32(0)
 		if allow {
 			v = 1
 		}
-		return []insn{alu(opMovImm32, r0, v), {code: opExit}}
+		return []insn{withImm(opMovImm32, r0, v), {code: opExit}}
 	}
 	for i := len(rules) - 1; i >= 0; i-- {
 		d := &rules[i]
 		var block []insn
 		switch d.Type {
 		case "c":
-			block = append(block, jumpOut(opJneImm32, r2, devChar))
+			block = append(block, withImm(opJneImm32, r2, devChar))
 		case "b":
-			block = append(block, jumpOut(opJneImm32, r2, devBlock))
+			block = append(block, withImm(opJneImm32, r2, devBlock))
 		}
 		if d.Major >= 0 {
-			block = append(block, jumpOut(opJneImm32, r4, int32(uint32(d.Major))))
+			block = append(block, withImm(opJneImm32, r4, int32(uint32(d.Major))))
 		}
 		if d.Minor >= 0 {
-			block = append(block, jumpOut(opJneImm32, r5, int32(uint32(d.Minor))))
+			block = append(block, withImm(opJneImm32, r5, int32(uint32(d.Minor))))
 		}
 		if acc := d.access(); acc != accAll {
 			if d.Allow {
 				// Every bit asked for must be in the rule.
-				block = append(block, jumpOut(opJsetImm32, r3, int32(accAll&^acc)))
+				block = append(block, withImm(opJsetImm32, r3, int32(accAll&^acc)))
 			} else {
 				// Any bit asked for that the rule names denies.
-				block = append(block, movReg(r1, r3), alu(opAndImm32, r1, int32(acc)), jumpOut(opJeqImm32, r1, 0))
+				block = append(block, movReg(r1, r3), withImm(opAndImm32, r1, int32(acc)), withImm(opJeqImm32, r1, 0))
 			}
 		}
 		conditional := len(block) > 0
