@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct/cgroups"
+	"github.com/libct/libct/internal/cinit"
 	"github.com/libct/libct/internal/hooks"
 	"github.com/libct/libct/internal/initstage"
 	"github.com/libct/libct/internal/nsenter"
@@ -182,6 +183,9 @@ type launch struct {
 	cgroup cgroups.Manager
 	// trace collects the phases of the start, when the session traces.
 	trace *tracer
+	// program is what the C init runs, or nil when the Go init starts
+	// the container.
+	program []byte
 }
 
 func (l *launch) run() error {
@@ -493,11 +497,15 @@ func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
 		attr.Cloneflags = 0
 		return l.forkThroughStage(files, selfFD, sockFD, clone, attr)
 	}
+	arg0 := initstage.Arg0
+	if prog, ok := l.compile(sp); ok {
+		arg0, l.program = cinit.Arg0, prog
+	}
 	var proc *os.Process
 	err = startInNamespaces(cfg.NamespacePaths, func() error {
 		var err error
 		proc, err = os.StartProcess("/proc/self/fd/"+strconv.Itoa(selfFD),
-			[]string{initstage.Arg0, strconv.Itoa(sockFD)},
+			[]string{arg0, strconv.Itoa(sockFD)},
 			&os.ProcAttr{Files: files, Sys: attr, Env: initEnv()})
 		return err
 	})
@@ -505,6 +513,17 @@ func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
 		return nil, startError(c.name, "clone", err)
 	}
 	return proc, nil
+}
+
+// compile makes the program of the C init, when the start needs nothing
+// only the Go init does. LIBCT_INIT=go in the caller's environment sends
+// every start through the Go init: to tell whether a problem is the C
+// init's, and for the tests that compare the two.
+func (l *launch) compile(sp *spec.Init) ([]byte, bool) {
+	if os.Getenv("LIBCT_INIT") == "go" {
+		return nil, false
+	}
+	return cinit.Compile(sp)
 }
 
 // joinsInStage tells whether the init must start through the enter
@@ -596,9 +615,12 @@ func (l *launch) makeExecFifo() (*os.File, error) {
 // converse sends the spec in one write and serves the init until it
 // execs (the socket closes), is ready to start, runs a function, or fails.
 func (l *launch) converse(sp *spec.Init) error {
-	data, err := json.Marshal(sp)
-	if err != nil {
-		return err
+	data := l.program
+	if data == nil {
+		var err error
+		if data, err = json.Marshal(sp); err != nil {
+			return err
+		}
 	}
 	if _, err := unix.Write(l.sock, data); err != nil {
 		return fmt.Errorf("container %q: send spec: %w", l.c.name, err)

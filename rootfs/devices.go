@@ -24,7 +24,7 @@ func (st *state) devices() error {
 }
 
 func (st *state) device(i int, d *Device) error {
-	rel, err := inRootNotRoot(d.Path)
+	rel, err := InRootNotRoot(d.Path)
 	if err != nil {
 		return fmt.Errorf("devices[%d].path %q: %w", i, d.Path, err)
 	}

@@ -2,8 +2,8 @@ package rootfs
 
 import "golang.org/x/sys/unix"
 
-// msFlags is the part of f that mount(2) takes directly.
-func (f MountFlag) msFlags() uintptr {
+// MSFlags is the part of f that mount(2) takes directly.
+func (f MountFlag) MSFlags() uintptr {
 	var ms uintptr
 	for _, p := range [...]struct {
 		f  MountFlag
@@ -37,9 +37,9 @@ const attrFlags = ReadOnly | NoSuid | NoDev | NoExec | StrictAtime | NoAtime | N
 // atimeFlags are the atime modes, of which a mount has one.
 const atimeFlags = StrictAtime | NoAtime | RelAtime
 
-// propagation returns the mount(2) flags for the propagation f asks for
+// PropagationFlags returns the mount(2) flags for the propagation f asks for
 // and its name for error messages, or 0 when f asks for none.
-func (f MountFlag) propagation() (uintptr, string) {
+func (f MountFlag) PropagationFlags() (uintptr, string) {
 	var ms uintptr
 	var name string
 	switch {
@@ -96,9 +96,9 @@ func lockedFlags(fd int, strictatime bool) (uintptr, error) {
 	return ms, nil
 }
 
-// mountAttr is the mount_setattr(2) form of the attrFlags in f, for the
+// MountAttr is the mount_setattr(2) form of the attrFlags in f, for the
 // recursive case a remount cannot reach.
-func (f MountFlag) mountAttr() *unix.MountAttr {
+func (f MountFlag) MountAttr() *unix.MountAttr {
 	a := &unix.MountAttr{}
 	for _, p := range [...]struct {
 		f    MountFlag
@@ -130,3 +130,12 @@ func (f MountFlag) mountAttr() *unix.MountAttr {
 	}
 	return a
 }
+
+// BindAttrs tells whether f has flags that a bind mount ignores when it
+// is made and that are applied afterwards, by a remount or, with
+// RecursiveAttrs, by mount_setattr(2).
+func (f MountFlag) BindAttrs() bool { return f&attrFlags != 0 }
+
+// Atime tells whether f sets an atime mode, which a remount must then not
+// take from the mount it changes.
+func (f MountFlag) Atime() bool { return f&atimeFlags != 0 }

@@ -85,7 +85,7 @@ func (st *state) readonlyPaths() error {
 // setReadOnly opens the new bind at p again (the earlier descriptor names
 // what lies under it) and makes it read-only.
 func (st *state) setReadOnly(p string, dir bool, shown string) error {
-	rel, err := inRootNotRoot(p)
+	rel, err := InRootNotRoot(p)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (st *state) setReadOnly(p string, dir bool, shown string) error {
 // openExisting opens the container path p inside the root, or returns a
 // nil file when it does not exist.
 func (st *state) openExisting(p string) (*os.File, string, error) {
-	rel, err := inRootNotRoot(p)
+	rel, err := InRootNotRoot(p)
 	if err != nil {
 		return nil, "", err
 	}

@@ -50,7 +50,7 @@ func (st *state) mount(i int) error {
 }
 
 func (st *state) mountOne(i int, m *Mount) error {
-	rel, err := inRootNotRoot(m.Destination)
+	rel, err := InRootNotRoot(m.Destination)
 	if err != nil {
 		return fmt.Errorf("mounts[%d].destination %q: %w", i, m.Destination, err)
 	}
@@ -73,19 +73,19 @@ func (st *state) mountOne(i int, m *Mount) error {
 	defer target.Close()
 
 	if bind {
-		err = mountOn(target, "bind "+m.Source+" on", shown, m.Source, "", m.Flags.msFlags()&(unix.MS_BIND|unix.MS_REC), "")
+		err = mountOn(target, "bind "+m.Source+" on", shown, m.Source, "", m.Flags.MSFlags()&(unix.MS_BIND|unix.MS_REC), "")
 	} else {
 		source := m.Source
 		if source == "" {
 			source = m.Type
 		}
-		err = mountOn(target, "mount "+m.Type+" on", shown, source, m.Type, m.Flags.msFlags(), m.Data)
+		err = mountOn(target, "mount "+m.Type+" on", shown, source, m.Type, m.Flags.MSFlags(), m.Data)
 	}
 	if err != nil {
 		return fmt.Errorf("mounts[%d]: %w", i, err)
 	}
 
-	prop, propOp := m.Flags.propagation()
+	prop, propOp := m.Flags.PropagationFlags()
 	if !(bind && m.Flags&attrFlags != 0) && prop == 0 {
 		return nil
 	}
@@ -119,7 +119,7 @@ func setBindFlags(top *os.File, shown string, f MountFlag) error {
 	e := withFD(top, func(fd int) {
 		if f&RecursiveAttrs != 0 {
 			op = "mount_setattr"
-			err = unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, f.mountAttr())
+			err = unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, f.MountAttr())
 			return
 		}
 		var keep uintptr
@@ -127,7 +127,7 @@ func setBindFlags(top *os.File, shown string, f MountFlag) error {
 			op = "statfs"
 			return
 		}
-		flags := unix.MS_REMOUNT | unix.MS_BIND | keep | f.msFlags()&^(unix.MS_BIND|unix.MS_REC)
+		flags := unix.MS_REMOUNT | unix.MS_BIND | keep | f.MSFlags()&^(unix.MS_BIND|unix.MS_REC)
 		err = unix.Mount("", fdPath(fd), "", flags, "")
 	})
 	if e != nil {

@@ -11,11 +11,11 @@ var (
 	errIsRoot = errors.New(`cannot be "/"`)
 )
 
-// inRoot turns an absolute container path into the relative form os.Root
+// InRoot turns an absolute container path into the relative form os.Root
 // wants ("a/b", or "." for "/"). It is lexical: ".." that would leave the
 // root is refused rather than silently clamped, because a config that tries
 // it is wrong and should be told so.
-func inRoot(p string) (string, error) {
+func InRoot(p string) (string, error) {
 	if !strings.HasPrefix(p, "/") {
 		return "", errNotAbs
 	}
@@ -38,10 +38,10 @@ func inRoot(p string) (string, error) {
 	return strings.Join(parts, "/"), nil
 }
 
-// inRootNotRoot is inRoot for the paths of mounts and devices, which may
+// InRootNotRoot is InRoot for the paths of mounts and devices, which may
 // not replace the root itself.
-func inRootNotRoot(p string) (string, error) {
-	rel, err := inRoot(p)
+func InRootNotRoot(p string) (string, error) {
+	rel, err := InRoot(p)
 	if err == nil && rel == "." {
 		err = errIsRoot
 	}

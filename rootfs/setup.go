@@ -188,7 +188,7 @@ func (st *state) populate() error {
 
 // isDest tells whether Spec.Mounts[i] is at the root-relative rel.
 func (st *state) isDest(i int, rel string) bool {
-	d, err := inRoot(st.spec.Mounts[i].Destination)
+	d, err := InRoot(st.spec.Mounts[i].Destination)
 	return err == nil && d == rel
 }
 

@@ -76,7 +76,7 @@ func (s *Spec) check(host bool) error {
 	}
 	for field, paths := range map[string][]string{"maskedPaths": s.MaskedPaths, "readonlyPaths": s.ReadonlyPaths} {
 		for i, p := range paths {
-			if _, err := inRootNotRoot(p); err != nil {
+			if _, err := InRootNotRoot(p); err != nil {
 				return fmt.Errorf("%s[%d] %q: %w", field, i, p, err)
 			}
 		}
@@ -85,7 +85,7 @@ func (s *Spec) check(host bool) error {
 }
 
 func checkDir(field, p string, host bool) error {
-	if _, err := inRoot(p); err != nil {
+	if _, err := InRoot(p); err != nil {
 		return fmt.Errorf("%s %q: %w", field, p, err)
 	}
 	if !host {
@@ -109,7 +109,7 @@ const (
 )
 
 func (m *Mount) check(i int, host bool) error {
-	if _, err := inRootNotRoot(m.Destination); err != nil {
+	if _, err := InRootNotRoot(m.Destination); err != nil {
 		return fmt.Errorf("mounts[%d].destination %q: %w", i, m.Destination, err)
 	}
 	f := m.Flags
@@ -139,7 +139,7 @@ func (m *Mount) check(i int, host bool) error {
 	if m.Data != "" {
 		return fmt.Errorf("mounts[%d].data: a bind mount takes no data", i)
 	}
-	if _, err := inRoot(m.Source); err != nil {
+	if _, err := InRoot(m.Source); err != nil {
 		return fmt.Errorf("mounts[%d].source %q: %w", i, m.Source, err)
 	}
 	if host {
@@ -151,7 +151,7 @@ func (m *Mount) check(i int, host bool) error {
 }
 
 func (d *Device) check(i int) error {
-	if _, err := inRootNotRoot(d.Path); err != nil {
+	if _, err := InRootNotRoot(d.Path); err != nil {
 		return fmt.Errorf("devices[%d].path %q: %w", i, d.Path, err)
 	}
 	switch d.Type {

@@ -235,11 +235,25 @@ func (c *Capabilities) resolve() (capSets, error) {
 	return s, nil
 }
 
-// lastCap returns the highest capability number the running kernel knows.
+// Masks are the five sets of a Capabilities as bit masks, bit n for
+// capability n.
+type Masks struct {
+	Bounding, Effective, Permitted, Inheritable, Ambient uint64
+}
+
+// Masks resolves c for an init stage that applies the sets itself, in
+// the order PrepareForUserChange and Apply document (the C init). It
+// fails as Validate does. A nil c has every set empty.
+func (c *Capabilities) Masks() (Masks, error) {
+	s, err := c.resolve()
+	return Masks{uint64(s.bounding), uint64(s.effective), uint64(s.permitted), uint64(s.inheritable), uint64(s.ambient)}, err
+}
+
+// LastCap returns the highest capability number the running kernel knows.
 // It asks the kernel with PR_CAPBSET_READ, which fails with EINVAL past
 // the last one, rather than reading /proc/sys/kernel/cap_last_cap, so that
 // it works before /proc is mounted.
-func lastCap() int {
+func LastCap() int {
 	valid := func(nr int) bool {
 		_, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(nr), 0, 0, 0)
 		return err == nil
@@ -285,7 +299,7 @@ func (c *Capabilities) PrepareForUserChange() error {
 	if err != nil {
 		return err
 	}
-	last := lastCap()
+	last := LastCap()
 	for nr := 0; nr <= last; nr++ {
 		if s.bounding.has(nr) {
 			continue
@@ -321,7 +335,7 @@ func (c *Capabilities) Apply() error {
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
 		return fmt.Errorf("capabilities: prctl PR_SET_KEEPCAPS: %w", err)
 	}
-	last := lastCap()
+	last := LastCap()
 	known := capMask(1<<uint(last+1) - 1)
 	if last >= 63 {
 		known = ^capMask(0)

@@ -201,7 +201,7 @@ func threadSets() (map[string]uint64, error) {
 func maskOf(t testing.TB, names []string) uint64 {
 	t.Helper()
 	var m uint64
-	last := lastCap()
+	last := LastCap()
 	for _, n := range names {
 		nr, ok := CapabilityNumber(n)
 		if !ok {

@@ -16,8 +16,6 @@ import (
 	"github.com/libct/libct/security"
 )
 
-const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 // process is a spec.Process resolved against the container's own files:
 // the user and groups from its /etc/passwd and /etc/group, the program
 // from its PATH.
@@ -40,7 +38,7 @@ type process struct {
 func prepareProcess(p *spec.Process, lookup Lookup) (*process, error) {
 	r := &process{spec: p, env: p.Env}
 	if len(r.env) == 0 {
-		r.env = []string{defaultPath}
+		r.env = []string{spec.DefaultPath}
 	}
 	if err := r.resolveUser(); err != nil {
 		return nil, inStep("user", err)

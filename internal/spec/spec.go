@@ -103,6 +103,9 @@ type Process struct {
 	OOMScoreAdj  *int                   `json:"oomScoreAdj,omitempty"`
 }
 
+// DefaultPath is the environment of a program that was given none.
+const DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 // Rlimit is one resource limit, by its RLIMIT_* number.
 type Rlimit struct {
 	Resource int    `json:"resource"`

@@ -1,0 +1,339 @@
+package cinit
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/spec"
+	"github.com/libct/libct/rootfs"
+	"github.com/libct/libct/security"
+)
+
+// Compile turns s into a program for the C init. It reports ok false when
+// s needs what only the Go init does (see the package documentation), or
+// when something the parent resolves for the C init fails: the Go init
+// then does the same work and reports the error from the container's
+// view.
+//
+// The program does what initstage.Run does for s, in the same order, with
+// the same errors (step, field and errno), so that a caller cannot tell
+// which init started the container but by its cost.
+func Compile(s *spec.Init) (prog []byte, ok bool) {
+	if !Available || !supported(s) {
+		return nil, false
+	}
+	cred, err := resolveUser(s)
+	if err != nil {
+		return nil, false
+	}
+	c := &compiler{s: s}
+	if !c.namespaces() || !c.rootfs() {
+		return nil, false
+	}
+	if !c.process(cred) {
+		return nil, false
+	}
+	return c.p.buf, true
+}
+
+// supported tells whether s stays within what the C init does.
+func supported(s *spec.Init) bool {
+	p, r := &s.Process, &s.Rootfs
+	switch {
+	case s.NewTimeNS, s.Reexec, s.PreSwitchHooks, len(s.CreateContainer) > 0, len(s.StartContainer) > 0:
+		return false
+	case p.Func != "", p.TerminalInside, p.Personality != nil, p.IOPriority != 0, p.Scheduler != nil,
+		p.CPUAffinity != nil, p.Labels != (security.Labels{}), p.Seccomp != nil && p.Seccomp.Notifies(),
+		len(p.Args) == 0:
+		return false
+	case !r.MountNS, r.Root == "", r.Private != "", r.SharedMountNS:
+		return false
+	}
+	for _, m := range r.Mounts {
+		if len(m.PreAction) > 0 || len(m.PostAction) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+type compiler struct {
+	s *spec.Init
+	p program
+}
+
+// mark ends a phase of the init, when the parent traces.
+func (c *compiler) mark(name string) {
+	if c.s.Trace {
+		c.p.op(opMark, str(name))
+	}
+}
+
+// namespaces is run's work before the root file system.
+func (c *compiler) namespaces() bool {
+	s := c.s
+	c.mark("program read")
+	if s.UnshareCgroupNS {
+		c.p.op(opUnshare, num(unix.CLONE_NEWCGROUP), str("unshare cgroup namespace"))
+	}
+	if s.LoopbackUp {
+		c.p.op(opLoopback)
+	}
+	keys := make([]string, 0, len(s.Sysctl))
+	for k := range s.Sysctl {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		c.p.op(opWriteFile, str("sysctl"), str("/proc/sys/"+sysctlPath(k)), str(s.Sysctl[k]), str(fmt.Sprintf("sysctl %q", k)))
+	}
+	if s.Hostname != "" {
+		c.p.op(opSethostname, str(s.Hostname), str(fmt.Sprintf("sethostname %q", s.Hostname)))
+	}
+	if s.Domainname != "" {
+		c.p.op(opSetdomainname, str(s.Domainname), str(fmt.Sprintf("setdomainname %q", s.Domainname)))
+	}
+	if s.ExecFifo != 0 {
+		c.p.op(opOpenProcFD)
+	}
+	c.mark("namespaces, sysctls, hostname")
+	return true
+}
+
+// sysctlPath turns "net.ipv4.ip_forward" into "net/ipv4/ip_forward"; a
+// slash in the key is already a path.
+func sysctlPath(key string) string {
+	if strings.Contains(key, "/") {
+		return key
+	}
+	return strings.ReplaceAll(key, ".", "/")
+}
+
+// rootfs is rootfs.Setup for a spec with a root and a mount namespace of
+// its own, step by step in Setup's order.
+func (c *compiler) rootfs() bool {
+	r := &c.s.Rootfs
+	prop, name := uintptr(unix.MS_PRIVATE), "make-rprivate"
+	if r.Propagation == rootfs.PropagationSlave || r.Propagation == rootfs.PropagationShared {
+		prop, name = unix.MS_SLAVE, "make-rslave"
+	}
+	c.p.op(opMount, str("propagation: "+name+" /"), str(""), str("/"), str(""), num(prop|unix.MS_REC), str(""))
+	c.p.op(opMount, str(fmt.Sprintf("root: bind %s on %s", r.Root, r.Root)), str(r.Root), str(r.Root), str(""),
+		num(unix.MS_BIND|unix.MS_REC), str(""))
+	c.p.op(opOpenRoot, str(r.Root))
+
+	has := func(rel string) bool {
+		for _, m := range r.Mounts {
+			if d, err := rootfs.InRoot(m.Destination); err == nil && d == rel {
+				return true
+			}
+		}
+		return false
+	}
+	minimalDev := func(ownTmpfs bool) {
+		c.p.op(opMinimalDev, flag(ownTmpfs), flag(r.UserNS), flag(!has("dev/pts")), flag(!has("dev/shm")))
+	}
+	if r.MountProc && !has("proc") {
+		c.p.op(opTarget, str("mountProc"), str("proc"), num(0), str(""), str(""))
+		c.p.op(opMountTarget, str("mountProc: mount proc on /proc"), str("proc"), str("proc"),
+			num(unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC), str(""))
+	}
+	ownDev := has("dev")
+	if r.MinimalDev && !ownDev {
+		minimalDev(true)
+	}
+	for i := range r.Mounts {
+		rel, ok := c.mount(i, &r.Mounts[i])
+		if !ok {
+			return false
+		}
+		if r.MinimalDev && ownDev && rel == "dev" {
+			minimalDev(false)
+		}
+	}
+	for i := range r.Devices {
+		if !c.device(i, &r.Devices[i]) {
+			return false
+		}
+	}
+	for i, p := range r.ReadonlyPaths {
+		rel, err := rootfs.InRootNotRoot(p)
+		if err != nil {
+			return false
+		}
+		c.p.op(opReadonlyPath, str(fmt.Sprintf("readonlyPaths[%d]", i)), str(strconv.Quote(p)), str(rel), str("/"+rel))
+	}
+	for i, p := range r.MaskedPaths {
+		rel, err := rootfs.InRootNotRoot(p)
+		if err != nil {
+			return false
+		}
+		c.p.op(opMaskPath, str(fmt.Sprintf("maskedPaths[%d]", i)), str(strconv.Quote(p)), str(rel), str("/"+rel))
+	}
+	c.p.op(opCloseRoot)
+	c.p.op(opPivot, str(r.Root))
+	if r.ReadOnly {
+		c.p.op(opRemountRO)
+	}
+	switch r.Propagation {
+	case rootfs.PropagationShared:
+		c.p.op(opMount, str("propagation: make-rshared /"), str(""), str("/"), str(""), num(unix.MS_SHARED|unix.MS_REC), str(""))
+	case rootfs.PropagationUnbindable:
+		c.p.op(opMount, str("propagation: make-runbindable /"), str(""), str("/"), str(""), num(unix.MS_UNBINDABLE|unix.MS_REC), str(""))
+	}
+	c.mark("root file system")
+	return true
+}
+
+// mount is rootfs's mountOne for Mounts[i]; it returns the destination
+// inside the root.
+func (c *compiler) mount(i int, m *rootfs.Mount) (string, bool) {
+	rel, err := rootfs.InRootNotRoot(m.Destination)
+	if err != nil {
+		return "", false
+	}
+	shown := "/" + rel
+	field := fmt.Sprintf("mounts[%d]", i)
+	dest := fmt.Sprintf("mounts[%d].destination %q", i, m.Destination)
+	bind := m.Flags&rootfs.Bind != 0
+	kind := num(0)
+	if bind {
+		kind = 2 // the source's kind, known on the host only at start
+	}
+	c.p.op(opTarget, str(dest), str(rel), kind, str(m.Source), str(fmt.Sprintf("mounts[%d].source %q", i, m.Source)))
+	ms := m.Flags.MSFlags()
+	if bind {
+		c.p.op(opMountTarget, str(fmt.Sprintf("%s: bind %s on %s", field, m.Source, shown)), str(m.Source), str(""),
+			num(ms&(unix.MS_BIND|unix.MS_REC)), str(""))
+	} else {
+		source := m.Source
+		if source == "" {
+			source = m.Type
+		}
+		c.p.op(opMountTarget, str(fmt.Sprintf("%s: mount %s on %s", field, m.Type, shown)), str(source), str(m.Type),
+			num(ms), str(m.Data))
+	}
+	prop, propOp := m.Flags.PropagationFlags()
+	attrs := bind && m.Flags.BindAttrs()
+	if !attrs && prop == 0 {
+		return rel, true
+	}
+	// The flags and the propagation are set on the new mount: open it
+	// again, on top.
+	c.p.op(opReopenTarget, str(dest), str(rel))
+	if attrs {
+		if m.Flags&rootfs.RecursiveAttrs != 0 {
+			a := m.Flags.MountAttr()
+			c.p.op(opSetattr, str(field), str(shown), num(a.Attr_set), num(a.Attr_clr))
+		} else {
+			c.p.op(opRemountBind, str(field), str(shown), num(ms&^(unix.MS_BIND|unix.MS_REC)), flag(m.Flags.Atime()))
+		}
+	}
+	if prop != 0 {
+		c.p.op(opPropagateTarget, str(field), str(propOp), str(shown), num(prop))
+	}
+	return rel, true
+}
+
+// device is rootfs's device for Devices[i].
+func (c *compiler) device(i int, d *rootfs.Device) bool {
+	rel, err := rootfs.InRootNotRoot(d.Path)
+	if err != nil {
+		return false
+	}
+	parent, base := "", rel
+	if j := strings.LastIndexByte(rel, '/'); j >= 0 {
+		parent, base = rel[:j], rel[j+1:]
+	}
+	bind := c.s.Rootfs.UserNS && d.Type != rootfs.FifoDevice
+	c.p.op(opDevice, str(fmt.Sprintf("devices[%d]", i)), str(fmt.Sprintf("devices[%d].path %q", i, d.Path)),
+		str(parent), str(base), str("/"+rel), str(d.Path), str(string(rune(d.Type))),
+		num(d.Major), num(d.Minor), num(d.Mode.Perm()), num(d.UID), num(d.GID), flag(bind))
+	return true
+}
+
+// process is prepareProcess, the wait for Start and become.
+func (c *compiler) process(cred *credentials) bool {
+	s, p := c.s, &c.s.Process
+	env := programEnv(p.Env, cred.home)
+	if p.Cwd != "" {
+		c.p.op(opCheckCwd, str(p.Cwd), str(fmt.Sprintf("process.cwd %q", p.Cwd)))
+	}
+	c.p.op(opLookPath, str(p.Args[0]), str(searchPath(env)))
+	c.mark("user and program lookup")
+	if s.ExecFifo != 0 {
+		c.p.op(opReady, num(s.ExecFifo))
+	}
+	for _, rl := range p.Rlimits {
+		c.p.op(opRlimit, num(rl.Resource), num(rl.Soft), num(rl.Hard))
+	}
+	if p.HasUmask {
+		c.p.op(opUmask, num(p.Umask))
+	}
+	if p.Terminal {
+		c.p.op(opTerminal)
+	}
+	if p.OOMScoreAdj != nil {
+		v := *p.OOMScoreAdj
+		if security.ValidateOOMScoreAdj(v) != nil {
+			return false
+		}
+		c.p.op(opOOMScoreAdj, str(strconv.Itoa(v)), str(fmt.Sprintf("oomScoreAdj %d", v)))
+	}
+	caps := p.Capabilities
+	var masks security.Masks
+	last := security.LastCap()
+	if caps != nil {
+		var err error
+		if masks, err = caps.Masks(); err != nil {
+			return false
+		}
+		c.p.op(opCapsPrepare, num(masks.Bounding), num(last))
+	}
+	c.p.op(opCloseRange, num(3+p.ExtraFiles))
+	filterLast := p.Seccomp == nil || caps == nil || security.CanInstallLast(p.NoNewPrivs, caps)
+	if !filterLast {
+		c.seccomp()
+	}
+	if cred.groups != nil {
+		args := make([]arg, len(cred.groups))
+		for i, g := range cred.groups {
+			args[i] = num(g)
+		}
+		c.p.op(opSetgroups, args...)
+	}
+	c.p.op(opSetresgid, num(cred.gid))
+	c.p.op(opSetresuid, num(cred.uid))
+	cwd := p.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	c.p.op(opChdir, str(cwd), str(fmt.Sprintf("process.cwd %q", cwd)))
+	if caps != nil {
+		c.p.op(opCapsApply, num(masks.Effective), num(masks.Permitted), num(masks.Inheritable), num(masks.Ambient), num(last))
+	}
+	if p.Pdeathsig != 0 {
+		c.p.op(opPdeathsig, num(p.Pdeathsig))
+	}
+	if p.NoNewPrivs {
+		c.p.op(opNoNewPrivs)
+	}
+	c.mark("credentials and security")
+	c.p.op(opSendTrace)
+	if filterLast && p.Seccomp != nil {
+		c.seccomp()
+	}
+	args := []arg{num(len(p.Args))}
+	args = strs(args, p.Args)
+	c.p.op(opExec, strs(args, env)...)
+	return true
+}
+
+func (c *compiler) seccomp() {
+	f := c.s.Process.Seccomp
+	c.p.op(opSeccomp, filterBytes(f.Instructions()), num(f.Flags()))
+}

@@ -1,0 +1,28 @@
+// Package cinit is the C init: a container's init stage without a Go
+// runtime, for the starts that need nothing only the Go init
+// (internal/initstage) does.
+//
+// The parent compiles the init's spec.Init into a program of operations
+// (Compile): the mounts, devices and masks of the root file system in the
+// order rootfs.Setup makes them, the switch of the root, the credentials,
+// capabilities and seccomp filter in the order package security
+// documents, and the exec. The re-executed binary runs it from an ELF
+// constructor (cinit.c) before its Go runtime starts, and never returns to
+// Go. A start through it saves the second Go runtime of every start: its
+// start, its heap, its threads and its exit, and the resident pages a
+// waiting init keeps.
+//
+// Do not use it for what Compile refuses: it reports ok false for the
+// features it leaves to the Go init (time namespaces, the re-exec of a
+// new user namespace, hooks run by the init, mount actions, registered
+// functions, a terminal made inside the container, LSM labels, scheduling
+// attributes, seccomp listeners, joined user or mount namespaces, no root
+// or no mount namespace, user names the parent cannot resolve safely).
+// Those starts go through the Go init, which stays the reference.
+//
+// Without cgo the constructor is missing and Available is false.
+package cinit
+
+// Arg0 marks a process started as the C init (argv[0]); argv[1] is the
+// control socket's fd number, on which the program is the first message.
+const Arg0 = "libct-cinit"
