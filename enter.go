@@ -12,6 +12,7 @@ import (
 	"github.com/containerd/console"
 	"golang.org/x/sys/unix"
 
+	"github.com/libct/libct/internal/cinit"
 	"github.com/libct/libct/internal/nsenter"
 	"github.com/libct/libct/internal/spec"
 	"github.com/libct/libct/rootfs"
@@ -229,7 +230,27 @@ func (e *entry) run(reap bool) (*Task, error) {
 	}
 	selfFD := len(files)
 	files = append(files, self)
-	args := []string{nsenter.Arg0, strconv.Itoa(sockFD), strings.Join(list, ",")}
+	ps, err := e.processSpec()
+	if err != nil {
+		return nil, err
+	}
+	if inside {
+		ps.TerminalInside = true
+		if p.ConsoleSize != nil {
+			ps.ConsoleRows, ps.ConsoleCols = p.ConsoleSize.Rows, p.ConsoleSize.Cols
+		}
+	}
+	sp := &spec.Init{Process: ps}
+	if !e.cfg.Namespaces.Has(NewMount) && e.cfg.Root != "" {
+		// Without a mount namespace there is no root to inherit by setns.
+		sp.Rootfs = rootfs.Spec{Root: e.cfg.Root}
+	}
+	arg0 := nsenter.Arg0
+	program, ok := e.compile(sp)
+	if ok {
+		arg0 = nsenter.Arg0CInit
+	}
+	args := []string{arg0, strconv.Itoa(sockFD), strings.Join(list, ",")}
 	if fork && nsenter.Available {
 		args = append(args, "fork")
 	}
@@ -274,22 +295,7 @@ func (e *entry) run(reap bool) (*Task, error) {
 			return nil, startError(c.name, "cgroup", err)
 		}
 	}
-	ps, err := e.processSpec()
-	if err != nil {
-		return nil, err
-	}
-	if inside {
-		ps.TerminalInside = true
-		if p.ConsoleSize != nil {
-			ps.ConsoleRows, ps.ConsoleCols = p.ConsoleSize.Rows, p.ConsoleSize.Cols
-		}
-	}
-	sp := &spec.Init{Process: ps}
-	if !e.cfg.Namespaces.Has(NewMount) && e.cfg.Root != "" {
-		// Without a mount namespace there is no root to inherit by setns.
-		sp.Rootfs = rootfs.Spec{Root: e.cfg.Root}
-	}
-	l := &launch{c: c, cfg: e.cfg, proc: p, sock: sock, pid: proc.Pid, term: term}
+	l := &launch{c: c, cfg: e.cfg, proc: p, sock: sock, pid: proc.Pid, term: term, program: program}
 	if err := l.converse(sp); err != nil {
 		if l.listener != nil {
 			l.listener.Close()
@@ -310,6 +316,16 @@ func (e *entry) run(reap bool) (*Task, error) {
 		go task.Wait()
 	}
 	return task, nil
+}
+
+// compile makes the program of the C init for the entered process, when
+// the enter stage is there to run it and the process needs nothing only
+// the Go init does (see launch.compile).
+func (e *entry) compile(sp *spec.Init) ([]byte, bool) {
+	if !nsenter.Available || e.rec.Pid == 0 || os.Getenv("LIBCT_INIT") == "go" {
+		return nil, false
+	}
+	return cinit.CompileEnter(sp, "/proc/"+strconv.Itoa(e.rec.Pid)+"/root")
 }
 
 // awaitForked reads the pid of the process the enter stage forked into the

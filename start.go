@@ -493,13 +493,14 @@ func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
 	if l.ids != nil {
 		l.ids.apply(attr)
 	}
+	l.program, _ = l.compile(sp)
 	if cfg.joinsInStage() {
 		attr.Cloneflags = 0
 		return l.forkThroughStage(files, selfFD, sockFD, clone, attr)
 	}
 	arg0 := initstage.Arg0
-	if prog, ok := l.compile(sp); ok {
-		arg0, l.program = cinit.Arg0, prog
+	if l.program != nil {
+		arg0 = cinit.Arg0
 	}
 	var proc *os.Process
 	err = startInNamespaces(cfg.NamespacePaths, func() error {
@@ -563,7 +564,11 @@ func (l *launch) forkThroughStage(files []*os.File, selfFD, sockFD int, clone Na
 	if joinsPID || joinsTime || clone.Has(NewPID) {
 		fork = "fork"
 	}
-	args := []string{nsenter.Arg0, strconv.Itoa(sockFD), strings.Join(list, ","), fork, strconv.FormatUint(uint64(clone), 10)}
+	arg0 := nsenter.Arg0
+	if l.program != nil {
+		arg0 = nsenter.Arg0CInit
+	}
+	args := []string{arg0, strconv.Itoa(sockFD), strings.Join(list, ","), fork, strconv.FormatUint(uint64(clone), 10)}
 	stage, err := os.StartProcess("/proc/self/fd/"+strconv.Itoa(selfFD), args,
 		&os.ProcAttr{Files: files, Sys: attr, Env: initEnv()})
 	if err != nil {

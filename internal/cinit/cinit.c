@@ -59,6 +59,10 @@
 #define MS_NOSYMFOLLOW 256
 #endif
 
+// ESCAPES is the error of a path that leaves the root: openat2 with
+// RESOLVE_BENEATH says EXDEV, os.Root says this, with no errno.
+#define ESCAPES 0x10000
+
 struct arg {
 	uint32_t len;
 	const char *s;
@@ -122,9 +126,7 @@ static void send_msg(const char *msg, size_t len)
 // errtext is strerror in the lower case Go's syscall.Errno uses.
 static void errtext(int err, char *buf, size_t cap)
 {
-	if (err == EXDEV) {
-		// What os.Root says when a path leaves the root; openat2 with
-		// RESOLVE_BENEATH says EXDEV.
+	if (err == ESCAPES) {
 		snprintf(buf, cap, "path escapes from parent");
 		return;
 	}
@@ -148,7 +150,7 @@ static void __attribute__((noreturn)) vfail(int err, const char *fmt, va_list ap
 		snprintf(text + n, sizeof(text) - n, ": %s", etext);
 	}
 	n = (size_t)snprintf(msg, sizeof(msg), "{\"kind\":\"error\",\"step\":\"%s\",\"errno\":%d,\"text\":\"",
-			     init.step, err);
+			     init.step, err == ESCAPES ? 0 : err);
 	n = jsonstr(msg, n, sizeof(msg) - 3, text);
 	msg[n++] = '"';
 	msg[n++] = '}';
@@ -199,7 +201,11 @@ static int open_beneath(int dirfd, const char *path, int flags, mode_t mode)
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 
-	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+
+	if (fd < 0 && errno == EXDEV)
+		errno = ESCAPES;
+	return fd;
 }
 
 // mkdir_all makes rel and its missing parents under dirfd.
@@ -1136,21 +1142,20 @@ static char *receive(size_t *len)
 	return buf;
 }
 
-__attribute__((constructor)) static void libct_cinit(int argc, char **argv, char **envp)
+// libct_cinit_main runs the program read from sock. The enter stage
+// (internal/nsenter) calls it once it joined a container's namespaces.
+void __attribute__((noreturn)) libct_cinit_main(int sock)
 {
 	struct op op;
 	size_t len, at = 0;
 	char *buf;
 
-	(void)envp;
-	if (argc < 2 || strcmp(argv[0], "libct-cinit") != 0)
-		return;
-	init.sock = atoi(argv[1]);
-	init.msgfd = init.sock;
+	init.sock = sock;
+	init.msgfd = sock;
 	init.step = "init";
 	// The socket reached us through dup2, which clears close-on-exec; set
 	// it again so that a successful exec closes it and tells the parent.
-	fcntl(init.sock, F_SETFD, FD_CLOEXEC);
+	fcntl(sock, F_SETFD, FD_CLOEXEC);
 	buf = receive(&len);
 	while (next(buf, len, &at, &op)) {
 		run(&op);
@@ -1158,4 +1163,12 @@ __attribute__((constructor)) static void libct_cinit(int argc, char **argv, char
 	}
 	init.step = "exec";
 	fail(0, "init program ended without exec");
+}
+
+__attribute__((constructor)) static void libct_cinit(int argc, char **argv, char **envp)
+{
+	(void)envp;
+	if (argc < 2 || strcmp(argv[0], "libct-cinit") != 0)
+		return;
+	libct_cinit_main(atoi(argv[1]));
 }

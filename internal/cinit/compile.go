@@ -2,6 +2,8 @@ package cinit
 
 import (
 	"fmt"
+	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,7 +25,7 @@ import (
 // the same errors (step, field and errno), so that a caller cannot tell
 // which init started the container but by its cost.
 func Compile(s *spec.Init) (prog []byte, ok bool) {
-	if !Available || !supported(s) {
+	if !Available || !supported(&s.Process) || !supportedStart(s) {
 		return nil, false
 	}
 	cred, err := resolveUser(s)
@@ -31,24 +33,51 @@ func Compile(s *spec.Init) (prog []byte, ok bool) {
 		return nil, false
 	}
 	c := &compiler{s: s}
-	if !c.namespaces() || !c.rootfs() {
+	c.namespaces()
+	if !c.rootfs() || !c.process(cred) {
 		return nil, false
 	}
+	return c.p.buf, true
+}
+
+// CompileEnter is Compile for a process that enters a running container
+// (Container.Enter) through the enter stage: s has a Process only, and
+// root is the container's root as the host sees it (/proc/PID/root of its
+// init), where the user is resolved.
+func CompileEnter(s *spec.Init, root string) (prog []byte, ok bool) {
+	if !Available || !supported(&s.Process) || !reflect.ValueOf(s.Rootfs).IsZero() {
+		return nil, false
+	}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, false
+	}
+	defer r.Close()
+	cred, err := userIn(r, &s.Process)
+	if err != nil {
+		return nil, false
+	}
+	c := &compiler{s: s}
+	c.namespaces()
 	if !c.process(cred) {
 		return nil, false
 	}
 	return c.p.buf, true
 }
 
-// supported tells whether s stays within what the C init does.
-func supported(s *spec.Init) bool {
-	p, r := &s.Process, &s.Rootfs
+// supported tells whether the process stays within what the C init does.
+func supported(p *spec.Process) bool {
+	return p.Func == "" && !p.TerminalInside && p.Personality == nil && p.IOPriority == 0 && p.Scheduler == nil &&
+		p.CPUAffinity == nil && p.Labels == (security.Labels{}) && (p.Seccomp == nil || !p.Seccomp.Notifies()) &&
+		len(p.Args) > 0
+}
+
+// supportedStart tells whether the start of a new container stays within
+// what the C init does.
+func supportedStart(s *spec.Init) bool {
+	r := &s.Rootfs
 	switch {
 	case s.NewTimeNS, s.Reexec, s.PreSwitchHooks, len(s.CreateContainer) > 0, len(s.StartContainer) > 0:
-		return false
-	case p.Func != "", p.TerminalInside, p.Personality != nil, p.IOPriority != 0, p.Scheduler != nil,
-		p.CPUAffinity != nil, p.Labels != (security.Labels{}), p.Seccomp != nil && p.Seccomp.Notifies(),
-		len(p.Args) == 0:
 		return false
 	case !r.MountNS, r.Root == "", r.Private != "", r.SharedMountNS:
 		return false
@@ -74,7 +103,7 @@ func (c *compiler) mark(name string) {
 }
 
 // namespaces is run's work before the root file system.
-func (c *compiler) namespaces() bool {
+func (c *compiler) namespaces() {
 	s := c.s
 	c.mark("program read")
 	if s.UnshareCgroupNS {
@@ -101,7 +130,6 @@ func (c *compiler) namespaces() bool {
 		c.p.op(opOpenProcFD)
 	}
 	c.mark("namespaces, sysctls, hostname")
-	return true
 }
 
 // sysctlPath turns "net.ipv4.ip_forward" into "net/ipv4/ip_forward"; a

@@ -56,7 +56,12 @@ func resolveUser(s *spec.Init) (*credentials, error) {
 			return nil, errUnsafe
 		}
 	}
-	p := &s.Process
+	return userIn(root, &s.Process)
+}
+
+// userIn resolves the user of p from the /etc/passwd and /etc/group of
+// root, as the Go init does from the container's.
+func userIn(root *os.Root, p *spec.Process) (*credentials, error) {
 	who := p.User
 	if who == "" {
 		who = "0:0"

@@ -20,7 +20,9 @@
 // pid on the control socket and exits. Errors are reported there too, in
 // the JSON form of spec.Message, and end the process.
 //
-// Everything else (credentials, security, exec) happens in Go afterwards.
+// Everything else (credentials, security, exec) happens afterwards: in Go,
+// or, when argv[0] is "libct-enter-cinit", in the C init
+// (internal/cinit), which reads its program from the control socket.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -30,6 +32,10 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+// libct_cinit_main is internal/cinit's; weak, so that this stage links
+// without it and reports its absence.
+extern void libct_cinit_main(int sock) __attribute__((weak, noreturn));
 
 static void report(int sock, const char *kind, const char *text, int err, long pid)
 {
@@ -64,11 +70,15 @@ static const char *ns_name(long type)
 __attribute__((constructor)) static void libct_nsenter(int argc, char **argv, char **envp)
 {
 	char *list, *item, *save = NULL;
-	int sock;
+	int sock, cinit = 0;
 	long pid;
 
 	(void)envp;
-	if (argc < 3 || strcmp(argv[0], "libct-enter") != 0)
+	if (argc < 3)
+		return;
+	if (strcmp(argv[0], "libct-enter-cinit") == 0)
+		cinit = 1;
+	else if (strcmp(argv[0], "libct-enter") != 0)
 		return;
 	sock = atoi(argv[1]);
 	list = strdup(argv[2]);
@@ -110,7 +120,7 @@ __attribute__((constructor)) static void libct_nsenter(int argc, char **argv, ch
 		}
 	}
 	if (argc < 4 || strcmp(argv[3], "fork") != 0)
-		return;
+		goto joined;
 	// A raw clone with no new stack behaves as fork(2), with the caller's
 	// parent as the child's parent.
 	pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
@@ -119,7 +129,15 @@ __attribute__((constructor)) static void libct_nsenter(int argc, char **argv, ch
 		_exit(1);
 	}
 	if (pid == 0)
-		return;
+		goto joined;
 	report(sock, "pid", NULL, 0, pid);
 	_exit(0);
+joined:
+	if (!cinit)
+		return;
+	if (libct_cinit_main == NULL) {
+		report(sock, "error", "the C init is not linked in", ENOSYS, 0);
+		_exit(1);
+	}
+	libct_cinit_main(sock);
 }
