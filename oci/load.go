@@ -20,31 +20,102 @@ const ConfigName = "config.json"
 // value of the wrong JSON type, the JSON path of the value
 // ("/b/config.json: process.user.uid: cannot be a string (want uint32)");
 // a syntax error names the line and column.
+//
+// The sections of other platforms (solaris, windows, vm, zos, freebsd)
+// are not decoded: a present one comes back as an empty, non-nil value,
+// which Convert refuses. encoding/json prepares the decoding of every type
+// a struct can hold the first time it meets the struct, and those
+// sections are a third of the spec's types: a command that starts one
+// container would pay for them on every start.
 func LoadSpec(bundle string) (*specs.Spec, error) {
+	var s linuxSpec
+	if err := loadConfig(bundle, &s); err != nil {
+		return nil, err
+	}
+	return s.spec(), nil
+}
+
+// LoadProcess reads the process of BUNDLE/config.json, with LoadSpec's
+// errors; it is nil when the spec has none. It decodes nothing else, for
+// the commands that need no more (ct exec).
+func LoadProcess(bundle string) (*specs.Process, error) {
+	var s struct {
+		Process *specs.Process `json:"process,omitempty"`
+	}
+	if err := loadConfig(bundle, &s); err != nil {
+		return nil, err
+	}
+	return s.Process, nil
+}
+
+func loadConfig(bundle string, v any) error {
 	if fi, err := os.Stat(bundle); err != nil {
-		return nil, fmt.Errorf("bundle %q: %w", bundle, unwrapPath(err))
+		return fmt.Errorf("bundle %q: %w", bundle, unwrapPath(err))
 	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("bundle %q: not a directory", bundle)
+		return fmt.Errorf("bundle %q: not a directory", bundle)
 	}
 	file := filepath.Join(bundle, ConfigName)
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, unwrapPath(err))
+		return fmt.Errorf("%s: %w", file, unwrapPath(err))
 	}
-	s, err := ParseSpec(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", file, describeJSONError(data, err))
 	}
-	return s, nil
+	return nil
 }
 
-// ParseSpec decodes a spec, with LoadSpec's errors minus the file name.
+// ParseSpec decodes a spec, with LoadSpec's errors minus the file name,
+// and like LoadSpec leaves the sections of other platforms empty.
 func ParseSpec(data []byte) (*specs.Spec, error) {
-	var s specs.Spec
+	var s linuxSpec
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, describeJSONError(data, err)
 	}
-	return &s, nil
+	return s.spec(), nil
+}
+
+// linuxSpec is specs.Spec with the sections of other platforms left
+// undecoded.
+type linuxSpec struct {
+	Version     string            `json:"ociVersion"`
+	Process     *specs.Process    `json:"process,omitempty"`
+	Root        *specs.Root       `json:"root,omitempty"`
+	Hostname    string            `json:"hostname,omitempty"`
+	Domainname  string            `json:"domainname,omitempty"`
+	Mounts      []specs.Mount     `json:"mounts,omitempty"`
+	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Linux       *specs.Linux      `json:"linux,omitempty"`
+	Solaris     json.RawMessage   `json:"solaris,omitempty"`
+	Windows     json.RawMessage   `json:"windows,omitempty"`
+	VM          json.RawMessage   `json:"vm,omitempty"`
+	ZOS         json.RawMessage   `json:"zos,omitempty"`
+	FreeBSD     json.RawMessage   `json:"freebsd,omitempty"`
+}
+
+func (l *linuxSpec) spec() *specs.Spec {
+	s := &specs.Spec{
+		Version: l.Version, Process: l.Process, Root: l.Root, Hostname: l.Hostname, Domainname: l.Domainname,
+		Mounts: l.Mounts, Hooks: l.Hooks, Annotations: l.Annotations, Linux: l.Linux,
+	}
+	present := func(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
+	if present(l.Solaris) {
+		s.Solaris = &specs.Solaris{}
+	}
+	if present(l.Windows) {
+		s.Windows = &specs.Windows{}
+	}
+	if present(l.VM) {
+		s.VM = &specs.VM{}
+	}
+	if present(l.ZOS) {
+		s.ZOS = &specs.ZOS{}
+	}
+	if present(l.FreeBSD) {
+		s.FreeBSD = &specs.FreeBSD{}
+	}
+	return s
 }
 
 // describeJSONError places a decoding error: the JSON path of a value of

@@ -5,8 +5,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 func writeConfig(t *testing.T, content string) string {
@@ -133,5 +137,42 @@ func TestPathAt(t *testing.T) {
 		if got := pathAt([]byte(doc), int64(off)); got != tc.want {
 			t.Errorf("pathAt after %q = %q, want %q", tc.after, got, tc.want)
 		}
+	}
+}
+
+// TestLinuxSpecHasEveryField: the decoding type keeps every section of
+// specs.Spec, so that a new one is not silently dropped.
+func TestLinuxSpecHasEveryField(t *testing.T) {
+	tags := func(typ reflect.Type) []string {
+		var out []string
+		for f := range typ.Fields() {
+			out = append(out, f.Tag.Get("json"))
+		}
+		return out
+	}
+	want, got := tags(reflect.TypeFor[specs.Spec]()), tags(reflect.TypeFor[linuxSpec]())
+	if !slices.Equal(want, got) {
+		t.Errorf("linuxSpec's JSON fields %q, specs.Spec's %q", got, want)
+	}
+}
+
+// TestOtherPlatformsKeptEmpty: a section of another platform comes back
+// present (Convert refuses it) without being decoded; LoadProcess reads
+// the process alone.
+func TestOtherPlatformsKeptEmpty(t *testing.T) {
+	b := writeConfig(t, `{"ociVersion":"1.3.0","process":{"args":["sh"],"cwd":"/"},"windows":{"layerFolders":["c:\\"]},"vm":null}`)
+	s, err := LoadSpec(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Windows == nil || s.VM != nil || s.Solaris != nil || s.Process == nil || s.Process.Args[0] != "sh" {
+		t.Errorf("windows %v vm %v solaris %v process %v", s.Windows, s.VM, s.Solaris, s.Process)
+	}
+	p, err := LoadProcess(b)
+	if err != nil || p == nil || p.Cwd != "/" {
+		t.Errorf("LoadProcess: %v %v", p, err)
+	}
+	if _, err := LoadProcess(writeConfig(t, `{"process":{"args":"sh"}}`)); err == nil || !strings.Contains(err.Error(), "process.args") {
+		t.Errorf("LoadProcess of a bad process: %v", err)
 	}
 }

@@ -204,8 +204,8 @@ func runExec(g *globals, args []string) (int, error) {
 // is gone. libct keeps no process description of its own.
 func baseProcess(cfg *libct.Config) specs.Process {
 	if cfg.Bundle != "" {
-		if spec, err := oci.LoadSpec(cfg.Bundle); err == nil && spec.Process != nil {
-			p := *spec.Process
+		if proc, err := oci.LoadProcess(cfg.Bundle); err == nil && proc != nil {
+			p := *proc
 			p.ConsoleSize = nil
 			return p
 		}
