@@ -183,6 +183,25 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The containers' parent cgroup exists before any runtime runs, in every
+# hierarchy, as a container engine's does (kubepods, machine.slice): each
+# runtime then makes and removes the container's own cgroup only. (Without
+# it, runc and crun leave the parents they made until the cleanup below,
+# while ct removes them with the container and makes them again on the
+# next start: two more levels in every hierarchy, each run.) A new v1
+# cpuset cgroup starts with no cpus and no memory nodes: the root's are
+# copied down.
+for h in /sys/fs/cgroup/*/; do
+	[[ -f ${h}cgroup.procs ]] || continue
+	mkdir -p "$h${cgparent#/}"
+	if [[ -f ${h}cpuset.cpus ]]; then
+		for d in "${h}libct-bench" "$h${cgparent#/}"; do
+			cat "${h}cpuset.cpus" >"$d/cpuset.cpus"
+			cat "${h}cpuset.mems" >"$d/cpuset.mems"
+		done
+	fi
+done
+
 echo "==> bundle (busybox root, config.json from ct spec) in $work"
 go build -o "$work/benchtool" ./bench/cmd/benchtool
 bin/mkrootfs "$work/rootfs" >/dev/null
@@ -304,7 +323,7 @@ notes=(
 	"Wall: hyperfine median (min–max) of $runs runs after $warmup warm-up runs; CPU: hyperfine's mean user+sys of the runtime command and of the processes it reaped (the container of run and exec; not the process create leaves waiting, nor a started container, which no measured command reaps)."
 	"create, start and delete are measured alone: hyperfine --prepare deletes the container (create), creates it (start), or creates and starts it and waits until it stopped (delete), outside the measured time. exec runs /bin/true in a running sleep container of the same root."
 	"Peak RSS: GNU time %M of run (the largest of the runtime's process and the processes it reaped), median (min–max) of $runs runs. Waiting RSS: VmRSS of the pid in the state of a created container, $waitruns samples."
-	"The bundle: config.json from \`ct spec\` with process.args [/bin/true], terminal false, namespaces pid, network, ipc, uts, mount, linux.cgroupsPath $cgparent/true; a busybox root from bin/mkrootfs; state roots on tmpfs under /run."
+	"The bundle: config.json from \`ct spec\` with process.args [/bin/true], terminal false, namespaces pid, network, ipc, uts, mount, linux.cgroupsPath $cgparent/true, whose parent the script made beforehand in every hierarchy (as an engine's kubepods or machine.slice is there), so that each runtime makes and removes the container's own cgroup only; a busybox root from bin/mkrootfs; state roots on tmpfs under /run."
 )
 if [[ $hybrid == true && ${HIDE_UNIFIED:-} == all ]]; then
 	notes+=("This host is a cgroup v1 hybrid, which crun refuses (\"cgroups in hybrid mode not supported\"). HIDE_UNIFIED=all: every runtime's commands ran in a private mount namespace where /sys/fs/cgroup/unified is unmounted (unshare -m; nothing changed outside it), so that all three saw the same cgroup v1 host.")
