@@ -15,9 +15,10 @@
 package network
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+
+	"golang.org/x/sys/unix"
 )
 
 // Spec is a container's network: the devices and routes configured before
@@ -126,9 +127,21 @@ func (s *Spec) Generate() {
 	}
 }
 
+// generateName makes a random interface name. getrandom(2) serves: the
+// name needs to be unique, not secret, and crypto/rand would link the
+// whole FIPS module (a quarter of ct's size to page in at every start).
 func generateName() string {
 	var b [6]byte
-	rand.Read(b[:]) // never fails on Linux
+	for n := 0; n < len(b); {
+		m, err := unix.Getrandom(b[n:], 0)
+		if err != nil && err != unix.EINTR {
+			// As crypto/rand.Read, which cannot fail either: getrandom
+			// without flags blocks until the pool is ready, and fails
+			// only for a bad buffer.
+			panic("libct: getrandom: " + err.Error())
+		}
+		n += max(m, 0)
+	}
 	return namePrefix + hex.EncodeToString(b[:])
 }
 
