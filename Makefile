@@ -93,9 +93,15 @@ conformance: build
 	fi; \
 	echo "==> conformance: $$passed assertions passed, $$failed failed (the environment's and the suite's own)"
 
+# Most starts go through the C init (internal/cinit); the packages that
+# start containers run a second time with LIBCT_INIT=go, so that the Go
+# init, its reference and fallback, is tested as fully.
+GOINIT_PKGS ?= . ./cmd/ct
 unit:
 	@echo "==> go test -count=1 -p 1 -timeout 30m $(TESTFLAGS) $(PKGS)  (euid $$(id -u), CI=$${CI:-})"
 	@$(GO) test $(STATIC) -count=1 -p 1 -timeout 30m $(TESTFLAGS) $(PKGS)
+	@echo "==> LIBCT_INIT=go go test -count=1 -p 1 $(TESTFLAGS) $(GOINIT_PKGS)  (every start through the Go init)"
+	@LIBCT_INIT=go $(GO) test $(STATIC) -count=1 -p 1 -timeout 30m $(TESTFLAGS) $(GOINIT_PKGS)
 
 # The engines alone: containerd and podman with bin/ct as their runtime
 # (make unit runs them too, with ct built from the tree).
