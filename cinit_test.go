@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -185,5 +186,63 @@ func TestCInitErrors(t *testing.T) {
 				t.Errorf("C init: step %q errno %d %q\nGo init: step %q errno %d %q", c.Step, int(c.Errno), c.Text, g.Step, int(g.Errno), g.Text)
 			}
 		})
+	}
+}
+
+// TestTracePhases: a traced session reports the caller's phases and the
+// init's, through either init, for a spawn and for a prepared container
+// (whose init reports before it waits for Start).
+func TestTracePhases(t *testing.T) {
+	newSession(t)
+	for _, goInit := range []bool{false, true} {
+		for _, op := range []string{"spawn", "prepare"} {
+			name := op + " through the C init"
+			if goInit {
+				name = op + " through the Go init"
+			}
+			t.Run(name, func(t *testing.T) {
+				if goInit {
+					t.Setenv("LIBCT_INIT", "go")
+				}
+				var got []libct.Phase
+				s, err := libct.Open("local", libct.WithRoot(t.TempDir()), libct.WithTrace(func(_ string, phases []libct.Phase) {
+					got = append(got, phases...)
+				}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				c, err := s.Create(uniqueName(t), busybox(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Destroy()
+				p := &libct.Process{Args: []string{"true"}}
+				if op == "spawn" {
+					err = c.Spawn(p)
+				} else {
+					err = c.Prepare(p)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				var names []string
+				for _, ph := range got {
+					names = append(names, ph.Name)
+					if ph.Duration < 0 {
+						t.Errorf("phase %q lasted %v", ph.Name, ph.Duration)
+					}
+				}
+				want := []string{"clone", "init: root file system", "init: user and program lookup", "state"}
+				if op == "spawn" {
+					want = append(want, "init: credentials and security")
+				}
+				for _, w := range want {
+					if !slices.Contains(names, w) {
+						t.Errorf("phases %q: no %q", names, w)
+					}
+				}
+			})
+		}
 	}
 }

@@ -479,3 +479,25 @@ func TestSpawnUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestTrace: --trace prints each phase of the start on stderr, the init's
+// included, and the total; the container's own output is untouched.
+func TestTrace(t *testing.T) {
+	testutil.RequireRoot(t)
+	rootfs := busyboxRootfs(t)
+	res := runCT(t, "--trace", "spawn", "--rootfs", rootfs, "--ns", "mnt,pid,uts,ipc", "--", "/bin/echo", "hi")
+	if res.code != 0 || res.stdout != "hi\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
+	}
+	for _, want := range []string{"clone", "init: root file system", "init: credentials and security", "total"} {
+		found := false
+		for _, line := range lines(res.stderr) {
+			if strings.HasPrefix(line, "ct: trace: ") && strings.Contains(line, want) && strings.Contains(line, " ms") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no trace line for %q in:\n%s", want, res.stderr)
+		}
+	}
+}

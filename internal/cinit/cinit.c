@@ -703,29 +703,6 @@ static void write_file(const char *path, const char *data, const char *field)
 	close(fd);
 }
 
-// ready tells the parent the container is created, then blocks in the
-// open of the exec fifo until Start opens its other end.
-static void ready(int fifo)
-{
-	static const char msg[] = "{\"kind\":\"ready\"}";
-	char name[16];
-	int fd;
-
-	send_msg(msg, sizeof(msg) - 1);
-	snprintf(name, sizeof(name), "%d", fifo);
-	fd = openat(init.procfd, name, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		fail(errno, "open exec fifo");
-	if (write(fd, "", 1) < 0)
-		fail(errno, "write exec fifo");
-	// The fifo stays open until the exec closes it: the starter waits
-	// for that, and reads any failure of the steps left from it.
-	init.msgfd = fd;
-	close(fifo);
-	close(init.procfd);
-	init.procfd = -1;
-}
-
 static void mark(const char *name)
 {
 	struct timespec ts;
@@ -755,6 +732,32 @@ static void send_trace(void)
 	n += (size_t)snprintf(msg + n, sizeof(msg) - n, "]}");
 	send_msg(msg, n);
 	init.npoints = 0;
+}
+
+// ready tells the parent the container is created, then blocks in the
+// open of the exec fifo until Start opens its other end.
+static void ready(int fifo)
+{
+	static const char msg[] = "{\"kind\":\"ready\"}";
+	char name[16];
+	int fd;
+
+	// The parent stops listening once the container is created: the
+	// phases so far go now (the rest belong to whoever starts it).
+	send_trace();
+	send_msg(msg, sizeof(msg) - 1);
+	snprintf(name, sizeof(name), "%d", fifo);
+	fd = openat(init.procfd, name, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail(errno, "open exec fifo");
+	if (write(fd, "", 1) < 0)
+		fail(errno, "write exec fifo");
+	// The fifo stays open until the exec closes it: the starter waits
+	// for that, and reads any failure of the steps left from it.
+	init.msgfd = fd;
+	close(fifo);
+	close(init.procfd);
+	init.procfd = -1;
 }
 
 static void caps_prepare(uint64_t bounding, int last)

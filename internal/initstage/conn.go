@@ -123,7 +123,8 @@ func (c *conn) mark(name string) {
 	}
 }
 
-// sendTrace reports the phases, once, right before the exec.
+// sendTrace reports the phases so far, right before the exec, or before
+// the wait for Start.
 func (c *conn) sendTrace() {
 	if len(c.points) > 0 && c.started < 0 {
 		c.send(&spec.Message{Kind: spec.MsgTrace, Points: c.points})

@@ -201,6 +201,9 @@ func setUTS(hostname, domainname string) error {
 // waitForStart tells the parent the container is created, then blocks in
 // the open of the exec fifo until Start opens its other end.
 func waitForStart(c *conn, procFD, fifoFD int) error {
+	// The parent stops listening once the container is created: the
+	// phases so far go now (the rest belong to whoever starts it).
+	c.sendTrace()
 	if err := c.send(&spec.Message{Kind: spec.MsgReady}); err != nil {
 		return err
 	}
