@@ -233,17 +233,11 @@ func (l *layout) mounts() []string {
 
 // Load returns the Manager of a cgroup that Create made, possibly in
 // another process, from its State. It checks the State against this
-// host's layout: every directory must be where the path puts it.
+// host: every directory must be where the path puts it, in a hierarchy of
+// the State's mode.
 func Load(st State) (Manager, error) {
-	l, err := hostLayout()
-	if err != nil {
-		return nil, err
-	}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("cgroups: state of %q: "+format, append([]any{st.Path}, args...)...)
-	}
-	if st.Mode != l.mode {
-		return nil, bad("made on a %s host, this one is %s", st.Mode, l.mode)
 	}
 	if p, err := resolvePath(st.Path); err != nil || p != st.Path {
 		return nil, bad("not an absolute, clean cgroup path")
@@ -256,18 +250,73 @@ func Load(st State) (Manager, error) {
 			return nil, ctlErr(ctl, ErrUnknownController)
 		}
 	}
-	for ctl, dir := range st.V1 {
-		h := l.v1[ctl]
-		if h == nil || dir != filepath.Join(h.mount, st.Path) || !slices.Contains(st.Controllers, ctl) {
-			return nil, bad("%s directory %q does not match this host", ctl, dir)
+	for ctl := range st.V1 {
+		if !slices.Contains(st.Controllers, ctl) {
+			return nil, bad("%s directory for a controller it does not enable", ctl)
 		}
 	}
-	if l.unified != "" && st.Unified != filepath.Join(l.unified, st.Path) || l.unified == "" && st.Unified != "" {
-		return nil, bad("unified directory %q does not match this host", st.Unified)
+	// The quick check is a few statfs calls, where detecting the layout
+	// reads and parses /proc/self/mountinfo, /proc/cgroups and
+	// cgroup.controllers in every process that loads a cgroup (ct exec,
+	// delete, kill...); the layout's check says precisely what does not
+	// match.
+	if !onCgroupFS(st) {
+		l, err := hostLayout()
+		if err != nil {
+			return nil, err
+		}
+		if st.Mode != l.mode {
+			return nil, bad("made on a %s host, this one is %s", st.Mode, l.mode)
+		}
+		for ctl, dir := range st.V1 {
+			if h := l.v1[ctl]; h == nil || dir != filepath.Join(h.mount, st.Path) {
+				return nil, bad("%s directory %q does not match this host", ctl, dir)
+			}
+		}
+		if l.unified != "" && st.Unified != filepath.Join(l.unified, st.Path) || l.unified == "" && st.Unified != "" {
+			return nil, bad("unified directory %q does not match this host", st.Unified)
+		}
 	}
 	st.Controllers = slices.Clone(st.Controllers)
 	st.V1 = maps.Clone(st.V1)
 	return &manager{st: st}, nil
+}
+
+// onCgroupFS tells whether every directory of st is its path under the
+// root of a cgroup file system of the right kind (cgroup for the v1
+// directories, cgroup2 for the unified one), and st's mode is the one
+// those directories make.
+func onCgroupFS(st State) bool {
+	mode := ModeV2
+	switch {
+	case len(st.V1) > 0 && st.Unified != "":
+		mode = ModeHybrid
+	case len(st.V1) > 0:
+		mode = ModeV1
+	case st.Unified == "":
+		return false
+	}
+	if st.Mode != mode {
+		return false
+	}
+	isRoot := func(dir string, magic int64) bool {
+		mnt, ok := strings.CutSuffix(dir, st.Path)
+		if !ok || mnt == "" || filepath.Clean(mnt) != mnt || !filepath.IsAbs(mnt) {
+			return false
+		}
+		var fs, parent unix.Statfs_t
+		return unix.Statfs(mnt, &fs) == nil && fs.Type == magic &&
+			unix.Statfs(filepath.Dir(mnt), &parent) == nil && parent.Type != magic
+	}
+	if st.Unified != "" && !isRoot(st.Unified, unix.CGROUP2_SUPER_MAGIC) {
+		return false
+	}
+	for _, dir := range st.V1 {
+		if !isRoot(dir, unix.CGROUP_SUPER_MAGIC) {
+			return false
+		}
+	}
+	return true
 }
 
 func (m *manager) State() State {

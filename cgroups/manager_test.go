@@ -188,3 +188,47 @@ func TestLoadDestroyElsewhere(t *testing.T) {
 		t.Errorf("Load of a destroyed cgroup's state: %v", err)
 	}
 }
+
+// TestLoadChecksDirectories: Load refuses a State whose directories are
+// not its path under a cgroup file system's root, without reading the
+// mount table for the ones that are.
+func TestLoadChecksDirectories(t *testing.T) {
+	m := create(t, Config{Path: testPath(t)})
+	defer m.Destroy()
+	st := m.State()
+	if _, err := Load(st); err != nil {
+		t.Fatalf("Load of a good state: %v", err)
+	}
+	if !onCgroupFS(st) {
+		t.Error("a good state needs the mount table")
+	}
+	for _, tc := range []struct {
+		name  string
+		spoil func(st *State)
+	}{
+		{"directory outside the cgroup file systems", func(st *State) {
+			st.Unified, st.V1 = "", nil
+			st.Mode = ModeV2
+			st.Unified = t.TempDir() + st.Path
+		}},
+		{"directory below the root of a hierarchy", func(st *State) {
+			for ctl, dir := range st.V1 {
+				st.V1[ctl] = filepath.Join(filepath.Dir(dir), "x", filepath.Base(dir))
+			}
+			if st.Unified != "" {
+				st.Unified = filepath.Join(filepath.Dir(st.Unified), "x", filepath.Base(st.Unified))
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := m.State()
+			tc.spoil(&bad)
+			if onCgroupFS(bad) {
+				t.Error("the quick check took it")
+			}
+			if _, err := Load(bad); err == nil {
+				t.Error("Load took it")
+			}
+		})
+	}
+}
