@@ -2,6 +2,7 @@ package libct_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -104,6 +105,9 @@ func TestCInitMatchesGoInit(t *testing.T) {
 			Env:     []string{"PATH=/bin", "FOO=bar"},
 			Rlimits: []libct.Rlimit{{Type: "RLIMIT_NOFILE", Soft: 300, Hard: 400}},
 		}},
+		{"more supplementary groups than fit a small buffer", func(*libct.Config) {}, libct.Process{
+			User: "1000:1000", AdditionalGroups: manyGroups(300),
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := busybox(t)
@@ -138,6 +142,14 @@ func TestCInitMatchesGoInit(t *testing.T) {
 			}
 		})
 	}
+}
+
+func manyGroups(n int) []string {
+	var out []string
+	for i := range n {
+		out = append(out, fmt.Sprint(2000+i))
+	}
+	return out
 }
 
 // TestCInitErrors: the C init fails a start as the Go init does, with the

@@ -246,6 +246,15 @@ static int mkdir_all(int dirfd, char *rel)
 	return 0;
 }
 
+// copy_path copies a path into buf, failing rather than truncating it.
+static char *copy_path(char *buf, size_t cap, const char *path, const char *field)
+{
+	if (strlen(path) >= cap)
+		fail(ENAMETOOLONG, "%s", field);
+	strcpy(buf, path);
+	return buf;
+}
+
 // mkdir_parent makes the directory that holds rel.
 static int mkdir_parent(int dirfd, const char *rel)
 {
@@ -467,8 +476,7 @@ static void device(const struct op *op)
 	} else {
 		char buf[4096];
 
-		snprintf(buf, sizeof(buf), "%s", parent);
-		if (mkdir_all(init.rootfd, buf) < 0)
+		if (mkdir_all(init.rootfd, copy_path(buf, sizeof(buf), parent, pathfield)) < 0)
 			fail(errno, "%s", pathfield);
 		dir = open_beneath(init.rootfd, parent, O_PATH | O_DIRECTORY, 0);
 	}
@@ -577,8 +585,7 @@ static void target(const struct op *op)
 	if (kind == 0) {
 		char buf[4096];
 
-		snprintf(buf, sizeof(buf), "%s", rel);
-		if (mkdir_all(init.rootfd, buf) < 0)
+		if (mkdir_all(init.rootfd, copy_path(buf, sizeof(buf), rel, field)) < 0)
 			fail(errno, "%s", field);
 		fd = open_beneath(init.rootfd, rel, O_PATH | O_DIRECTORY, 0);
 	} else {
@@ -657,18 +664,21 @@ static void lookpath(const char *file, const char *path)
 		err = executable(file);
 		if (err != 0)
 			fail(err, "exec \"%s\"", file);
-		snprintf(init.execpath, sizeof(init.execpath), "%s", file);
+		copy_path(init.execpath, sizeof(init.execpath), file, "exec");
 		return;
 	}
 	for (dir = path;; dir = end + 1) {
+		int n;
+
 		end = strchr(dir, ':');
 		if (end == NULL)
 			end = dir + strlen(dir);
 		if (end == dir)
-			snprintf(init.execpath, sizeof(init.execpath), "./%s", file);
+			n = snprintf(init.execpath, sizeof(init.execpath), "./%s", file);
 		else
-			snprintf(init.execpath, sizeof(init.execpath), "%.*s/%s", (int)(end - dir), dir, file);
-		if (executable(init.execpath) == 0)
+			n = snprintf(init.execpath, sizeof(init.execpath), "%.*s/%s", (int)(end - dir), dir, file);
+		// A candidate too long for the buffer is one execve would refuse.
+		if (n >= 0 && (size_t)n < sizeof(init.execpath) && executable(init.execpath) == 0)
 			return;
 		if (*end == '\0')
 			break;
@@ -827,13 +837,13 @@ static void install_seccomp(const struct op *op)
 
 static void setgroups_op(const struct op *op)
 {
-	gid_t groups[256];
+	gid_t *groups = calloc(op->argc + 1, sizeof(gid_t));
 	char list[2048];
 	size_t n = 0;
 	uint32_t i;
 
-	if (op->argc > 256)
-		fail(EINVAL, "setgroups: %u groups", op->argc);
+	if (groups == NULL)
+		fail(ENOMEM, "setgroups");
 	list[0] = '\0';
 	for (i = 0; i < op->argc; i++) {
 		groups[i] = (gid_t)num(op, i);
@@ -843,6 +853,7 @@ static void setgroups_op(const struct op *op)
 	}
 	if (syscall(SYS_setgroups, op->argc, groups) < 0)
 		fail(errno, "setgroups [%s]", list);
+	free(groups);
 }
 
 static void do_exec(const struct op *op)
