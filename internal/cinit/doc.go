@@ -16,9 +16,12 @@
 // features it leaves to the Go init (time namespaces, the re-exec of a
 // new user namespace, hooks run by the init, mount actions, registered
 // functions, a terminal made inside the container, LSM labels, scheduling
-// attributes, seccomp listeners, joined user or mount namespaces, no root
-// or no mount namespace, user names the parent cannot resolve safely).
-// Those starts go through the Go init, which stays the reference.
+// attributes, seccomp listeners, a private area, no root, no mount
+// namespace of the container's own, a user the parent cannot resolve
+// from files no mount covers). Those starts go through the Go init, which
+// stays the reference. A start that joins a user namespace runs the C
+// init from the enter stage (internal/nsenter), once it joined; so does
+// a process entering a running container (CompileEnter).
 //
 // Without cgo the constructor is missing and Available is false.
 package cinit
