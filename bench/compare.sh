@@ -116,7 +116,8 @@ fi
 
 # --- bundle, state roots, cleanup ------------------------------------------
 work=$(mktemp -d /tmp/libct-compare.XXXXXX)
-# State roots on tmpfs, as the runtimes' defaults under /run are.
+# State roots under /run, where the runtimes keep theirs by default (a
+# tmpfs on most hosts; the results say what it is here).
 state=$(mktemp -d /run/libct-compare.XXXXXX)
 tag=$(basename "$state")
 cgparent=/libct-bench/$tag
@@ -323,7 +324,7 @@ notes=(
 	"Wall: hyperfine median (min–max) of $runs runs after $warmup warm-up runs; CPU: hyperfine's mean user+sys of the runtime command and of the processes it reaped (the container of run and exec; not the process create leaves waiting, nor a started container, which no measured command reaps)."
 	"create, start and delete are measured alone: hyperfine --prepare deletes the container (create), creates it (start), or creates and starts it and waits until it stopped (delete), outside the measured time. exec runs /bin/true in a running sleep container of the same root."
 	"Peak RSS: GNU time %M of run (the largest of the runtime's process and the processes it reaped), median (min–max) of $runs runs. Waiting RSS: VmRSS of the pid in the state of a created container, $waitruns samples."
-	"The bundle: config.json from \`ct spec\` with process.args [/bin/true], terminal false, namespaces pid, network, ipc, uts, mount, linux.cgroupsPath $cgparent/true, whose parent the script made beforehand in every hierarchy (as an engine's kubepods or machine.slice is there), so that each runtime makes and removes the container's own cgroup only; a busybox root from bin/mkrootfs; state roots on tmpfs under /run."
+	"The bundle: config.json from \`ct spec\` with process.args [/bin/true], terminal false, namespaces pid, network, ipc, uts, mount, linux.cgroupsPath $cgparent/true, whose parent the script made beforehand in every hierarchy (as an engine's kubepods or machine.slice is there), so that each runtime makes and removes the container's own cgroup only; a busybox root from bin/mkrootfs; state roots under /run, on $(stat -f -c %T /run)."
 )
 if [[ $hybrid == true && ${HIDE_UNIFIED:-} == all ]]; then
 	notes+=("This host is a cgroup v1 hybrid, which crun refuses (\"cgroups in hybrid mode not supported\"). HIDE_UNIFIED=all: every runtime's commands ran in a private mount namespace where /sys/fs/cgroup/unified is unmounted (unshare -m; nothing changed outside it), so that all three saw the same cgroup v1 host.")

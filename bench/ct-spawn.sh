@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 n=${1:-100}
 work=$(mktemp -d /tmp/libct-bench.XXXXXX)
-# State lives on tmpfs, as under the default /run/libct.
+# State lives under /run, as under the default /run/libct (a tmpfs on
+# most hosts).
 state=$(mktemp -d /run/libct-bench.XXXXXX)
 trap 'rm -rf "$work" "$state"' EXIT
 bin/mkrootfs "$work/rootfs" >/dev/null
