@@ -108,6 +108,28 @@ func TestCompileLeavesToTheGoInit(t *testing.T) {
 		{"a mount under /etc elsewhere", func(s *spec.Init) {
 			s.Rootfs.Mounts = []rootfs.Mount{{Source: "/etc/hosts", Destination: "/etc/hosts", Flags: rootfs.Bind}}
 		}, true},
+		{"a mount through a symlink to /etc", func(s *spec.Init) {
+			os.Symlink("etc", filepath.Join(s.Rootfs.Root, "conf"))
+			s.Rootfs.Mounts = []rootfs.Mount{{Destination: "/conf", Type: "tmpfs"}}
+		}, false},
+		{"a mount below a bind mount", func(s *spec.Init) {
+			s.Rootfs.Mounts = []rootfs.Mount{
+				{Source: "/srv", Destination: "/srv", Flags: rootfs.Bind},
+				{Destination: "/srv/x/passwd", Type: "tmpfs"},
+			}
+		}, false},
+		{"mounts below proc, dev and sys", func(s *spec.Init) {
+			s.Rootfs.Mounts = []rootfs.Mount{
+				{Destination: "/proc", Type: "proc"}, {Destination: "/dev", Type: "tmpfs"},
+				{Destination: "/dev/mqueue", Type: "mqueue"}, {Destination: "/sys", Type: "sysfs"},
+				{Destination: "/sys/fs/cgroup", Type: "cgroup2"},
+			}
+			s.Rootfs.MaskedPaths = []string{"/proc/kcore", "/sys/firmware"}
+		}, true},
+		{"a masked /etc/group", func(s *spec.Init) { s.Rootfs.MaskedPaths = []string{"/etc/group"} }, false},
+		{"a device at /etc/passwd", func(s *spec.Init) {
+			s.Rootfs.Devices = []rootfs.Device{{Path: "/etc/passwd", Type: rootfs.CharDevice, Major: 1, Minor: 3}}
+		}, false},
 		{"unknown user name", func(s *spec.Init) { s.Process.User = "nobody-here" }, false},
 		{"user by name", func(s *spec.Init) { s.Process.User = "alice" }, true},
 		{"unknown capability", func(s *spec.Init) {
@@ -115,7 +137,7 @@ func TestCompileLeavesToTheGoInit(t *testing.T) {
 		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := baseInit(root)
+			s := baseInit(testRoot(t))
 			tc.change(s)
 			if _, ok := Compile(s); ok != tc.ok {
 				t.Errorf("Compile ok = %v, want %v", ok, tc.ok)
