@@ -18,7 +18,7 @@
 // functions, a terminal made inside the container, LSM labels, scheduling
 // attributes, seccomp listeners, a private area, no root, no mount
 // namespace of the container's own, a user the parent cannot resolve
-// from files no mount covers). Those starts go through the Go init, which
+// from files the init's work cannot change). Those starts go through the Go init, which
 // stays the reference. A start that joins a user namespace runs the C
 // init from the enter stage (internal/nsenter), once it joined; so does
 // a process entering a running container (CompileEnter).
