@@ -35,15 +35,11 @@ func runPs(g *globals, args []string) (int, error) {
 	if format == "json" && len(pos) > 1 {
 		return exitUsage, usagef("ps options %q: only for --format table", pos[1:])
 	}
-	s, err := g.session()
+	s, c, err := g.open(pos[0])
 	if err != nil {
 		return fail(err)
 	}
 	defer s.Close()
-	c, err := openContainer(s, pos[0])
-	if err != nil {
-		return fail(err)
-	}
 	pids, err := c.Processes()
 	if err != nil {
 		return fail(err)

@@ -308,15 +308,11 @@ func runKill(g *globals, args []string) (int, error) {
 			return exitUsage, err
 		}
 	}
-	s, err := g.session()
+	s, c, err := g.open(pos[0])
 	if err != nil {
 		return fail(err)
 	}
 	defer s.Close()
-	c, err := openContainer(s, pos[0])
-	if err != nil {
-		return fail(err)
-	}
 	if all {
 		err = c.Kill(sig)
 	} else {
