@@ -322,7 +322,7 @@ func (e *entry) run(reap bool) (*Task, error) {
 // the enter stage is there to run it and the process needs nothing only
 // the Go init does (see launch.compile).
 func (e *entry) compile(sp *spec.Init) ([]byte, bool) {
-	if !nsenter.Available || e.rec.Pid == 0 || os.Getenv("LIBCT_INIT") == "go" {
+	if !nsenter.Available || e.rec.Pid == 0 || goInitForced() {
 		return nil, false
 	}
 	return cinit.CompileEnter(sp, "/proc/"+strconv.Itoa(e.rec.Pid)+"/root")

@@ -517,15 +517,19 @@ func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
 }
 
 // compile makes the program of the C init, when the start needs nothing
-// only the Go init does. LIBCT_INIT=go in the caller's environment sends
-// every start through the Go init: to tell whether a problem is the C
-// init's, and for the tests that compare the two.
+// only the Go init does.
 func (l *launch) compile(sp *spec.Init) ([]byte, bool) {
-	if os.Getenv("LIBCT_INIT") == "go" {
+	if goInitForced() {
 		return nil, false
 	}
 	return cinit.Compile(sp)
 }
+
+// goInitForced tells whether LIBCT_INIT=go in the caller's environment
+// sends every start and every entered process through the Go init: to
+// tell whether a problem is the C init's, and for the tests that compare
+// the two.
+func goInitForced() bool { return os.Getenv("LIBCT_INIT") == "go" }
 
 // joinsInStage tells whether the init must start through the enter
 // stage: it joins a user, mount or time namespace.

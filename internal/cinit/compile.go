@@ -118,7 +118,7 @@ func (c *compiler) namespaces() {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		c.p.op(opWriteFile, str("sysctl"), str("/proc/sys/"+sysctlPath(k)), str(s.Sysctl[k]), str(fmt.Sprintf("sysctl %q", k)))
+		c.p.op(opWriteFile, str("sysctl"), str("/proc/sys/"+spec.SysctlPath(k)), str(s.Sysctl[k]), str(fmt.Sprintf("sysctl %q", k)))
 	}
 	if s.Hostname != "" {
 		c.p.op(opSethostname, str(s.Hostname), str(fmt.Sprintf("sethostname %q", s.Hostname)))
@@ -130,15 +130,6 @@ func (c *compiler) namespaces() {
 		c.p.op(opOpenProcFD)
 	}
 	c.mark("namespaces, sysctls, hostname")
-}
-
-// sysctlPath turns "net.ipv4.ip_forward" into "net/ipv4/ip_forward"; a
-// slash in the key is already a path.
-func sysctlPath(key string) string {
-	if strings.Contains(key, "/") {
-		return key
-	}
-	return strings.ReplaceAll(key, ".", "/")
 }
 
 // rootfs is rootfs.Setup for a spec with a root and a mount namespace of
@@ -285,13 +276,13 @@ func (c *compiler) device(i int, d *rootfs.Device) bool {
 }
 
 // process is prepareProcess, the wait for Start and become.
-func (c *compiler) process(cred *credentials) bool {
+func (c *compiler) process(cred *spec.Credentials) bool {
 	s, p := c.s, &c.s.Process
-	env := programEnv(p.Env, cred.home)
+	env := spec.Environ(p.Env, cred.Home)
 	if p.Cwd != "" {
 		c.p.op(opCheckCwd, str(p.Cwd), str(fmt.Sprintf("process.cwd %q", p.Cwd)))
 	}
-	c.p.op(opLookPath, str(p.Args[0]), str(searchPath(env)))
+	c.p.op(opLookPath, str(p.Args[0]), str(spec.SearchPath(env)))
 	c.mark("user and program lookup")
 	if s.ExecFifo != 0 {
 		c.p.op(opReady, num(s.ExecFifo))
@@ -327,15 +318,15 @@ func (c *compiler) process(cred *credentials) bool {
 	if !filterLast {
 		c.seccomp()
 	}
-	if cred.groups != nil {
-		args := make([]arg, len(cred.groups))
-		for i, g := range cred.groups {
+	if cred.Groups != nil {
+		args := make([]arg, len(cred.Groups))
+		for i, g := range cred.Groups {
 			args[i] = num(g)
 		}
 		c.p.op(opSetgroups, args...)
 	}
-	c.p.op(opSetresgid, num(cred.gid))
-	c.p.op(opSetresuid, num(cred.uid))
+	c.p.op(opSetresgid, num(cred.GID))
+	c.p.op(opSetresuid, num(cred.UID))
 	cwd := p.Cwd
 	if cwd == "" {
 		cwd = "/"

@@ -159,29 +159,12 @@ func run(c *conn, s *spec.Init, data []byte, reexeced bool, lookup Lookup) error
 
 func writeSysctls(sysctl map[string]string) error {
 	for key, value := range sysctl {
-		path := "/proc/sys/" + sysctlPath(key)
+		path := "/proc/sys/" + spec.SysctlPath(key)
 		if err := os.WriteFile(path, []byte(value), 0); err != nil {
 			return fmt.Errorf("sysctl %q: %w", key, unwrapPath(err))
 		}
 	}
 	return nil
-}
-
-// sysctlPath turns "net.ipv4.ip_forward" into "net/ipv4/ip_forward"; a
-// slash in the key is already a path ("net/ipv4/conf/eth0.1/forwarding").
-func sysctlPath(key string) string {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key
-		}
-	}
-	b := []byte(key)
-	for i := range b {
-		if b[i] == '.' {
-			b[i] = '/'
-		}
-	}
-	return string(b)
 }
 
 func setUTS(hostname, domainname string) error {

@@ -2,14 +2,13 @@ package initstage
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 
-	"github.com/moby/sys/user"
 	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct/internal/spec"
@@ -36,13 +35,13 @@ type process struct {
 // that the error reaches the parent before the container is reported
 // created.
 func prepareProcess(p *spec.Process, lookup Lookup) (*process, error) {
-	r := &process{spec: p, env: p.Env}
-	if len(r.env) == 0 {
-		r.env = []string{spec.DefaultPath}
-	}
-	if err := r.resolveUser(); err != nil {
+	r := &process{spec: p}
+	cred, err := spec.ResolveUser(p, openInContainer)
+	if err != nil {
 		return nil, inStep("user", err)
 	}
+	r.uid, r.gid, r.groups = cred.UID, cred.GID, cred.Groups
+	r.env = spec.Environ(p.Env, cred.Home)
 	if err := checkCwd(p.Cwd); err != nil {
 		return nil, inStep("cwd", err)
 	}
@@ -62,46 +61,14 @@ func prepareProcess(p *spec.Process, lookup Lookup) (*process, error) {
 	return r, nil
 }
 
-func (r *process) resolveUser() error {
-	defaults := user.ExecUser{Uid: 0, Gid: 0, Home: "/"}
-	spec := r.spec.User
-	if spec == "" {
-		spec = "0:0"
-	}
-	passwd, group := "/etc/passwd", "/etc/group"
-	u, err := user.GetExecUserPath(spec, &defaults, passwd, group)
+// openInContainer opens a file of the container: the init's root is the
+// container's by now.
+func openInContainer(path string) (io.Reader, func()) {
+	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("process.user %q: %w", r.spec.User, err)
+		return nil, func() {}
 	}
-	r.uid, r.gid = u.Uid, u.Gid
-	if len(r.spec.AdditionalGroups) > 0 {
-		gids, err := user.GetAdditionalGroupsPath(r.spec.AdditionalGroups, group)
-		if err != nil {
-			return fmt.Errorf("process.additionalGroups %v: %w", r.spec.AdditionalGroups, err)
-		}
-		u.Sgids = append(u.Sgids, gids...)
-	}
-	if r.spec.SetgroupsAllowed {
-		r.groups = u.Sgids
-		if r.groups == nil {
-			r.groups = []int{}
-		}
-	} else if len(r.spec.AdditionalGroups) > 0 {
-		return errors.New("process.additionalGroups: setgroups is denied in this user namespace")
-	}
-	if !hasEnv(r.env, "HOME") {
-		r.env = append(r.env, "HOME="+u.Home)
-	}
-	return nil
-}
-
-func hasEnv(env []string, key string) bool {
-	for _, kv := range env {
-		if strings.HasPrefix(kv, key+"=") {
-			return true
-		}
-	}
-	return false
+	return f, func() { f.Close() }
 }
 
 // checkCwd makes sure the working directory exists, so that a missing one
@@ -127,13 +94,7 @@ func lookPath(file string, env []string) (string, error) {
 	if strings.Contains(file, "/") {
 		return file, executable(file)
 	}
-	path := ""
-	for _, kv := range env {
-		if strings.HasPrefix(kv, "PATH=") {
-			path = kv[len("PATH="):]
-		}
-	}
-	for _, dir := range filepath.SplitList(path) {
+	for _, dir := range filepath.SplitList(spec.SearchPath(env)) {
 		if dir == "" {
 			dir = "."
 		}

@@ -4,6 +4,10 @@
 //
 // It is internal because its shape follows the init stage's needs, not a
 // user's; the public description of a container is libct.Config.
+//
+// It also holds the rules that read a spec the same way for both inits
+// (rules.go): the user and groups, the environment, the PATH and the
+// sysctl paths.
 package spec
 
 import (
@@ -102,9 +106,6 @@ type Process struct {
 	Labels       security.Labels        `json:"labels,omitzero"`
 	OOMScoreAdj  *int                   `json:"oomScoreAdj,omitempty"`
 }
-
-// DefaultPath is the environment of a program that was given none.
-const DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // Rlimit is one resource limit, by its RLIMIT_* number.
 type Rlimit struct {

@@ -1,0 +1,105 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/moby/sys/user"
+)
+
+// The rules below read a spec the same way for both inits: the Go init
+// (internal/initstage) applies them inside the container, the parent for
+// the C init (internal/cinit) applies them before it compiles a start.
+
+// DefaultPath is the environment of a program that was given none.
+const DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Credentials are what a program runs as.
+type Credentials struct {
+	UID, GID int
+	// Groups is nil when setgroups must not be called.
+	Groups []int
+	// Home is the user's home directory, "/" without one.
+	Home string
+}
+
+// OpenFunc opens a file of the container by its absolute path inside it
+// ("/etc/passwd"). A nil reader stands for a file that cannot be opened,
+// which the resolution takes as empty, as user.GetExecUserPath does.
+type OpenFunc func(path string) (r io.Reader, close func())
+
+// ResolveUser resolves p's user ("uid[:gid]" or "name[:group]", root when
+// empty) and groups from the container's /etc/passwd and /etc/group, read
+// through open.
+func ResolveUser(p *Process, open OpenFunc) (*Credentials, error) {
+	who := p.User
+	if who == "" {
+		who = "0:0"
+	}
+	passwd, closePasswd := open("/etc/passwd")
+	defer closePasswd()
+	group, closeGroup := open("/etc/group")
+	defer closeGroup()
+	u, err := user.GetExecUser(who, &user.ExecUser{Home: "/"}, passwd, group)
+	if err != nil {
+		return nil, fmt.Errorf("process.user %q: %w", p.User, err)
+	}
+	if len(p.AdditionalGroups) > 0 {
+		// A second read of the group file: the first one was consumed.
+		group, closeAgain := open("/etc/group")
+		defer closeAgain()
+		gids, err := user.GetAdditionalGroups(p.AdditionalGroups, group)
+		if err != nil {
+			return nil, fmt.Errorf("process.additionalGroups %v: %w", p.AdditionalGroups, err)
+		}
+		u.Sgids = append(u.Sgids, gids...)
+	}
+	c := &Credentials{UID: u.Uid, GID: u.Gid, Home: u.Home}
+	if p.SetgroupsAllowed {
+		c.Groups = u.Sgids
+		if c.Groups == nil {
+			c.Groups = []int{}
+		}
+	} else if len(p.AdditionalGroups) > 0 {
+		return nil, errors.New("process.additionalGroups: setgroups is denied in this user namespace")
+	}
+	return c, nil
+}
+
+// Environ is the program's environment: env, or DefaultPath when it is
+// empty, with HOME=home added when it has no HOME.
+func Environ(env []string, home string) []string {
+	if len(env) == 0 {
+		env = []string{DefaultPath}
+	}
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "HOME=") {
+			return env
+		}
+	}
+	return append(env[:len(env):len(env)], "HOME="+home)
+}
+
+// SearchPath is the PATH a program name is looked up in: the last PATH
+// of env, as execvp takes it.
+func SearchPath(env []string) string {
+	p := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			p = v
+		}
+	}
+	return p
+}
+
+// SysctlPath turns a sysctl key ("net.ipv4.ip_forward") into its path
+// under /proc/sys ("net/ipv4/ip_forward"); a slash in the key means it is
+// a path already ("net/ipv4/conf/eth0.1/forwarding").
+func SysctlPath(key string) string {
+	if strings.Contains(key, "/") {
+		return key
+	}
+	return strings.ReplaceAll(key, ".", "/")
+}
