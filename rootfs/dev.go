@@ -76,7 +76,7 @@ func (st *state) fillDev(devfd int) error {
 			return err
 		}
 	}
-	if !st.hasMount("dev/pts") {
+	if !st.spec.HasMountAt("dev/pts") {
 		// Its own instance, so that the container sees only its ptys. A
 		// user namespace may not have gid 5 (tty) mapped.
 		data := "newinstance,ptmxmode=0666,mode=0620,gid=5"
@@ -87,7 +87,7 @@ func (st *state) fillDev(devfd int) error {
 			return err
 		}
 	}
-	if !st.hasMount("dev/shm") {
+	if !st.spec.HasMountAt("dev/shm") {
 		if err := mountSubdir(devfd, "shm", 0o1777, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777"); err != nil {
 			return err
 		}

@@ -156,12 +156,12 @@ func bind(source, target string) error {
 // populate makes /proc, /dev, Spec.Mounts and Spec.Devices.
 func (st *state) populate() error {
 	s := st.spec
-	if s.MountProc && !st.hasMount("proc") {
+	if s.MountProc && !s.HasMountAt("proc") {
 		if err := st.mountProc(); err != nil {
 			return fmt.Errorf("mountProc: %w", err)
 		}
 	}
-	ownDev := st.hasMount("dev")
+	ownDev := s.HasMountAt("dev")
 	if s.MinimalDev && !ownDev {
 		if err := st.minimalDev(true); err != nil {
 			return fmt.Errorf("minimalDev: %w", err)
@@ -171,7 +171,7 @@ func (st *state) populate() error {
 		if err := st.mount(i); err != nil {
 			return err
 		}
-		if s.MinimalDev && ownDev && st.isDest(i, "dev") {
+		if s.MinimalDev && ownDev && s.Mounts[i].isAt("dev") {
 			if err := st.minimalDev(false); err != nil {
 				return fmt.Errorf("minimalDev: %w", err)
 			}
@@ -186,20 +186,22 @@ func (st *state) populate() error {
 	return st.maskPaths()
 }
 
-// isDest tells whether Spec.Mounts[i] is at the root-relative rel.
-func (st *state) isDest(i int, rel string) bool {
-	d, err := InRoot(st.spec.Mounts[i].Destination)
-	return err == nil && d == rel
-}
-
-// hasMount tells whether Spec.Mounts has a mount at the root-relative rel.
-func (st *state) hasMount(rel string) bool {
-	for i := range st.spec.Mounts {
-		if st.isDest(i, rel) {
+// HasMountAt tells whether Mounts has a mount at rel, a path relative to
+// the root ("dev/pts"): Setup then leaves out what it would make there
+// itself (/proc, the minimal /dev, its devpts and shm).
+func (s *Spec) HasMountAt(rel string) bool {
+	for i := range s.Mounts {
+		if s.Mounts[i].isAt(rel) {
 			return true
 		}
 	}
 	return false
+}
+
+// isAt tells whether m's destination is the root-relative rel.
+func (m *Mount) isAt(rel string) bool {
+	d, err := InRoot(m.Destination)
+	return err == nil && d == rel
 }
 
 func (st *state) mountProc() error {

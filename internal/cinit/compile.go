@@ -145,23 +145,15 @@ func (c *compiler) rootfs() bool {
 		num(unix.MS_BIND|unix.MS_REC), str(""))
 	c.p.op(opOpenRoot, str(r.Root))
 
-	has := func(rel string) bool {
-		for _, m := range r.Mounts {
-			if d, err := rootfs.InRoot(m.Destination); err == nil && d == rel {
-				return true
-			}
-		}
-		return false
-	}
 	minimalDev := func(ownTmpfs bool) {
-		c.p.op(opMinimalDev, flag(ownTmpfs), flag(r.UserNS), flag(!has("dev/pts")), flag(!has("dev/shm")))
+		c.p.op(opMinimalDev, flag(ownTmpfs), flag(r.UserNS), flag(!r.HasMountAt("dev/pts")), flag(!r.HasMountAt("dev/shm")))
 	}
-	if r.MountProc && !has("proc") {
+	if r.MountProc && !r.HasMountAt("proc") {
 		c.p.op(opTarget, str("mountProc"), str("proc"), num(0), str(""), str(""))
 		c.p.op(opMountTarget, str("mountProc: mount proc on /proc"), str("proc"), str("proc"),
 			num(unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC), str(""))
 	}
-	ownDev := has("dev")
+	ownDev := r.HasMountAt("dev")
 	if r.MinimalDev && !ownDev {
 		minimalDev(true)
 	}
