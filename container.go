@@ -85,6 +85,15 @@ type Container struct {
 	mu sync.Mutex
 	// child is the init when this handle started it.
 	child *child
+	// hooks is the hook view of the stored config as this handle last
+	// decoded it, with the bytes it came from (see hookConfig).
+	hooks storedHooks
+}
+
+// storedHooks is a hookConfig and the config.json it was decoded from.
+type storedHooks struct {
+	data []byte
+	view *hookConfig
 }
 
 // child is an init this process started and must reap.
@@ -145,17 +154,22 @@ func (c *Container) Name() string { return c.name }
 
 // Config returns a copy of the container's stored config.
 func (c *Container) Config() (*Config, error) {
-	var cfg Config
-	if err := c.readConfig(&cfg); err != nil {
-		return nil, err
-	}
-	return &cfg, nil
+	cfg, _, err := c.storedConfig()
+	return cfg, err
 }
 
-// readConfig decodes the stored config into v: a Config, or a type with
-// some of its fields under the same JSON names.
-func (c *Container) readConfig(v any) error {
-	return c.wrapMissing(c.dir.Read(configFile, v))
+// storedConfig decodes the stored config, and returns it with the bytes
+// it came from.
+func (c *Container) storedConfig() (*Config, []byte, error) {
+	data, err := c.dir.ReadBytes(configFile)
+	if err != nil {
+		return nil, nil, c.wrapMissing(err)
+	}
+	var cfg Config
+	if err := c.dir.Decode(configFile, data, &cfg); err != nil {
+		return nil, nil, err
+	}
+	return &cfg, data, nil
 }
 
 func (c *Container) wrapMissing(err error) error {
@@ -526,7 +540,7 @@ func (c *Container) Destroy() error {
 			return err
 		}
 		if hcErr == nil {
-			c.runWarnHooks("hooks.poststop", hc.Hooks.Poststop, c.hookState(hc, specs.StateStopped, 0))
+			c.runWarnHooks("hooks.poststop", hc.Hooks.Poststop, hc, specs.StateStopped, 0)
 		}
 		return nil
 	})

@@ -1,6 +1,7 @@
 package libct
 
 import (
+	"bytes"
 	"encoding/json"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -63,19 +64,46 @@ func (cfg *Config) hookConfig() *hookConfig {
 	return &hookConfig{Hooks: cfg.Hooks, Bundle: cfg.Bundle, Annotations: cfg.Annotations}
 }
 
-// hookConfig reads the hooks of the stored config.
+// hookConfig reads the hooks of the stored config. What it decodes is
+// kept with the bytes it came from, and used again while the file holds
+// the same bytes: ct run reads the hooks at Start and again at Destroy, in
+// one process, after the start decoded the whole config (see
+// rememberHooks). The view is shared: its users only read it.
 func (c *Container) hookConfig() (*hookConfig, error) {
+	data, err := c.dir.ReadBytes(configFile)
+	if err != nil {
+		return nil, c.wrapMissing(err)
+	}
+	c.mu.Lock()
+	kept := c.hooks
+	c.mu.Unlock()
+	if kept.view != nil && bytes.Equal(kept.data, data) {
+		return kept.view, nil
+	}
 	var hc hookConfig
-	if err := c.readConfig(&hc); err != nil {
+	if err := c.dir.Decode(configFile, data, &hc); err != nil {
 		return nil, err
 	}
+	c.rememberHooks(data, &hc)
 	return &hc, nil
 }
 
-// runWarnHooks runs hooks whose failure must not fail the operation, and
-// reports it to the session's warning sink.
-func (c *Container) runWarnHooks(field string, list []Hook, state []byte) {
-	if err := hooks.RunAll(field, list, state); err != nil {
+// rememberHooks keeps view as the hooks of the stored config while it
+// holds data. view must not change afterwards.
+func (c *Container) rememberHooks(data []byte, view *hookConfig) {
+	c.mu.Lock()
+	c.hooks = storedHooks{data: data, view: view}
+	c.mu.Unlock()
+}
+
+// runWarnHooks runs list, hooks whose failure must not fail the
+// operation, and reports it to the session's warning sink. The state
+// document is made only when there is a hook to read it.
+func (c *Container) runWarnHooks(field string, list []Hook, cfg *hookConfig, status specs.ContainerState, pid int) {
+	if len(list) == 0 {
+		return
+	}
+	if err := hooks.RunAll(field, list, c.hookState(cfg, status, pid)); err != nil {
 		c.session.warn(err)
 	}
 }

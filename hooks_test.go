@@ -169,3 +169,45 @@ func TestStartReportsLateFailures(t *testing.T) {
 		t.Errorf("function after Start: %v, %v", st, err)
 	}
 }
+
+// TestHooksFollowTheStoredConfig: a handle keeps the hooks it read, and
+// reads them again once the stored config changed under it: here the
+// container is destroyed and made again, with another poststop hook, by a
+// handle of another session.
+func TestHooksFollowTheStoredConfig(t *testing.T) {
+	s := newSession(t)
+	log := filepath.Join(t.TempDir(), "log")
+	poststop := func(word string) libct.Hook {
+		return libct.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "echo " + word + " >> " + log}}
+	}
+	name := uniqueName(t)
+	cfg := busybox(t)
+	cfg.Hooks.Poststop = []libct.Hook{poststop("first")}
+	c, err := s.Create(name, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The start reads the hooks; Destroy runs them.
+	if _, _, err := spawnAndWait(c, sh("true")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	other, err := libct.Open("local", libct.WithRoot(s.Root()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	cfg.Hooks.Poststop = []libct.Hook{poststop("second")}
+	if _, err := other.Create(name, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(log)
+	if got := strings.Fields(string(data)); strings.Join(got, " ") != "first second" {
+		t.Fatalf("poststop hooks ran as %q, want \"first second\"", got)
+	}
+}

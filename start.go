@@ -47,7 +47,7 @@ func (c *Container) Start() error {
 			return err
 		}
 		if hc, err := c.hookConfig(); err == nil {
-			c.runWarnHooks("hooks.poststart", hc.Hooks.Poststart, c.hookState(hc, specs.StateRunning, rec.Pid))
+			c.runWarnHooks("hooks.poststart", hc.Hooks.Poststart, hc, specs.StateRunning, rec.Pid)
 		}
 		return nil
 	})
@@ -139,13 +139,16 @@ func (c *Container) start(op string, p *Process, wait bool) error {
 		if err := c.undoStart(rec); err != nil {
 			return err
 		}
-		cfg, err := c.Config()
+		cfg, data, err := c.storedConfig()
 		if err != nil {
 			return err
 		}
 		if err := cfg.validate(); err != nil {
 			return err
 		}
+		// A launch only reads its config, so the hooks in it can serve
+		// Start and Destroy for as long as the file does not change.
+		c.rememberHooks(data, cfg.hookConfig())
 		tr.mark("config")
 		l := &launch{c: c, cfg: cfg, proc: p, wait: wait, trace: tr}
 		defer l.undo.run()
@@ -155,7 +158,7 @@ func (c *Container) start(op string, p *Process, wait bool) error {
 		l.undo.release()
 		tr.report(c.session, c.name)
 		if !wait {
-			c.runWarnHooks("hooks.poststart", cfg.Hooks.Poststart, c.hookState(cfg.hookConfig(), specs.StateRunning, l.pid))
+			c.runWarnHooks("hooks.poststart", cfg.Hooks.Poststart, cfg.hookConfig(), specs.StateRunning, l.pid)
 		}
 		return nil
 	})
@@ -249,8 +252,11 @@ func (l *launch) run() error {
 		return err
 	}
 	// The environment exists when the first hook runs: the container is
-	// "created" as far as its hooks can tell.
-	sp.HookState = c.hookState(cfg.hookConfig(), specs.StateCreated, proc.Pid)
+	// "created" as far as its hooks can tell. The document is made only
+	// when a hook of the start will read it.
+	if h := cfg.Hooks; len(h.Prestart)+len(h.CreateRuntime)+len(h.CreateContainer)+len(h.StartContainer) > 0 {
+		sp.HookState = c.hookState(cfg.hookConfig(), specs.StateCreated, proc.Pid)
+	}
 	l.trace.mark("attach, id maps, network")
 	err = l.converse(sp)
 	if err != nil {

@@ -142,10 +142,22 @@ func (d *Dir) Write(file string, v any) error {
 
 // Read loads the JSON document file into v.
 func (d *Dir) Read(file string, v any) error {
-	data, err := os.ReadFile(d.File(file))
+	data, err := d.ReadBytes(file)
 	if err != nil {
 		return err
 	}
+	return d.Decode(file, data, v)
+}
+
+// ReadBytes returns the document file as stored, for a caller that keeps
+// what it decoded from the same bytes before.
+func (d *Dir) ReadBytes(file string) ([]byte, error) {
+	return os.ReadFile(d.File(file))
+}
+
+// Decode decodes data, the document file as ReadBytes returned it, into
+// v, with Read's errors.
+func (d *Dir) Decode(file string, data []byte, v any) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("%s: %w", d.File(file), err)
 	}
