@@ -2,6 +2,7 @@ package libct
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -107,12 +108,22 @@ func (n Namespaces) Has(other Namespaces) bool { return n&other == other }
 // "mnt,pid,uts" rather than a number.
 func (n Namespaces) MarshalText() ([]byte, error) { return []byte(n.String()), nil }
 
-// UnmarshalText reads what MarshalText wrote.
+// UnmarshalText reads what MarshalText wrote, the hexadecimal number of
+// bits that no namespace stands for included, so that every value reads
+// back (a Config's validation refuses those bits, with the field).
 func (n *Namespaces) UnmarshalText(b []byte) error {
-	set, err := ParseNamespaces(string(b))
+	list, unnamed := string(b), Namespaces(0)
+	if i := strings.LastIndex(list, "0x"); i >= 0 { // String writes them last
+		v, err := strconv.ParseUint(list[i+2:], 16, 64)
+		if err != nil {
+			return fmt.Errorf("namespaces %q: %w", list, err)
+		}
+		list, unnamed = strings.TrimSuffix(list[:i], ","), Namespaces(v)
+	}
+	set, err := ParseNamespaces(list)
 	if err != nil {
 		return err
 	}
-	*n = set
+	*n = set | unnamed
 	return nil
 }
