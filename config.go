@@ -1,10 +1,24 @@
 package libct
 
 import (
+	"fmt"
 	"time"
 
+	"github.com/libct/libct/internal/state"
 	"github.com/libct/libct/rootfs"
 )
+
+// Config, record and hookConfig, the documents of a container's state
+// directory, have generated codecs (libct_easyjson.go; see
+// internal/state for why). Regenerate them after changing these types or
+// a type they hold; TestStoredDocumentCodecsMatchEncodingJSON fails until
+// then.
+//
+// The generated file's one use of package easyjson goes: that package
+// imports net/http, and with it crypto (2.3 MB of ct); internal/state
+// calls the generated methods through jlexer and jwriter alone.
+//go:generate go tool easyjson -no_std_marshalers -pkg .
+//go:generate sed -i -e /mailru.easyjson.$/d -e /easyjson.Marshaler$/d libct_easyjson.go
 
 // Config describes a container: what it is equipped with before it
 // starts. The zero Config is an "empty" container: started, it is merely a
@@ -12,6 +26,8 @@ import (
 //
 // A Config is stored with the container when the container is created and
 // read again at every start; the setters of Container edit the stored copy.
+//
+//easyjson:json
 type Config struct {
 	// Namespaces is the clone mask: the namespaces the container gets of
 	// its own.
@@ -195,30 +211,17 @@ const (
 )
 
 // clone returns a deep copy, so that a stored config never aliases one
-// a caller keeps editing.
+// a caller keeps editing. It is a round trip through the config's
+// generated codec: what the store keeps is all a Config holds, and every
+// value has a form that reads back (Namespaces.MarshalText).
 func (c *Config) clone() *Config {
-	n := *c
-	if c.NamespacePaths != nil {
-		n.NamespacePaths = make(map[Namespaces]string, len(c.NamespacePaths))
-		for k, v := range c.NamespacePaths {
-			n.NamespacePaths[k] = v
-		}
+	var n Config
+	data, err := state.Marshal(c)
+	if err == nil {
+		err = state.Unmarshal(data, &n)
 	}
-	n.UIDMappings = append([]IDMap(nil), c.UIDMappings...)
-	n.GIDMappings = append([]IDMap(nil), c.GIDMappings...)
-	n.Mounts = append([]Mount(nil), c.Mounts...)
-	n.Devices = append([]Device(nil), c.Devices...)
-	n.MaskedPaths = append([]string(nil), c.MaskedPaths...)
-	n.ReadonlyPaths = append([]string(nil), c.ReadonlyPaths...)
-	n.Network = cloneNetwork(&c.Network)
-	if c.Cgroup != nil {
-		n.Cgroup = cloneJSON(c.Cgroup)
-	}
-	if c.Sysctl != nil {
-		n.Sysctl = make(map[string]string, len(c.Sysctl))
-		for k, v := range c.Sysctl {
-			n.Sysctl[k] = v
-		}
+	if err != nil {
+		panic(fmt.Sprintf("libct: a Config does not survive its codec: %v", err))
 	}
 	return &n
 }

@@ -44,6 +44,8 @@ const (
 // started it, kept in state.json. The state itself is derived from it and
 // from the kernel at every look, never stored: a record cannot go stale
 // when an init dies unobserved.
+//
+//easyjson:json
 type record struct {
 	// Pid and StartTime name the init for good (see processStart).
 	Pid       int    `json:"pid,omitempty"`

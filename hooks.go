@@ -3,6 +3,7 @@ package libct
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -35,6 +36,10 @@ type Hooks struct {
 	Poststop []Hook `json:"poststop,omitempty"`
 }
 
+// IsZero reports whether h has no hook, for omitzero (see
+// network.Spec.IsZero).
+func (h Hooks) IsZero() bool { return reflect.ValueOf(h).IsZero() }
+
 // hookState is the OCI state document hooks get on stdin.
 func (c *Container) hookState(cfg *hookConfig, status specs.ContainerState, pid int) []byte {
 	data, _ := json.Marshal(&specs.State{
@@ -53,6 +58,8 @@ func (c *Container) hookState(cfg *hookConfig, status specs.ContainerState, pid 
 // read it rather than the whole Config: decoding a type costs
 // encoding/json a walk over every type it holds, once per process, and
 // for a Config that walk was most of the CPU of a ct start or ct delete.
+//
+//easyjson:json
 type hookConfig struct {
 	Hooks       Hooks             `json:"hooks,omitzero"`
 	Bundle      string            `json:"bundle,omitempty"`

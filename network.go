@@ -1,7 +1,6 @@
 package libct
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -99,23 +98,6 @@ func (c *Config) validateNetwork() error {
 		return &ConfigError{Field: "network", Err: err}
 	}
 	return nil
-}
-
-// cloneNetwork deep-copies a network spec.
-func cloneNetwork(n *network.Spec) network.Spec { return *cloneJSON(n) }
-
-// cloneJSON deep-copies a config part whose nested slices (addresses, next
-// hops, device rules) make a JSON round trip the plainest way.
-func cloneJSON[T any](v *T) *T {
-	out := new(T)
-	data, err := json.Marshal(v)
-	if err == nil {
-		err = json.Unmarshal(data, out)
-	}
-	if err != nil {
-		panic(fmt.Sprintf("libct: %T does not survive JSON: %v", v, err))
-	}
-	return out
 }
 
 func hasDevices(n *network.Spec) bool {

@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"path"
+	"reflect"
 	"strings"
 )
 
@@ -104,6 +105,11 @@ type Resources struct {
 	// net_prio.ifpriomap).
 	NetPrioIfpriomap []IfPriority `json:"netPrioIfpriomap,omitempty"`
 }
+
+// IsZero reports whether r is the zero Resources: no limit set.
+// encoding/json's omitzero asks it, and so does the generated codec of
+// libct's stored config, which cannot compare a struct that holds slices.
+func (r Resources) IsZero() bool { return reflect.ValueOf(r).IsZero() }
 
 // Throttle limits one block device. A zero limit is no limit.
 type Throttle struct {

@@ -17,6 +17,7 @@ package network
 import (
 	"encoding/hex"
 	"fmt"
+	"reflect"
 
 	"golang.org/x/sys/unix"
 )
@@ -41,6 +42,12 @@ type Spec struct {
 	Routes []Route `json:"routes,omitempty"`
 }
 
+// IsZero reports whether s is the zero Spec: no network of the
+// container's own. encoding/json's omitzero asks it, and so does the
+// generated codec of libct's stored config, which cannot compare a struct
+// that holds slices.
+func (s Spec) IsZero() bool { return reflect.ValueOf(s).IsZero() }
+
 // Link is the settings of one network device. Links that Setup makes or
 // moves are always brought up.
 type Link struct {
@@ -62,6 +69,10 @@ type Link struct {
 	// program starts.
 	Addresses []string `json:"addresses,omitempty"`
 }
+
+// IsZero reports whether l is the zero Link, for omitzero (see
+// Spec.IsZero).
+func (l Link) IsZero() bool { return reflect.ValueOf(l).IsZero() }
 
 // Veth is a veth pair (libct's CT_NET_VETH). An end without a name gets a
 // generated one, unique and within the 15-byte limit; see Spec.Generate.
