@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
-	"strconv"
 	"testing"
 
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
 
 	"github.com/libct/libct/internal/state"
+	"github.com/libct/libct/internal/testutil"
 )
 
 // The documents of a container's state directory (Config, record,
@@ -29,56 +29,19 @@ type generatedCodec interface {
 // storedDocuments are the types with a generated codec.
 func storedDocuments() []any { return []any{&Config{}, &record{}, &hookConfig{}} }
 
-// fillAll sets every exported field below v to a value that is not zero:
-// strings, numbers and booleans, slices and maps of two entries, and
-// pointers to filled values. n makes each value different.
-func fillAll(t *testing.T, v reflect.Value, n *int) {
-	*n++
-	if v.Type() == reflect.TypeFor[Namespaces]() {
-		v.Set(reflect.ValueOf(NewPID | NewNet))
-		return
-	}
-	switch v.Kind() {
-	case reflect.String:
-		v.SetString("s" + strconv.Itoa(*n))
-	case reflect.Bool:
-		v.SetBool(true)
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		v.SetInt(int64(*n))
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		v.SetUint(uint64(*n))
-	case reflect.Pointer:
-		v.Set(reflect.New(v.Type().Elem()))
-		fillAll(t, v.Elem(), n)
-	case reflect.Slice:
-		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
-		for i := 0; i < 2; i++ {
-			fillAll(t, v.Index(i), n)
+// fillAll fills v with testutil.FillAll. Namespaces get known sets,
+// whose names their text form checks, each different from the one before
+// (map keys).
+func fillAll(t *testing.T, v reflect.Value) {
+	sets := []Namespaces{NewUTS, NewIPC, NewPID | NewNet}
+	testutil.FillAll(t, v, func(v reflect.Value) bool {
+		if v.Type() != reflect.TypeFor[Namespaces]() {
+			return false
 		}
-	case reflect.Map:
-		v.Set(reflect.MakeMap(v.Type()))
-		keys := []reflect.Value{reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Key()).Elem()}
-		if v.Type().Key() == reflect.TypeFor[Namespaces]() {
-			keys[0].Set(reflect.ValueOf(NewUTS))
-			keys[1].Set(reflect.ValueOf(NewIPC))
-		} else {
-			fillAll(t, keys[0], n)
-			fillAll(t, keys[1], n)
-		}
-		for _, k := range keys {
-			e := reflect.New(v.Type().Elem()).Elem()
-			fillAll(t, e, n)
-			v.SetMapIndex(k, e)
-		}
-	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).IsExported() {
-				fillAll(t, v.Field(i), n)
-			}
-		}
-	default:
-		t.Fatalf("fillAll: no value for %s (%s): teach the test", v.Type(), v.Kind())
-	}
+		v.Set(reflect.ValueOf(sets[0]))
+		sets = append(sets[1:], sets[0])
+		return true
+	})
 }
 
 // documentCases are values of typ to encode: zero, every field set, and
@@ -86,9 +49,8 @@ func fillAll(t *testing.T, v reflect.Value, n *int) {
 // both ways).
 func documentCases(t *testing.T, typ reflect.Type) map[string]reflect.Value {
 	cases := map[string]reflect.Value{"zero": reflect.New(typ)}
-	n := 0
 	full := reflect.New(typ)
-	fillAll(t, full.Elem(), &n)
+	fillAll(t, full.Elem())
 	cases["every field"] = full
 	for i := 0; i < typ.NumField(); i++ {
 		one := reflect.New(typ)
@@ -150,9 +112,8 @@ func TestStoredDocumentCodecsMatchEncodingJSON(t *testing.T) {
 // and keeps what validation must still see (namespace bits without a
 // name).
 func TestConfigClone(t *testing.T) {
-	n := 0
 	var cfg Config
-	fillAll(t, reflect.ValueOf(&cfg).Elem(), &n)
+	fillAll(t, reflect.ValueOf(&cfg).Elem())
 	c := cfg.clone()
 	if !reflect.DeepEqual(c, &cfg) {
 		t.Fatalf("clone\n%+v\nof\n%+v", c, &cfg)
