@@ -50,8 +50,10 @@ func (s *Store) Create(name string, docs map[string]any) (*Dir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create state of %q: %w", name, err)
 	}
+	// Nobody sees the directory before the rename below: its documents
+	// are written in place, without writeJSON's rename of each.
 	for file, v := range docs {
-		if err := writeJSON(filepath.Join(tmp, file), v); err != nil {
+		if err := writeNew(filepath.Join(tmp, file), v); err != nil {
 			os.RemoveAll(tmp)
 			return nil, err
 		}
@@ -171,6 +173,31 @@ func (d *Dir) Remove() error {
 	return os.RemoveAll(d.path)
 }
 
+// writeNew writes v's JSON to path, a file that must not exist.
+func writeNew(path string, v any) error {
+	data, err := Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	if err := writeFile(path, data, os.O_EXCL); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeFile creates path with data; flag adds to O_WRONLY|O_CREATE.
+func writeFile(path string, data []byte, flag int) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|flag, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // writeJSON replaces path with v's JSON through a temporary file and a
 // rename, so that a reader sees the old document or the new one, never a
 // part. It does not fsync: the files describe processes, which a crash of
@@ -182,14 +209,7 @@ func writeJSON(path string, v any) error {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
 	tmp := path + ".tmp" + strconv.Itoa(os.Getpid())
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	err = writeFile(tmp, data, os.O_TRUNC)
 	if err == nil {
 		err = os.Rename(tmp, path)
 	}
