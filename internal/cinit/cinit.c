@@ -1179,9 +1179,21 @@ void __attribute__((noreturn)) libct_cinit_main(int sock)
 	fail(0, "init program ended without exec");
 }
 
+// libct_stage_args is internal/nsenter's (see there), which every binary
+// with libct links; weak, so that this package links alone. Alone, it
+// has glibc's constructor arguments, and nothing with another C library
+// (a test binary of this package, which runs no stage).
+extern int libct_stage_args(int argc, char **argv, char ***out) __attribute__((weak));
+
 __attribute__((constructor)) static void libct_cinit(int argc, char **argv, char **envp)
 {
 	(void)envp;
+	if (libct_stage_args != NULL)
+		argc = libct_stage_args(argc, argv, &argv);
+#ifndef __GLIBC__
+	else
+		return;
+#endif
 	if (argc < 2 || strcmp(argv[0], "libct-cinit") != 0)
 		return;
 	libct_cinit_main(atoi(argv[1]));

@@ -25,6 +25,7 @@
 // (internal/cinit), which reads its program from the control socket.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +37,67 @@
 // libct_cinit_main is internal/cinit's; weak, so that this stage links
 // without it and reports its absence.
 extern void libct_cinit_main(int sock) __attribute__((weak, noreturn));
+
+// libct_stage_args returns the arguments of a process started as one of
+// libct's stages (argv[0] "libct-..."), in *out, and their number; 0 for
+// any other process. glibc passes a constructor argc and argv; other C
+// libraries (musl) pass it nothing, and there the arguments are read from
+// /proc/self/cmdline, once argv[0], which every C library keeps as
+// program_invocation_name, has named a stage: the other runs of the
+// binary pay one string comparison. The C init's constructor uses it too.
+int libct_stage_args(int argc, char **argv, char ***out)
+{
+#ifdef __GLIBC__
+	if (argc < 1 || strncmp(argv[0], "libct-", 6) != 0)
+		return 0;
+	*out = argv;
+	return argc;
+#else
+	char *buf = NULL, **args;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd, count = 0, i;
+
+	(void)argc, (void)argv;
+	if (program_invocation_name == NULL || strncmp(program_invocation_name, "libct-", 6) != 0)
+		return 0;
+	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	do {
+		if (len == cap) {
+			char *grown = realloc(buf, cap = cap ? 2 * cap : 4096);
+			if (grown == NULL) {
+				close(fd);
+				free(buf);
+				return 0;
+			}
+			buf = grown;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n > 0)
+			len += (size_t)n;
+	} while (n > 0 || (n < 0 && errno == EINTR));
+	close(fd);
+	if (n < 0 || len == 0 || buf[len - 1] != '\0') {
+		free(buf);
+		return 0;
+	}
+	for (i = 0; (size_t)i < len; i++)
+		count += buf[i] == '\0';
+	args = calloc((size_t)count + 1, sizeof(char *));
+	if (args == NULL) {
+		free(buf);
+		return 0;
+	}
+	for (i = 0, len = 0; i < count; i++) {
+		args[i] = buf + len;
+		len += strlen(args[i]) + 1;
+	}
+	*out = args;
+	return count;
+#endif
+}
 
 static void report(int sock, const char *kind, const char *text, int err, long pid)
 {
@@ -74,6 +136,7 @@ __attribute__((constructor)) static void libct_nsenter(int argc, char **argv, ch
 	long pid;
 
 	(void)envp;
+	argc = libct_stage_args(argc, argv, &argv);
 	if (argc < 3)
 		return;
 	if (strcmp(argv[0], "libct-enter-cinit") == 0)
