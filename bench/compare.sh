@@ -11,9 +11,10 @@
 # usage: bench/compare.sh [RUNS]     (as root; RUNS per item, default 100)
 #
 # It installs what it lacks from Debian (hyperfine runc crun time
-# busybox-static), builds bin/ct when it is missing or older than the
-# sources, keeps every state root and the bundle in temporary directories
-# and removes them, the containers and their cgroups when it ends. The
+# busybox-static musl-tools), builds bin/ct (make build, with musl) when
+# it is missing or older than the sources, keeps every state root and the
+# bundle in temporary directories and removes them, the containers and
+# their cgroups when it ends. The
 # table is printed and written to bench/results.md (RESULTS=path to move
 # it, RESULTS= to skip). RUNTIMES="ct crun runc" picks the runtimes (ct
 # first, then the goal's reference). HIDE_UNIFIED=all runs every runtime,
@@ -94,7 +95,7 @@ waitruns=$((runs < 20 ? runs : 20))
 
 # --- what the script needs, from Debian -----------------------------------
 missing=()
-for d in hyperfine:/usr/bin/hyperfine runc:/usr/sbin/runc crun:/usr/bin/crun time:/usr/bin/time busybox-static:/bin/busybox; do
+for d in hyperfine:/usr/bin/hyperfine runc:/usr/sbin/runc crun:/usr/bin/crun time:/usr/bin/time busybox-static:/bin/busybox musl-tools:/usr/bin/musl-gcc; do
 	pkg=${d%%:*} file=${d#*:}
 	if ! dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null | grep -qx installed || [[ ! -x $file ]]; then
 		missing+=("$pkg")
