@@ -140,7 +140,7 @@ func (e *entry) namespacesToJoin() ([]nsJoin, error) {
 			// What the caller's children would get is what counts.
 			ours += "_for_children"
 		}
-		same, err := sameFile(theirs, ours)
+		same, err := sameNamespace(theirs, ours)
 		if err != nil {
 			return nil, err
 		}
@@ -155,6 +155,21 @@ func (e *entry) namespacesToJoin() ([]nsJoin, error) {
 		joins = append(joins, nsJoin{n.ns, f})
 	}
 	return joins, nil
+}
+
+// sameNamespace reports whether the namespace files a and b are one
+// namespace. /proc/PID/ns links are compared by their text
+// ("net:[4026531840]": type and inode in the one nsfs file system) rather
+// than stat(2)ed, which makes the kernel an inode for each one it follows;
+// a namespace file bound elsewhere (a taskless container's) is no link,
+// and is stat(2)ed.
+func sameNamespace(a, b string) (bool, error) {
+	la, errA := os.Readlink(a)
+	lb, errB := os.Readlink(b)
+	if errA == nil && errB == nil {
+		return la == lb, nil
+	}
+	return sameFile(a, b)
 }
 
 func sameFile(a, b string) (bool, error) {
