@@ -58,14 +58,15 @@ func runCreate(g *globals, args []string) (int, error) {
 		return fail(err)
 	}
 	defer s.Close()
-	_, err = create(g, s, id, &o, true)
+	_, err = create(g, s, id, &o, true, (*libct.Container).Prepare)
 	return fail(err)
 }
 
-// create makes container id from the bundle and prepares its init, which
-// waits for start. On failure it leaves nothing behind. detach keeps the
+// create makes container id from the bundle and starts its init with
+// launch: Prepare for ct create (the program waits for ct start), Spawn
+// for ct run. On failure it leaves nothing behind. detach keeps the
 // container when the session closes (create, run -d).
-func create(g *globals, s *libct.Session, id string, o *createOptions, detach bool) (*libct.Container, error) {
+func create(g *globals, s *libct.Session, id string, o *createOptions, detach bool, launch func(*libct.Container, *libct.Process) error) (*libct.Container, error) {
 	if g.systemdCgroup {
 		return nil, errors.New("--systemd-cgroup: libct has no systemd cgroup driver; run without it (cgroupfs)")
 	}
@@ -119,8 +120,8 @@ func create(g *globals, s *libct.Session, id string, o *createOptions, detach bo
 		}
 		return nil, configError(configPath, err)
 	}
-	g.log.debugf("create %s: config stored, preparing the init", id)
-	if err := c.Prepare(proc); err != nil {
+	g.log.debugf("create %s: config stored, starting the init", id)
+	if err := launch(c, proc); err != nil {
 		return nil, destroyAfter(c, configError(configPath, err))
 	}
 	if o.pidFile != "" {
@@ -249,30 +250,32 @@ func runRun(g *globals, args []string) (int, error) {
 		return fail(err)
 	}
 	defer s.Close()
-	c, err := create(g, s, id, &o, detach)
+	// run is create and start in one: the init runs the program at once
+	// (Spawn), with the hooks of both in their order, and no exec fifo to
+	// make and open.
+	stopSignals := func() {}
+	c, err := create(g, s, id, &o, detach, func(c *libct.Container, p *libct.Process) error {
+		if !detach {
+			// Foreground: ct's signals go to the init. One that comes
+			// during the start is sent once it ends: Signal waits for
+			// the container's lock, which the start holds.
+			stopSignals = forwardSignals(c.Signal)
+		}
+		return c.Spawn(p)
+	})
 	if err != nil {
+		stopSignals()
 		return fail(err)
 	}
 	if detach {
-		if err := c.Start(); err != nil {
-			return fail(destroyAfter(c, err))
-		}
 		return 0, nil
 	}
 
-	// Foreground: ct's signals go to the init, ct's terminal to the
-	// container's, and ct exits with the init's status.
-	stopSignals := forwardSignals(c.Signal)
+	// ct's terminal goes to the container's, and ct exits with the init's
+	// status.
 	var endConsole func()
 	if con := c.Console(); con != nil {
 		endConsole = proxyConsole(con)
-	}
-	if err := c.Start(); err != nil {
-		stopSignals()
-		if endConsole != nil {
-			endConsole()
-		}
-		return fail(destroyAfter(c, err))
 	}
 	st, err := c.Wait()
 	stopSignals()
