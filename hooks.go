@@ -54,10 +54,8 @@ func (c *Container) hookState(cfg *hookConfig, status specs.ContainerState, pid 
 }
 
 // hookConfig is the part of a stored Config that the hooks run after a
-// start or a destroy need, with the same JSON names. Start and Destroy
-// read it rather than the whole Config: decoding a type costs
-// encoding/json a walk over every type it holds, once per process, and
-// for a Config that walk was most of the CPU of a ct start or ct delete.
+// start or a destroy need, with the same JSON names: Start and Destroy
+// decode it rather than the whole Config.
 //
 //easyjson:json
 type hookConfig struct {
@@ -73,9 +71,10 @@ func (cfg *Config) hookConfig() *hookConfig {
 
 // hookConfig reads the hooks of the stored config. What it decodes is
 // kept with the bytes it came from, and used again while the file holds
-// the same bytes: ct run reads the hooks at Start and again at Destroy, in
-// one process, after the start decoded the whole config (see
-// rememberHooks). The view is shared: its users only read it.
+// the same bytes: a start decodes the whole config and leaves its hooks
+// here (see rememberHooks), and a Start or Destroy after it in the same
+// process (ct run) only reads the file and compares. The view is shared:
+// its users only read it.
 func (c *Container) hookConfig() (*hookConfig, error) {
 	data, err := c.dir.ReadBytes(configFile)
 	if err != nil {
