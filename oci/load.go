@@ -30,10 +30,10 @@ const ConfigName = "config.json"
 //
 // The sections of other platforms (solaris, windows, vm, zos, freebsd)
 // are not decoded: a present one comes back as an empty, non-nil value,
-// which Convert refuses. encoding/json prepares the decoding of every type
-// a struct can hold the first time it meets the struct, and those
-// sections are a third of the spec's types: a command that starts one
-// container would pay for them on every start.
+// which Convert refuses. A document the generated decoder takes costs
+// no reflection (see decodeGenerated); on the others, encoding/json
+// prepares the decoding of every type a struct can hold the first time it
+// meets the struct, and those sections are a third of the spec's types.
 func LoadSpec(bundle string) (*specs.Spec, error) {
 	data, file, err := readConfig(bundle)
 	if err != nil {
