@@ -39,11 +39,11 @@ func LoadSpec(bundle string) (*specs.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	var s linuxSpec
-	if err := decodeSpec(data, &s); err != nil {
+	s, err := ParseSpec(data)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	return s.spec(), nil
+	return s, nil
 }
 
 // LoadProcess reads the process of BUNDLE/config.json, with LoadSpec's
@@ -82,18 +82,6 @@ func readConfig(bundle string) (data []byte, file string, err error) {
 	return data, file, nil
 }
 
-// decodeSpec decodes a spec into s: with the generated decoder when it
-// can, with encoding/json otherwise.
-func decodeSpec(data []byte, s *linuxSpec) error {
-	if decodeGenerated(data, s) {
-		return nil
-	}
-	if err := json.Unmarshal(data, s); err != nil {
-		return describeJSONError(data, err)
-	}
-	return nil
-}
-
 // decodeGenerated decodes data with the generated decoder of linuxSpec
 // (oci_easyjson.go), which knows the spec's types without the reflection
 // encoding/json pays for on its first use in a process (about 0.5 ms of
@@ -122,8 +110,10 @@ func decodeGenerated(data []byte, s *linuxSpec) bool {
 // and like LoadSpec leaves the sections of other platforms empty.
 func ParseSpec(data []byte) (*specs.Spec, error) {
 	var s linuxSpec
-	if err := decodeSpec(data, &s); err != nil {
-		return nil, err
+	if !decodeGenerated(data, &s) {
+		if err := json.Unmarshal(data, &s); err != nil {
+			return nil, describeJSONError(data, err)
+		}
 	}
 	return s.spec(), nil
 }
