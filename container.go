@@ -100,7 +100,7 @@ type storedHooks struct {
 
 // child is an init this process started and must reap.
 type child struct {
-	proc *os.Process
+	proc *childProcess
 	// listener is the seccomp notify listener, until the caller takes it.
 	listener *os.File
 	// console is the master of the init's terminal.
@@ -113,12 +113,12 @@ type child struct {
 
 func (ch *child) wait() (ExitStatus, error) {
 	ch.once.Do(func() {
-		ps, err := ch.proc.Wait()
+		ws, err := ch.proc.Wait()
 		if err != nil {
 			ch.err = err
 			return
 		}
-		ch.status = exitStatusOf(ps.Sys().(syscall.WaitStatus))
+		ch.status = exitStatusOf(ws)
 	})
 	return ch.status, ch.err
 }

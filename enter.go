@@ -21,7 +21,7 @@ import (
 // Task is a process started in a live container by Enter (libct's
 // enter_execve and enter_cb).
 type Task struct {
-	proc     *os.Process
+	proc     *childProcess
 	listener *os.File
 	console  console.Console
 	once     sync.Once
@@ -35,12 +35,12 @@ func (t *Task) Pid() int { return t.proc.Pid }
 // Wait blocks until the task exits and returns how.
 func (t *Task) Wait() (ExitStatus, error) {
 	t.once.Do(func() {
-		ps, err := t.proc.Wait()
+		ws, err := t.proc.Wait()
 		if err != nil {
 			t.err = err
 			return
 		}
-		t.st = exitStatusOf(ps.Sys().(syscall.WaitStatus))
+		t.st = exitStatusOf(ws)
 	})
 	return t.st, t.err
 }
@@ -269,9 +269,9 @@ func (e *entry) run(reap bool) (*Task, error) {
 	if fork && nsenter.Available {
 		args = append(args, "fork")
 	}
-	var stageProc *os.Process
+	var stageProc *childProcess
 	start := func() error {
-		proc, err := os.StartProcess("/proc/self/fd/"+strconv.Itoa(selfFD), args, &os.ProcAttr{Files: files, Sys: attr, Env: initEnv()})
+		proc, err := startProcess("/proc/self/fd/"+strconv.Itoa(selfFD), args, files, initEnv(), attr)
 		if err != nil {
 			return err
 		}
@@ -345,13 +345,13 @@ func (e *entry) compile(sp *spec.Init) ([]byte, bool) {
 
 // awaitForked reads the pid of the process the enter stage forked into the
 // pid namespace, reaps the stage, and adopts the child.
-func (e *entry) awaitForked(sock int, stage *os.Process) (*os.Process, error) {
+func (e *entry) awaitForked(sock int, stage *childProcess) (*childProcess, error) {
 	pid, err := readForkedPid(sock, e.c.name)
 	stage.Wait()
 	if err != nil {
 		return nil, err
 	}
-	proc, err := os.FindProcess(pid)
+	proc, err := adoptProcess(pid)
 	if err != nil {
 		return nil, err
 	}

@@ -422,7 +422,7 @@ func (c *Config) rootfsSpec() *rootfs.Spec {
 // fork starts the init stage: the session's sealed binary, in the new
 // namespaces, with the program's descriptors, then the control socket and
 // the binary itself.
-func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
+func (l *launch) fork(sp *spec.Init) (*childProcess, error) {
 	c, cfg, p := l.c, l.cfg, l.proc
 	self, err := c.session.sealedBinary()
 	if err != nil {
@@ -508,12 +508,11 @@ func (l *launch) fork(sp *spec.Init) (*os.Process, error) {
 	if l.program != nil {
 		arg0 = cinit.Arg0
 	}
-	var proc *os.Process
+	var proc *childProcess
 	err = startInNamespaces(cfg.NamespacePaths, func() error {
 		var err error
-		proc, err = os.StartProcess("/proc/self/fd/"+strconv.Itoa(selfFD),
-			[]string{arg0, strconv.Itoa(sockFD)},
-			&os.ProcAttr{Files: files, Sys: attr, Env: initEnv()})
+		proc, err = startProcess("/proc/self/fd/"+strconv.Itoa(selfFD),
+			[]string{arg0, strconv.Itoa(sockFD)}, files, initEnv(), attr)
 		return err
 	})
 	if err != nil {
@@ -552,7 +551,7 @@ func (c *Config) joinsInStage() bool {
 // namespace of NamespacePaths (user first), then makes the new ones inside
 // them, and forks into a new or joined pid namespace with the caller as
 // parent.
-func (l *launch) forkThroughStage(files []*os.File, selfFD, sockFD int, clone Namespaces, attr *syscall.SysProcAttr) (*os.Process, error) {
+func (l *launch) forkThroughStage(files []*os.File, selfFD, sockFD int, clone Namespaces, attr *syscall.SysProcAttr) (*childProcess, error) {
 	c, cfg := l.c, l.cfg
 	var list []string
 	for _, n := range namespaceNames {
@@ -579,8 +578,7 @@ func (l *launch) forkThroughStage(files []*os.File, selfFD, sockFD int, clone Na
 		arg0 = nsenter.Arg0CInit
 	}
 	args := []string{arg0, strconv.Itoa(sockFD), strings.Join(list, ","), fork, strconv.FormatUint(uint64(clone), 10)}
-	stage, err := os.StartProcess("/proc/self/fd/"+strconv.Itoa(selfFD), args,
-		&os.ProcAttr{Files: files, Sys: attr, Env: initEnv()})
+	stage, err := startProcess("/proc/self/fd/"+strconv.Itoa(selfFD), args, files, initEnv(), attr)
 	if err != nil {
 		return nil, startError(c.name, "clone", err)
 	}
@@ -592,7 +590,7 @@ func (l *launch) forkThroughStage(files []*os.File, selfFD, sockFD int, clone Na
 	if err != nil {
 		return nil, err
 	}
-	return os.FindProcess(pid)
+	return adoptProcess(pid)
 }
 
 // controlSocket makes the socket pair over which the parent and the init
