@@ -198,11 +198,11 @@ func writeFile(path string, data []byte, flag int) error {
 	return err
 }
 
-// writeJSON replaces path with v's JSON through a temporary file and a
-// rename, so that a reader sees the old document or the new one, never a
-// part. It does not fsync: the files describe processes, which a crash of
-// the machine ends too, so there is nothing for them to survive, and a
-// sync on the start path costs a disk flush on every container.
+// writeJSON replaces path with v's JSON through a temporary file, so that
+// a reader sees the old document or the new one, never a part. It does
+// not fsync: the files describe processes, which a crash of the machine
+// ends too, so there is nothing for them to survive, and a sync on the
+// start path costs a disk flush on every container.
 func writeJSON(path string, v any) error {
 	data, err := Marshal(v)
 	if err != nil {
@@ -211,13 +211,35 @@ func writeJSON(path string, v any) error {
 	tmp := path + ".tmp" + strconv.Itoa(os.Getpid())
 	err = writeFile(tmp, data, os.O_TRUNC)
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = replace(tmp, path)
 	}
 	if err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// replace moves tmp to path, over the file there. It swaps the two
+// (RENAME_EXCHANGE) and removes the old one, rather than renaming over it:
+// ext4 takes a rename over an existing file for an application's
+// replace-by-rename and starts writing the new file to disk on the spot
+// (its auto_da_alloc), which cost 70 µs of CPU and a disk request on every
+// update of a container's state here. Without a file at path, or on a file
+// system without the exchange, it renames.
+func replace(tmp, path string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, path, unix.RENAME_EXCHANGE)
+	switch err {
+	case nil:
+		// The new document is in place. The old one, now under the
+		// temporary name, goes; were it to stay, it would go with the
+		// directory.
+		os.Remove(tmp)
+		return nil
+	case unix.ENOENT, unix.EINVAL, unix.ENOSYS:
+		return os.Rename(tmp, path)
+	}
+	return &os.LinkError{Op: "renameat2 RENAME_EXCHANGE", Old: tmp, New: path, Err: err}
 }
 
 // Marshal encodes a document: with its generated codec when it has one

@@ -105,13 +105,39 @@ func TestConcurrentCreate(t *testing.T) {
 func TestWriteIsAtomic(t *testing.T) {
 	s, _ := NewStore(t.TempDir())
 	d, _ := s.Create("a", nil)
-	for i := 0; i < 10; i++ {
+	if err := d.Write("doc.json", map[string]int{"n": 0}); err != nil {
+		t.Fatal(err)
+	}
+	// A reader sees one whole document or the next, and the file never
+	// goes missing between them.
+	stop := make(chan struct{})
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(readErr)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			var doc map[string]int
+			if err := d.Read("doc.json", &doc); err != nil {
+				readErr <- err
+				return
+			}
+		}
+	}()
+	for i := 1; i < 200; i++ {
 		if err := d.Write("doc.json", map[string]int{"n": i}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	close(stop)
+	if err := <-readErr; err != nil {
+		t.Errorf("Read during the writes: %v", err)
+	}
 	var doc map[string]int
-	if err := d.Read("doc.json", &doc); err != nil || doc["n"] != 9 {
+	if err := d.Read("doc.json", &doc); err != nil || doc["n"] != 199 {
 		t.Errorf("Read = %v, %v", doc, err)
 	}
 	entries, _ := os.ReadDir(d.Path())
