@@ -11,10 +11,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// childProcess is a child of this process that libct started (an init or an
-// enter stage) or adopted (a process the enter stage forked with the
-// caller as its parent), held by a pidfd: signals go through the pidfd, so
-// none reaches a process that took the pid after this one was reaped.
+// childProcess is a child of this process that libct started (an init or
+// an enter stage) or adopted (a process the enter stage forked with the
+// caller as its parent), held by a pidfd: signals go through the pidfd,
+// so none reaches a process that took the pid after this one was reaped.
 //
 // It stands where os.Process would, for one reason: os.StartProcess and
 // os.FindProcess make sure once per program that pidfds work, by cloning a
@@ -34,7 +34,8 @@ type childProcess struct {
 }
 
 // startProcess is os.StartProcess without the pidfd probe: it starts argv
-// from path with files as descriptors 0, 1, 2... and sys for the rest.
+// from path with files as descriptors 0, 1, 2... and sys for the rest
+// (whose PidFD it sets).
 func startProcess(path string, argv []string, files []*os.File, env []string, sys *syscall.SysProcAttr) (*childProcess, error) {
 	fds := make([]uintptr, len(files))
 	for i, f := range files {
