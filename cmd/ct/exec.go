@@ -161,10 +161,19 @@ func runExec(g *globals, args []string) (int, error) {
 	}
 
 	enter := c.Enter
+	var signals *signalForwarder
 	if detach {
 		// The engine's shim, ct's subreaper, reaps it and reads its
 		// status once ct is gone.
 		enter = c.EnterDetached
+	} else {
+		// In the foreground ct's signals go to the process: caught from
+		// before it starts, so that none ends ct in between, and sent
+		// once it runs.
+		if signals, err = catchForwardedSignals(); err != nil {
+			return fail(err)
+		}
+		defer signals.stop()
 	}
 	task, err := enter(proc)
 	if err != nil {
@@ -182,13 +191,13 @@ func runExec(g *globals, args []string) (int, error) {
 	if detach {
 		return 0, nil
 	}
-	stop := forwardSignals(task.Signal)
+	signals.forward(task.Signal)
 	var endConsole func()
 	if con := task.Console(); con != nil {
 		endConsole = proxyConsole(con)
 	}
 	st, err := task.Wait()
-	stop()
+	signals.stop()
 	if endConsole != nil {
 		endConsole()
 	}

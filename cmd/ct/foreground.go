@@ -19,39 +19,52 @@ import (
 // are ct's own (SIGCHLD, SIGPIPE, SIGURG for the Go runtime, SIGWINCH for
 // proxyConsole), the faults the kernel raises in the faulting program,
 // job control (a stopped ct would not forward SIGCONT) and the real-time
-// signals; send those with ct kill. The list is short on purpose:
-// os/signal enables each signal with a round trip to a thread of its own,
-// about 40 µs of CPU here, and all 64 cost more than the rest of ct run.
-var forwardedSignals = []os.Signal{
+// signals; send those with ct kill.
+var forwardedSignals = []syscall.Signal{
 	syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGABRT, syscall.SIGUSR1,
 	syscall.SIGUSR2, syscall.SIGALRM, syscall.SIGTERM, syscall.SIGPWR,
 }
 
-// forwardSignals sends the forwardedSignals ct receives to the process
-// through send, until the returned stop is called. The signals stay caught
-// after stop, until ct exits: a second Ctrl-C must not kill ct while it
-// cleans up after the process ended.
-func forwardSignals(send func(syscall.Signal) error) (stop func()) {
-	ch := make(chan os.Signal, 32)
-	signal.Notify(ch, forwardedSignals...)
-	done := make(chan struct{})
-	finished := make(chan struct{})
+// signalForwarder passes the forwardedSignals ct receives on to a
+// process. It catches them from its making until ct exits, forwards from
+// forward to stop, and drops them after stop: a second Ctrl-C must not
+// kill ct while it cleans up after the process ended. Signals caught
+// before forward wait for it.
+type signalForwarder struct {
+	caught *os.File
+	// finished is closed when forwarding ended; nil before forward.
+	finished chan struct{}
+}
+
+func catchForwardedSignals() (*signalForwarder, error) {
+	caught, err := catchSignals(forwardedSignals)
+	if err != nil {
+		return nil, err
+	}
+	return &signalForwarder{caught: caught}, nil
+}
+
+// forward starts sending the signals to the process through send.
+func (f *signalForwarder) forward(send func(syscall.Signal) error) {
+	f.finished = make(chan struct{})
 	go func() {
-		defer close(finished)
+		defer close(f.finished)
+		buf := make([]byte, 1)
 		for {
-			select {
-			case s := <-ch:
-				if sig, ok := s.(syscall.Signal); ok {
-					send(sig)
-				}
-			case <-done:
+			// Each datagram is one signal; stop's Close ends the read.
+			if _, err := f.caught.Read(buf); err != nil {
 				return
 			}
+			send(syscall.Signal(buf[0]))
 		}
 	}()
-	return func() {
-		close(done)
-		<-finished
+}
+
+// stop ends the forwarding, once a signal being sent is.
+func (f *signalForwarder) stop() {
+	f.caught.Close()
+	if f.finished != nil {
+		<-f.finished
 	}
 }
 

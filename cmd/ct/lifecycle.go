@@ -253,13 +253,22 @@ func runRun(g *globals, args []string) (int, error) {
 	// run is create and start in one: the init runs the program at once
 	// (Spawn), with the hooks of both in their order, and no exec fifo to
 	// make and open.
-	stopSignals := func() {}
+	var signals *signalForwarder
+	stopSignals := func() {
+		if signals != nil {
+			signals.stop()
+		}
+	}
 	c, err := create(g, s, id, &o, detach, func(c *libct.Container, p *libct.Process) error {
 		if !detach {
 			// Foreground: ct's signals go to the init. One that comes
 			// during the start is sent once it ends: Signal waits for
 			// the container's lock, which the start holds.
-			stopSignals = forwardSignals(c.Signal)
+			var err error
+			if signals, err = catchForwardedSignals(); err != nil {
+				return err
+			}
+			signals.forward(c.Signal)
 		}
 		return c.Spawn(p)
 	})

@@ -292,6 +292,39 @@ func TestLifecycle(t *testing.T) {
 		}
 	})
 
+	t.Run("exec forwards signals", func(t *testing.T) {
+		e := e.sub(t)
+		script := `trap "touch /dev/shm/usr1" USR1; trap "exit 7" TERM; touch /dev/shm/exec-ready; while :; do sleep 0.05; done`
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd, result := e.command(ctx, "exec", id, "sh", "-c", script)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer e.ct("exec", id, "rm", "-f", "/dev/shm/exec-ready", "/dev/shm/usr1")
+		waitFor := func(file string) {
+			t.Helper()
+			deadline := time.Now().Add(10 * time.Second)
+			for e.ct("exec", id, "test", "-e", file).code != 0 {
+				if time.Now().After(deadline) {
+					cmd.Process.Kill()
+					cmd.Wait()
+					t.Fatalf("%s never appeared; stderr %q", file, result().stderr)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		waitFor("/dev/shm/exec-ready")
+		// One signal the process handles and goes on, then one it ends on.
+		cmd.Process.Signal(syscall.SIGUSR1)
+		waitFor("/dev/shm/usr1")
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if res := result(); res.code != 7 || res.stderr != "" {
+			t.Errorf("exit %d, stderr %q; want 7 from the process's trap", res.code, res.stderr)
+		}
+	})
+
 	t.Run("pause", func(t *testing.T) {
 		e := e.sub(t)
 		e.ok("pause", id)

@@ -5,10 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/libct/libct"
 )
@@ -85,24 +83,15 @@ func runSpawn(g *globals, args []string) (int, error) {
 	defer c.Destroy()
 
 	// Signals that would end ct go to the container instead; it decides.
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
-	defer signal.Stop(sigs)
+	signals, err := catchForwardedSignals()
+	if err != nil {
+		return exitFailure, err
+	}
+	defer signals.stop()
 	if err := c.Spawn(proc); err != nil {
 		return exitFailure, err
 	}
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		for {
-			select {
-			case sig := <-sigs:
-				c.Signal(sig.(syscall.Signal))
-			case <-done:
-				return
-			}
-		}
-	}()
+	signals.forward(c.Signal)
 	st, err := c.Wait()
 	if err != nil {
 		return exitFailure, err
