@@ -47,6 +47,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/libct/libct"
+	// Grows the main goroutine's stack before the other packages' init.
+	_ "github.com/libct/libct/cmd/ct/internal/mainstack"
 	"github.com/libct/libct/oci"
 )
 
