@@ -207,8 +207,9 @@ func topOf(path string, l *layout, made []string) string {
 		return DefaultParent
 	}
 	top := path
+	mounts := l.mounts()
 	for _, d := range made {
-		for _, mnt := range l.mounts() {
+		for _, mnt := range mounts {
 			if rel, ok := strings.CutPrefix(d, mnt); ok && strings.HasPrefix(rel, "/") && len(rel) < len(top) {
 				top = rel
 			}
