@@ -219,6 +219,21 @@ for r in "${runtimes[@]}"; do mkdir -p "$state/$r"; done
 res=$work/results
 mkdir -p "$res"
 
+# Every runtime's executable, and the shared libraries it loads, starts
+# from one page-cache state: written back and dropped, then read back by
+# the run below. A bin/ct that make build has just written would
+# otherwise count 0.6-0.7 MB more peak RSS than the same file read back
+# (bench/cmd/benchtool/settle.go says why).
+exes=()
+for r in "${runtimes[@]}"; do
+	exe=$(command -v "${rtcmd[$r]%% *}")
+	exes+=("$exe")
+	while read -r lib; do
+		exes+=("$lib")
+	done < <(ldd "$exe" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3}')
+done
+"$work/benchtool" settle "${exes[@]}"
+
 # Each runtime runs the bundle once; one that fails is left out of the
 # table (its cells read "failed") rather than stopping the others.
 ok=()
@@ -324,7 +339,7 @@ for r in "${runtimes[@]}"; do versions+=("$(version "$r")"); done
 notes=(
 	"Wall: hyperfine median (min–max) of $runs runs after $warmup warm-up runs; CPU: hyperfine's mean user+sys of the runtime command and of the processes it reaped (the container of run and exec; not the process create leaves waiting, nor a started container, which no measured command reaps)."
 	"create, start and delete are measured alone: hyperfine --prepare deletes the container (create), creates it (start), or creates and starts it and waits until it stopped (delete), outside the measured time. exec runs /bin/true in a running sleep container of the same root."
-	"Peak RSS: GNU time %M of run (the largest of the runtime's process and the processes it reaped), median (min–max) of $runs runs. Waiting RSS: VmRSS of the pid in the state of a created container, $waitruns samples."
+	"Peak RSS: GNU time %M of run (the largest of the runtime's process and the processes it reaped), median (min–max) of $runs runs. Waiting RSS: VmRSS of the pid in the state of a created container, $waitruns samples. Before the first run, every runtime's executable and the shared libraries it loads were written back and dropped from the page cache (benchtool settle), so that each was read back from disk the same way."
 	"The bundle: config.json from \`ct spec\` with process.args [/bin/true], terminal false, namespaces pid, network, ipc, uts, mount, linux.cgroupsPath $cgparent/true, whose parent the script made beforehand in every hierarchy (as an engine's kubepods or machine.slice is there), so that each runtime makes and removes the container's own cgroup only; a busybox root from bin/mkrootfs; state roots under /run, on $(stat -f -c %T /run)."
 )
 if [[ $hybrid == true && ${HIDE_UNIFIED:-} == all ]]; then

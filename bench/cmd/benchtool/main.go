@@ -4,6 +4,7 @@
 //
 //	benchtool spec CONFIG ROOT CGROUPS_PATH -- ARGS...
 //	benchtool table [-note TEXT]... DIR RUNTIME...
+//	benchtool settle FILE...
 //
 // spec rewrites the config.json that `ct spec` wrote: ociVersion 1.0.2
 // (crun 1.8 reads no later one), process.args ARGS, process.terminal
@@ -16,6 +17,9 @@
 // DIR/ITEM.RUNTIME.txt (one RSS in kB a line) for the runtimes named, the
 // first being the one under test (ct), the second the goal's reference
 // (crun), and prints a Markdown table on stdout.
+//
+// settle writes FILEs back and drops them from the page cache (see
+// settle.go for why the runtimes' executables need it).
 package main
 
 import (
@@ -43,6 +47,8 @@ func main() {
 		err = editSpec(os.Args[2:])
 	case "table":
 		err = table(os.Args[2:], os.Stdout)
+	case "settle":
+		err = settle(os.Args[2:])
 	default:
 		usage()
 	}
@@ -53,7 +59,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: benchtool spec CONFIG ROOT CGROUPS_PATH -- ARGS...\n       benchtool table [-note TEXT]... DIR RUNTIME...")
+	fmt.Fprintln(os.Stderr, "usage: benchtool spec CONFIG ROOT CGROUPS_PATH -- ARGS...\n       benchtool table [-note TEXT]... DIR RUNTIME...\n       benchtool settle FILE...")
 	os.Exit(2)
 }
 
