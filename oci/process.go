@@ -173,6 +173,9 @@ func convertCapabilities(c *specs.LinuxCapabilities, warn func(*FieldError)) (*l
 	if c == nil {
 		return out, nil
 	}
+	// The sets list mostly the same capabilities: each is asked of the
+	// kernel once.
+	var asked, grantable uint64
 	for _, set := range []struct {
 		name  string
 		names []string
@@ -186,11 +189,19 @@ func convertCapabilities(c *specs.LinuxCapabilities, warn func(*FieldError)) (*l
 			path := index("process.capabilities."+set.name, i)
 			// The spec spells them CAP_NET_ADMIN; the library accepts
 			// more spellings, a spec should not use them.
-			if _, ok := security.CapabilityNumber(n); !ok || !strings.HasPrefix(n, "CAP_") || strings.ToUpper(n) != n {
+			nr, ok := security.CapabilityNumber(n)
+			if !ok || !strings.HasPrefix(n, "CAP_") || strings.ToUpper(n) != n {
 				warn(invalidValue(path, n, "unknown capability, ignored"))
 				continue
 			}
-			if !security.Grantable(n) {
+			bit := uint64(1) << nr
+			if asked&bit == 0 {
+				asked |= bit
+				if security.Grantable(n) {
+					grantable |= bit
+				}
+			}
+			if grantable&bit == 0 {
 				warn(invalidValue(path, n, "cannot be granted: not in the runtime's bounding set (or unknown to this kernel), ignored"))
 				continue
 			}
