@@ -140,15 +140,15 @@ VMTESTS  ?= TestCgroup|TestPauseResume|TestKillable|TestAppArmorInContainer
 vmtest: $(MUSL_INC)
 	@test -x "$(VM)" || { echo "vmtest: $(VM) is missing (the shared/ folder beside the repository)" >&2; exit 1; }
 	@echo "==> cgroup v2 VM: package cgroups"
-	@CT_VM_DIR=$(dir $(VM)) cgroups/vmtest.sh -test.v | grep -E '^(--- |PASS|FAIL|ok)' ; test $${PIPESTATUS[0]} -eq 0
+	@CT_VM_DIR=$(dir $(VM)) cgroups/vmtest.sh -test.v | grep -E '^(--- |PASS|FAIL|ok|    [^ ]+_test\.go:[0-9]+: )' ; test $${PIPESTATUS[0]} -eq 0
 	@echo "==> VM: package security (AppArmor enforced there)"
 	@bin=$$(mktemp /tmp/security-vm.XXXXXX); trap 'rm -f $$bin' EXIT; \
 	CGO_ENABLED=0 $(GO) test -c -o $$bin ./security && \
-	"$(VM)" -e CI=true $$bin -test.v | grep -E '^(--- |PASS|FAIL|ok)'; test $${PIPESTATUS[0]} -eq 0
+	"$(VM)" -e CI=true $$bin -test.v | grep -E '^(--- |PASS|FAIL|ok|    [^ ]+_test\.go:[0-9]+: )'; test $${PIPESTATUS[0]} -eq 0
 	@echo "==> cgroup v2 VM: libct ($(VMTESTS))"
 	@bin=$$(mktemp /tmp/libct-vm.XXXXXX); trap 'rm -f $$bin' EXIT; \
 	$(STATIC_ENV) $(GO) test $(STATIC) -c -o $$bin . && \
-	"$(VM)" -e CI=true $$bin -test.v -test.run '$(VMTESTS)' | grep -E '^(--- |PASS|FAIL|ok)'; test $${PIPESTATUS[0]} -eq 0
+	"$(VM)" -e CI=true $$bin -test.v -test.run '$(VMTESTS)' | grep -E '^(--- |PASS|FAIL|ok|    [^ ]+_test\.go:[0-9]+: )'; test $${PIPESTATUS[0]} -eq 0
 
 # bench: the library's Go benchmarks, then ct, crun and runc side by side
 # on one busybox bundle (bench/compare.sh, RUNS runs per item).
