@@ -15,6 +15,7 @@ import (
 	"github.com/libct/libct/internal/cinit"
 	"github.com/libct/libct/internal/nsenter"
 	"github.com/libct/libct/internal/spec"
+	"github.com/libct/libct/internal/sysfile"
 	"github.com/libct/libct/rootfs"
 )
 
@@ -394,6 +395,6 @@ func (e *entry) processSpec() (spec.Process, error) {
 // setgroupsAllowed reads whether the user namespace of pid lets its
 // processes call setgroups.
 func setgroupsAllowed(pid int) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/setgroups")
+	data, err := sysfile.Read("/proc/" + strconv.Itoa(pid) + "/setgroups")
 	return err != nil || strings.TrimSpace(string(data)) == "allow"
 }

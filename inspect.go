@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/libct/libct/internal/sysfile"
 )
 
 // Processes lists the pids, as the caller sees them, of every process of
@@ -57,7 +59,7 @@ func descendants(pid int) ([]int, error) {
 }
 
 func parentOf(pid int) (int, bool) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	data, err := sysfile.Read("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, false
 	}

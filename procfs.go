@@ -8,13 +8,15 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/sysfile"
 )
 
 // processStart reads the start time of pid (field 22 of /proc/PID/stat, in
 // clock ticks since boot). Together with the pid it names one process for
 // good: a recycled pid has another start time. alive is false for a zombie.
 func processStart(pid int) (start uint64, alive bool, err error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	data, err := sysfile.Read("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return 0, false, nil

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/libct/libct/internal/sysfile"
 )
 
 // idMapping is how the id maps of a new user namespace get written.
@@ -109,7 +111,7 @@ func hostIDOfRoot(maps []IDMap) int {
 
 // readIDMap reads a /proc/PID/uid_map or gid_map file.
 func readIDMap(path string) ([]IDMap, error) {
-	data, err := os.ReadFile(path)
+	data, err := sysfile.Read(path)
 	if err != nil {
 		return nil, err
 	}

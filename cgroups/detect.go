@@ -4,13 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/sysfile"
 )
 
 // Mode is a host's cgroup layout.
@@ -73,7 +74,7 @@ func detect(root, mountinfo string) (*layout, error) {
 	if st.Type == unix.CGROUP2_SUPER_MAGIC {
 		l.mode, l.unified = ModeV2, root
 	} else {
-		data, err := os.ReadFile(mountinfo)
+		data, err := sysfile.Read(mountinfo)
 		if err != nil {
 			return nil, fmt.Errorf("cgroups: %w", err)
 		}
@@ -92,7 +93,7 @@ func detect(root, mountinfo string) (*layout, error) {
 		}
 	}
 	if l.unified != "" {
-		data, err := os.ReadFile(filepath.Join(l.unified, "cgroup.controllers"))
+		data, err := sysfile.Read(filepath.Join(l.unified, "cgroup.controllers"))
 		if err != nil {
 			return nil, fmt.Errorf("cgroups: %w", err)
 		}
@@ -164,7 +165,7 @@ func unescapeMount(s string) string {
 // kernelControllers reads the enabled controllers of /proc/cgroups.
 func kernelControllers() map[string]bool {
 	m := map[string]bool{}
-	data, err := os.ReadFile("/proc/cgroups")
+	data, err := sysfile.Read("/proc/cgroups")
 	if err != nil {
 		return m
 	}

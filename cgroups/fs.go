@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/sysfile"
 )
 
 // write is one value for one file of a controller's directory.
@@ -33,31 +35,12 @@ func writeFile(dir, file, value string) error {
 
 // readFile returns the content of dir/file without its trailing newline,
 // and the bare errno on failure.
-// It reads with bare system calls: os.ReadFile's poller registration
-// costs more than the read of a small cgroup file.
 func readFile(dir, file string) (string, error) {
-	fd, err := unix.Open(filepath.Join(dir, file), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	data, err := sysfile.Read(filepath.Join(dir, file))
 	if err != nil {
-		return "", err
+		return "", bare(err)
 	}
-	defer unix.Close(fd)
-	buf := make([]byte, 0, 512)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return "", err
-		}
-		if n == 0 {
-			return strings.TrimSuffix(string(buf), "\n"), nil
-		}
-		buf = buf[:len(buf)+n]
-	}
+	return strings.TrimSuffix(string(data), "\n"), nil
 }
 
 func exists(dir, file string) bool {

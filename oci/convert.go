@@ -17,6 +17,7 @@ import (
 
 	"github.com/libct/libct"
 	"github.com/libct/libct/internal/nsenter"
+	"github.com/libct/libct/internal/sysfile"
 	"github.com/libct/libct/rootfs"
 	"github.com/libct/libct/security"
 )
@@ -580,7 +581,7 @@ func intelRdtError() error {
 }
 
 func resctrlMounted() bool {
-	data, err := os.ReadFile("/proc/self/mountinfo")
+	data, err := sysfile.Read("/proc/self/mountinfo")
 	if err != nil {
 		return false
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/mailru/easyjson/jlexer"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/libct/libct/internal/sysfile"
 )
 
 // linuxSpec's generated decoder (oci_easyjson.go), without its one use of
@@ -75,7 +77,7 @@ func readConfig(bundle string) (data []byte, file string, err error) {
 		return nil, "", fmt.Errorf("bundle %q: not a directory", bundle)
 	}
 	file = filepath.Join(bundle, ConfigName)
-	data, err = os.ReadFile(file)
+	data, err = sysfile.Read(file)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", file, unwrapPath(err))
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/libct/libct"
 	"github.com/libct/libct/cgroups"
+	"github.com/libct/libct/internal/sysfile"
 )
 
 const resourcesPath = "linux.resources"
@@ -627,7 +628,7 @@ var hostLayout = sync.OnceValues(func() (*cgroupLayout, error) {
 	if mode == cgroups.ModeV2 {
 		return l, nil
 	}
-	data, err := os.ReadFile("/proc/self/mountinfo")
+	data, err := sysfile.Read("/proc/self/mountinfo")
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
 	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/sysfile"
 )
 
 // ErrExist and ErrNotExist are returned, wrapped, when a container
@@ -156,7 +158,7 @@ func (d *Dir) Read(file string, v any) error {
 // ReadBytes returns the document file as stored, for a caller that keeps
 // what it decoded from the same bytes before.
 func (d *Dir) ReadBytes(file string) ([]byte, error) {
-	return os.ReadFile(d.File(file))
+	return sysfile.Read(d.File(file))
 }
 
 // Decode decodes data, the document file as ReadBytes returned it, into
@@ -187,15 +189,7 @@ func writeNew(path string, v any) error {
 
 // writeFile creates path with data; flag adds to O_WRONLY|O_CREATE.
 func writeFile(path string, data []byte, flag int) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|flag, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return sysfile.Create(path, data, flag, 0o600)
 }
 
 // writeJSON replaces path with v's JSON through a temporary file, so that
