@@ -20,10 +20,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// initialSize is the first read buffer: state documents and the /proc
-// files libct reads fit in it, so that most reads take one read(2) and the
-// one that returns end of file.
-const initialSize = 4096
+// minSize is the smallest read buffer, and the first one for a file that
+// reports no size, as /proc files do.
+const minSize = 512
 
 // Read returns the content of path, as os.ReadFile does, with its errors
 // (an *os.PathError, which errors.Is matches against os.ErrNotExist and
@@ -34,7 +33,14 @@ func Read(path string) ([]byte, error) {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
-	buf := make([]byte, 0, initialSize)
+	// A regular file gets a buffer of its size and one byte more, for the
+	// read that meets end of file: two read(2) calls in all.
+	size := minSize
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size >= minSize && st.Size < 1<<30 {
+		size = int(st.Size) + 1
+	}
+	buf := make([]byte, 0, size)
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]

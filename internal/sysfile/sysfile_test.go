@@ -18,8 +18,9 @@ func TestRead(t *testing.T) {
 	}{
 		{"empty", 0},
 		{"small", 100},
-		{"exactly the first buffer", initialSize},
-		{"larger than the first buffer", 3*initialSize + 17},
+		{"the smallest buffer", minSize},
+		{"larger than the smallest buffer", 3*minSize + 17},
+		{"large", 1<<20 + 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want := bytes.Repeat([]byte{'x'}, tc.size)
