@@ -395,6 +395,6 @@ func (e *entry) processSpec() (spec.Process, error) {
 // setgroupsAllowed reads whether the user namespace of pid lets its
 // processes call setgroups.
 func setgroupsAllowed(pid int) bool {
-	data, err := sysfile.Read("/proc/" + strconv.Itoa(pid) + "/setgroups")
+	data, err := sysfile.ReadPseudo("/proc/" + strconv.Itoa(pid) + "/setgroups")
 	return err != nil || strings.TrimSpace(string(data)) == "allow"
 }

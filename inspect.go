@@ -59,7 +59,7 @@ func descendants(pid int) ([]int, error) {
 }
 
 func parentOf(pid int) (int, bool) {
-	data, err := sysfile.Read("/proc/" + strconv.Itoa(pid) + "/stat")
+	data, err := sysfile.ReadPseudo("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, false
 	}

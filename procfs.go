@@ -16,7 +16,7 @@ import (
 // clock ticks since boot). Together with the pid it names one process for
 // good: a recycled pid has another start time. alive is false for a zombie.
 func processStart(pid int) (start uint64, alive bool, err error) {
-	data, err := sysfile.Read("/proc/" + strconv.Itoa(pid) + "/stat")
+	data, err := sysfile.ReadPseudo("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return 0, false, nil

@@ -111,7 +111,7 @@ func hostIDOfRoot(maps []IDMap) int {
 
 // readIDMap reads a /proc/PID/uid_map or gid_map file.
 func readIDMap(path string) ([]IDMap, error) {
-	data, err := sysfile.Read(path)
+	data, err := sysfile.ReadPseudo(path)
 	if err != nil {
 		return nil, err
 	}

@@ -74,7 +74,7 @@ func detect(root, mountinfo string) (*layout, error) {
 	if st.Type == unix.CGROUP2_SUPER_MAGIC {
 		l.mode, l.unified = ModeV2, root
 	} else {
-		data, err := sysfile.Read(mountinfo)
+		data, err := sysfile.ReadPseudo(mountinfo)
 		if err != nil {
 			return nil, fmt.Errorf("cgroups: %w", err)
 		}
@@ -93,7 +93,7 @@ func detect(root, mountinfo string) (*layout, error) {
 		}
 	}
 	if l.unified != "" {
-		data, err := sysfile.Read(filepath.Join(l.unified, "cgroup.controllers"))
+		data, err := sysfile.ReadPseudo(filepath.Join(l.unified, "cgroup.controllers"))
 		if err != nil {
 			return nil, fmt.Errorf("cgroups: %w", err)
 		}
@@ -165,7 +165,7 @@ func unescapeMount(s string) string {
 // kernelControllers reads the enabled controllers of /proc/cgroups.
 func kernelControllers() map[string]bool {
 	m := map[string]bool{}
-	data, err := sysfile.Read("/proc/cgroups")
+	data, err := sysfile.ReadPseudo("/proc/cgroups")
 	if err != nil {
 		return m
 	}

@@ -36,7 +36,7 @@ func writeFile(dir, file, value string) error {
 // readFile returns the content of dir/file without its trailing newline,
 // and the bare errno on failure.
 func readFile(dir, file string) (string, error) {
-	data, err := sysfile.Read(filepath.Join(dir, file))
+	data, err := sysfile.ReadPseudo(filepath.Join(dir, file))
 	if err != nil {
 		return "", bare(err)
 	}

@@ -581,7 +581,7 @@ func intelRdtError() error {
 }
 
 func resctrlMounted() bool {
-	data, err := sysfile.Read("/proc/self/mountinfo")
+	data, err := sysfile.ReadPseudo("/proc/self/mountinfo")
 	if err != nil {
 		return false
 	}

@@ -628,7 +628,7 @@ var hostLayout = sync.OnceValues(func() (*cgroupLayout, error) {
 	if mode == cgroups.ModeV2 {
 		return l, nil
 	}
-	data, err := sysfile.Read("/proc/self/mountinfo")
+	data, err := sysfile.ReadPseudo("/proc/self/mountinfo")
 	if err != nil {
 		return nil, err
 	}

@@ -26,18 +26,28 @@ const minSize = 512
 
 // Read returns the content of path, as os.ReadFile does, with its errors
 // (an *os.PathError, which errors.Is matches against os.ErrNotExist and
-// the other fs errors).
+// the other fs errors). A regular file gets a buffer of its size and one
+// byte more, for the read that meets end of file.
 func Read(path string) ([]byte, error) {
+	return read(path, true)
+}
+
+// ReadPseudo is Read for the files of /proc, /sys and cgroup file
+// systems, which report a size of 0: it asks for no size (one fstat less)
+// and starts with a buffer of 512 bytes.
+func ReadPseudo(path string) ([]byte, error) {
+	return read(path, false)
+}
+
+func read(path string, sized bool) ([]byte, error) {
 	fd, err := open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
-	// A regular file gets a buffer of its size and one byte more, for the
-	// read that meets end of file: two read(2) calls in all.
 	size := minSize
 	var st unix.Stat_t
-	if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size >= minSize && st.Size < 1<<30 {
+	if sized && unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size >= minSize && st.Size < 1<<30 {
 		size = int(st.Size) + 1
 	}
 	buf := make([]byte, 0, size)

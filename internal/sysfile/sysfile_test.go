@@ -28,12 +28,14 @@ func TestRead(t *testing.T) {
 			if err := os.WriteFile(path, want, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			got, err := Read(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("Read returned %d bytes, want %d", len(got), len(want))
+			for name, read := range map[string]func(string) ([]byte, error){"Read": Read, "ReadPseudo": ReadPseudo} {
+				got, err := read(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s returned %d bytes, want %d", name, len(got), len(want))
+				}
 			}
 		})
 	}
@@ -41,12 +43,12 @@ func TestRead(t *testing.T) {
 
 func TestReadProcFile(t *testing.T) {
 	// /proc files report a size of 0: Read must go on to end of file.
-	got, err := Read("/proc/self/status")
+	got, err := ReadPseudo("/proc/self/status")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.HasPrefix(got, []byte("Name:")) || !bytes.Contains(got, []byte("\nPid:")) {
-		t.Fatalf("Read(/proc/self/status) = %q", got)
+		t.Fatalf("ReadPseudo(/proc/self/status) = %q", got)
 	}
 }
 
