@@ -22,6 +22,14 @@ STATIC    := -tags netgo,osusergo -ldflags '-linkmode=external -extldflags=-stat
 # installed musl-gcc.
 MUSL_INC  := $(CURDIR)/bin/musl-include
 STATIC_ENV = $(if $(shell command -v musl-gcc 2>/dev/null),CC=musl-gcc CGO_CFLAGS='-O2 -g -idirafter $(MUSL_INC)')
+# ct itself is built without Go 1.26's default Green Tea garbage
+# collector, whose mark bits sit at the end of each small-object span: a
+# short command that touches the first page of a span touches its last
+# too. ct rarely collects at all. Peak RSS of `ct run` 4.95 -> 4.65 MB
+# (median of 25, read-back binaries), CPU unchanged. Go plans to drop the
+# opt-out in 1.27; CT_GOEXPERIMENT is empty where the toolchain refuses it.
+# The library's own tests keep the default collector.
+CT_GOEXPERIMENT := $(shell GOEXPERIMENT=nogreenteagc $(GO) env GOEXPERIMENT >/dev/null 2>&1 && echo nogreenteagc)
 PKGS      ?= ./...
 TESTFLAGS ?=
 BENCH     ?= .
@@ -61,7 +69,7 @@ deps:
 	rm -f "$$log"
 
 build: $(MUSL_INC)
-	$(STATIC_ENV) $(GO) build $(STATIC) -o bin/ct ./cmd/ct
+	$(STATIC_ENV) $(if $(CT_GOEXPERIMENT),GOEXPERIMENT=$(CT_GOEXPERIMENT)) $(GO) build $(STATIC) -o bin/ct ./cmd/ct
 	$(GO) build -o bin/mkrootfs ./internal/testutil/cmd/mkrootfs
 
 $(MUSL_INC):
