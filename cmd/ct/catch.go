@@ -26,14 +26,13 @@ func catchSignals(sigs []syscall.Signal) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("catch signals: socketpair: %w", err)
 	}
-	if err := unix.SetNonblock(fds[0], true); err != nil {
-		unix.Close(fds[0])
-		unix.Close(fds[1])
-		return nil, fmt.Errorf("catch signals: %w", err)
+	err = unix.SetNonblock(fds[0], true)
+	if err == nil {
+		// The sending end stays open until ct exits: a handler may use
+		// it at any time.
+		err = sendCaughtSignals(sigs, fds[1])
 	}
-	// The sending end stays open until ct exits: a handler may use it at
-	// any time.
-	if err := sendCaughtSignals(sigs, fds[1]); err != nil {
+	if err != nil {
 		unix.Close(fds[0])
 		unix.Close(fds[1])
 		return nil, fmt.Errorf("catch signals: %w", err)

@@ -60,8 +60,13 @@ func (f *signalForwarder) forward(send func(syscall.Signal) error) {
 	}()
 }
 
-// stop ends the forwarding, once a signal being sent is.
+// stop ends the forwarding, once a signal being sent is. It does nothing
+// on a nil forwarder (a command that forwards no signals) and when called
+// again.
 func (f *signalForwarder) stop() {
+	if f == nil {
+		return
+	}
 	f.caught.Close()
 	if f.finished != nil {
 		<-f.finished

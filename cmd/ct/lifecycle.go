@@ -254,11 +254,6 @@ func runRun(g *globals, args []string) (int, error) {
 	// (Spawn), with the hooks of both in their order, and no exec fifo to
 	// make and open.
 	var signals *signalForwarder
-	stopSignals := func() {
-		if signals != nil {
-			signals.stop()
-		}
-	}
 	c, err := create(g, s, id, &o, detach, func(c *libct.Container, p *libct.Process) error {
 		if !detach {
 			// Foreground: ct's signals go to the init. One that comes
@@ -273,7 +268,7 @@ func runRun(g *globals, args []string) (int, error) {
 		return c.Spawn(p)
 	})
 	if err != nil {
-		stopSignals()
+		signals.stop()
 		return fail(err)
 	}
 	if detach {
@@ -287,7 +282,7 @@ func runRun(g *globals, args []string) (int, error) {
 		endConsole = proxyConsole(con)
 	}
 	st, err := c.Wait()
-	stopSignals()
+	signals.stop()
 	if endConsole != nil {
 		endConsole()
 	}
