@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/libct/libct/internal/sysfile"
 )
 
 // LSM names as the kernel spells them in /sys/kernel/security/lsm.
@@ -36,12 +38,12 @@ func DetectLSMs() LSMs {
 func detectLSMs(root string) LSMs {
 	var active []string
 	listed := func(string) bool { return true }
-	if b, err := os.ReadFile(filepath.Join(root, "sys/kernel/security/lsm")); err == nil {
+	if b, err := sysfile.ReadPseudo(filepath.Join(root, "sys/kernel/security/lsm")); err == nil {
 		active = strings.Split(strings.TrimSpace(string(b)), ",")
 		listed = func(name string) bool { return slices.Contains(active, name) }
 	}
 	var l LSMs
-	if b, err := os.ReadFile(filepath.Join(root, "sys/module/apparmor/parameters/enabled")); err == nil {
+	if b, err := sysfile.ReadPseudo(filepath.Join(root, "sys/module/apparmor/parameters/enabled")); err == nil {
 		l.AppArmor = strings.HasPrefix(string(b), "Y") && listed(LSMAppArmor)
 	}
 	if _, err := os.Stat(filepath.Join(root, "sys/fs/selinux/enforce")); err == nil {
