@@ -30,6 +30,15 @@ STATIC_ENV = $(if $(shell command -v musl-gcc 2>/dev/null),CC=musl-gcc CGO_CFLAG
 # opt-out in 1.27; CT_GOEXPERIMENT is empty where the toolchain refuses it.
 # The library's own tests keep the default collector.
 CT_GOEXPERIMENT := $(shell GOEXPERIMENT=nogreenteagc $(GO) env GOEXPERIMENT >/dev/null 2>&1 && echo nogreenteagc)
+# ct is linked by a copy of the Go linker that lays out first the
+# functions a container's lifecycle runs, named in CT_ORDER (empty: the
+# linker's own layout). `ct run` then touches 15 of the text's 64 KB
+# windows instead of 35, and peaks 1.4 MB lower (build/linkorder/README.md).
+# CT_BIN and CT_FLAGS let build/linkorder/profile.sh build its coverage
+# and trial binaries the same way.
+CT_ORDER  ?= build/linkorder/ct.order
+CT_BIN    ?= bin/ct
+CT_FLAGS  ?=
 PKGS      ?= ./...
 TESTFLAGS ?=
 BENCH     ?= .
@@ -69,7 +78,16 @@ deps:
 	rm -f "$$log"
 
 build: $(MUSL_INC)
-	$(STATIC_ENV) $(if $(CT_GOEXPERIMENT),GOEXPERIMENT=$(CT_GOEXPERIMENT)) $(GO) build $(STATIC) -o bin/ct ./cmd/ct
+	@tx=; if [ -n "$(CT_ORDER)" ]; then \
+		if build/linkorder/build.sh bin/linkorder; then \
+			tx="-toolexec '$(CURDIR)/build/linkorder/toolexec.sh $(CURDIR)/bin/linkorder/link $(abspath $(CT_ORDER))'"; \
+			echo "==> $(CT_BIN): functions laid out by $(CT_ORDER) (build/linkorder)"; \
+		else \
+			echo "==> $(CT_BIN): the Go linker's own layout: build/linkorder/build.sh failed (above)" >&2; \
+		fi; \
+	fi; \
+	cmd="$(STATIC_ENV) $(if $(CT_GOEXPERIMENT),GOEXPERIMENT=$(CT_GOEXPERIMENT)) $(GO) build $(STATIC) $(CT_FLAGS) $$tx -o $(CT_BIN) ./cmd/ct"; \
+	echo "$$cmd"; eval "$$cmd"
 	$(GO) build -o bin/mkrootfs ./internal/testutil/cmd/mkrootfs
 
 $(MUSL_INC):

@@ -108,9 +108,9 @@ if ((${#missing[@]})); then
 	apt-get -q install -y --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# --- ct, built when missing or older than its sources ----------------------
+# --- ct, built when missing or older than its sources or its layout --------
 if [[ ! -x bin/ct || ! -x bin/mkrootfs ]] ||
-	[[ -n $(find . -name '*.go' -not -path './bench/*' -newer bin/ct -print -quit) ]]; then
+	[[ -n $(find . \( -name '*.go' -o -name ct.order \) -not -path './bench/*' -newer bin/ct -print -quit) ]]; then
 	echo "==> make build"
 	make -s build
 fi
