@@ -86,6 +86,11 @@ func run(w io.Writer, nmPath string, tierDirs []string) error {
 // readTier returns the names of the functions that ran according to the
 // files in dir.
 func readTier(dir string) ([]string, error) {
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("tier: %w", err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("tier %s: not a directory", dir)
+	}
 	var seen []string
 	coverPath := filepath.Join(dir, "cover.txt")
 	err := eachLine(coverPath, func(line string) error {

@@ -176,8 +176,11 @@ func TestRunReadsTiers(t *testing.T) {
 	write("nm.txt", "  401000   10 T os.Open\n  401010   10 T os.Remove\n  401020   10 T main.main\n  8a7000    8 D os.Args\n")
 	write("1/cover.txt", "github.com/x/cmd/ct/main.go:10:\tmain\t100.0%\nos/file.go:1:\tRemove\t0.0%\ntotal\t(statements)\t50.0%\n")
 	write("2/samples.txt", "os.Remove\n")
+	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	var out strings.Builder
-	err := run(&out, filepath.Join(dir, "nm.txt"), []string{filepath.Join(dir, "1"), filepath.Join(dir, "2"), filepath.Join(dir, "none")})
+	err := run(&out, filepath.Join(dir, "nm.txt"), []string{filepath.Join(dir, "1"), filepath.Join(dir, "2"), filepath.Join(dir, "empty")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,6 +192,10 @@ func TestRunReadsTiers(t *testing.T) {
 	err = run(&out, filepath.Join(dir, "nm.txt"), []string{filepath.Join(dir, "bad")})
 	if err == nil || !strings.Contains(err.Error(), "bad/cover.txt") {
 		t.Errorf("run with a malformed cover.txt: error %v, want one naming the file", err)
+	}
+	err = run(&out, filepath.Join(dir, "nm.txt"), []string{filepath.Join(dir, "1"), filepath.Join(dir, "no-such-tier")})
+	if err == nil || !strings.Contains(err.Error(), "no-such-tier") {
+		t.Errorf("run with a missing tier: error %v, want one naming it", err)
 	}
 	err = run(&out, filepath.Join(dir, "missing.txt"), []string{filepath.Join(dir, "1")})
 	if err == nil || !strings.Contains(err.Error(), "missing.txt") {
