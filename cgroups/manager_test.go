@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -137,6 +138,37 @@ func TestDestroyBusy(t *testing.T) {
 	if err := m.Destroy(); err != nil {
 		t.Errorf("second Destroy: %v", err)
 	}
+}
+
+// TestDestroyPartlyEmpty: a process has left the container's cgroup in one
+// hierarchy but not in the others. Destroy's first pass removes what is
+// empty until it meets the busy cgroup; then it kills the process and
+// removes the rest.
+func TestDestroyPartlyEmpty(t *testing.T) {
+	requireCgroups(t)
+	m, err := Create(&Config{Path: testPath(t), Controllers: []string{"memory", "pids", "cpu"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Destroy()
+	dirs := m.(*manager).dirs()
+	if len(dirs) < 2 {
+		t.Skipf("one hierarchy (%v): a process cannot leave the container's cgroup in one and stay in another", dirs)
+	}
+	h := startHelper(t, m, "sleep")
+	h.line(10 * time.Second)
+	// The first hierarchy the first pass visits: there the cgroup is empty.
+	root := strings.TrimSuffix(dirs[0], m.(*manager).st.Path)
+	if err := os.WriteFile(filepath.Join(root, "cgroup.procs"), []byte(strconv.Itoa(h.pid())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Destroy(); err != nil {
+		t.Fatalf("Destroy: %v", err)
+	}
+	if err := h.wait(10 * time.Second); err == nil {
+		t.Error("the process still in the container's other cgroups was not killed")
+	}
+	noCgroup(t, testPath(t))
 }
 
 // TestLoadDestroyElsewhere: another process loads the persisted State and
