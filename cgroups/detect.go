@@ -1,8 +1,6 @@
 package cgroups
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -78,9 +76,7 @@ func detect(root, mountinfo string) (*layout, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cgroups: %w", err)
 		}
-		if err := l.parseMounts(data, root); err != nil {
-			return nil, err
-		}
+		l.parseMounts(data, root)
 		switch {
 		case len(l.v1) > 0 && l.unified != "":
 			l.mode = ModeHybrid
@@ -107,11 +103,9 @@ func detect(root, mountinfo string) (*layout, error) {
 // parseMounts fills the v1 hierarchies and the unified mount point from
 // mountinfo. Of several mounts of one hierarchy, the one below root wins,
 // then the first.
-func (l *layout) parseMounts(data []byte, root string) error {
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
+func (l *layout) parseMounts(data []byte, root string) {
+	for line := range strings.Lines(string(data)) {
+		pre, post, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " - ")
 		if !ok {
 			continue
 		}
@@ -140,7 +134,6 @@ func (l *layout) parseMounts(data []byte, root string) error {
 			}
 		}
 	}
-	return sc.Err()
 }
 
 // unescapeMount undoes mountinfo's octal escapes (\040 for a space).
