@@ -21,12 +21,16 @@ if [ "$(grep -c "$hook" "$ld/data.go" 2>/dev/null)" != 1 ]; then
 	echo "linkorder: $ld/data.go has no single textaddress method to hook (go $(go env GOVERSION))" >&2
 	exit 1
 fi
+# The overlay's files go under a directory whose name starts with "_", so
+# that the go command's ./... does not take them for a package of libct's.
+overlay=$out/_overlay
+mkdir -p "$overlay"
 sed "/$hook/a\\
-	orderText(ctxt)" "$ld/data.go" >"$out/data.go"
-cat >"$out/overlay.json" <<JSON
+	orderText(ctxt)" "$ld/data.go" >"$overlay/data.go"
+cat >"$overlay/overlay.json" <<JSON
 {"Replace": {
-	"$ld/data.go": "$out/data.go",
+	"$ld/data.go": "$overlay/data.go",
 	"$ld/zz_libct_order.go": "$here/_ld/order.go"
 }}
 JSON
-go build -overlay "$out/overlay.json" -o "$out/link" cmd/link
+go build -overlay "$overlay/overlay.json" -o "$out/link" cmd/link
