@@ -32,8 +32,8 @@ STATIC_ENV = $(if $(shell command -v musl-gcc 2>/dev/null),CC=musl-gcc CGO_CFLAG
 CT_GOEXPERIMENT := $(shell GOEXPERIMENT=nogreenteagc $(GO) env GOEXPERIMENT >/dev/null 2>&1 && echo nogreenteagc)
 # ct is linked by a copy of the Go linker that lays out first the
 # functions a container's lifecycle runs, named in CT_ORDER (empty: the
-# linker's own layout). `ct run` then touches 15 of the text's 64 KB
-# windows instead of 35, and peaks 1.4 MB lower (build/linkorder/README.md).
+# linker's own layout). `ct run` then touches 14 of the text's 64 KB
+# windows instead of 35, and peaks 1.5 MB lower (build/linkorder/README.md).
 # CT_BIN and CT_FLAGS let build/linkorder/profile.sh build its coverage
 # and trial binaries the same way.
 CT_ORDER  ?= build/linkorder/ct.order
@@ -183,7 +183,6 @@ bench: deps build
 	$(STATIC_ENV) $(GO) test $(STATIC) -run '^$$' -bench '$(BENCH)' -benchmem -timeout 30m $(PKGS)
 	bench/compare.sh $(RUNS)
 
-# bench-scale: 1000 containers started, listed, killed and destroyed.
 # What CI runs after the tests, to show a performance regression: the Go
 # benchmarks, 20 iterations each, and bench/compare.sh with 20 runs an
 # item, whose table it prints (bench/results.md is left alone). It fails
@@ -193,6 +192,7 @@ bench-ci: deps build
 	$(STATIC_ENV) $(GO) test $(STATIC) -run '^$$' -bench '$(BENCH)' -benchtime 20x -benchmem -timeout 30m $(PKGS)
 	RESULTS= bench/compare.sh 20
 
+# bench-scale: 1000 containers started, listed, killed and destroyed.
 bench-scale: deps $(MUSL_INC)
 	LIBCT_SCALE=1 $(STATIC_ENV) $(GO) test $(STATIC) -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 30m .
 

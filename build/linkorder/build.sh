@@ -12,8 +12,6 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: build.sh OUTDIR}
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
 ld=$(go env GOROOT)/src/cmd/link/internal/ld
 hook='^func (ctxt \*Link) textaddress() {$'
 
@@ -21,6 +19,8 @@ if [ "$(grep -c "$hook" "$ld/data.go" 2>/dev/null)" != 1 ]; then
 	echo "linkorder: $ld/data.go has no single textaddress method to hook (go $(go env GOVERSION))" >&2
 	exit 1
 fi
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 # The overlay's files go under a directory whose name starts with "_", so
 # that the go command's ./... does not take them for a package of libct's.
 overlay=$out/_overlay

@@ -4,8 +4,9 @@
 # Writes build/linkorder/ct.order: the functions of ct that a container's
 # lifecycle runs. The workload is the one of bench/compare.sh, on a
 # busybox bundle with pid, network, ipc, uts and mount namespaces and a
-# cgroup: run of /bin/true, then create, start, state, exec of /bin/true,
-# kill, delete and list of a sleep container.
+# cgroup, in two tiers: ct run of /bin/true, the main job, whose functions
+# are laid out first; then create, start, state, exec of /bin/true, kill,
+# delete and list of a sleep container.
 #
 # Three sources name the functions (mkorder/main.go says how they are
 # merged):
