@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -281,17 +282,39 @@ func takeTerminal() error {
 	return nil
 }
 
+// setCredentials changes the groups and ids of this thread only, with
+// bare system calls. The thread execs next, and execve gives its
+// credentials to the whole new image. The syscall package's setters would
+// instead, in a binary linked with cgo, ask the C library to change every
+// thread at once (setxid(7)): glibc does that by signalling its threads,
+// and in an enter stage that the C stage forked with a raw clone its
+// bookkeeping of threads is the parent's, which crashes the init.
 func (r *process) setCredentials() error {
 	if r.groups != nil {
-		if err := syscall.Setgroups(r.groups); err != nil {
+		if err := rawSetgroups(r.groups); err != nil {
 			return fmt.Errorf("setgroups %v: %w", r.groups, err)
 		}
 	}
-	if err := unix.Setresgid(r.gid, r.gid, r.gid); err != nil {
-		return fmt.Errorf("setgid %d: %w", r.gid, err)
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(r.gid), uintptr(r.gid), uintptr(r.gid)); errno != 0 {
+		return fmt.Errorf("setgid %d: %w", r.gid, errno)
 	}
-	if err := unix.Setresuid(r.uid, r.uid, r.uid); err != nil {
-		return fmt.Errorf("setuid %d: %w", r.uid, err)
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(r.uid), uintptr(r.uid), uintptr(r.uid)); errno != 0 {
+		return fmt.Errorf("setuid %d: %w", r.uid, errno)
+	}
+	return nil
+}
+
+func rawSetgroups(groups []int) error {
+	gids := make([]uint32, len(groups))
+	for i, g := range groups {
+		gids[i] = uint32(g)
+	}
+	var p unsafe.Pointer
+	if len(gids) > 0 {
+		p = unsafe.Pointer(&gids[0])
+	}
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETGROUPS, uintptr(len(gids)), uintptr(p), 0); errno != 0 {
+		return errno
 	}
 	return nil
 }
