@@ -265,6 +265,8 @@ func (e *entry) run(reap bool) (*Task, error) {
 	program, ok := e.compile(sp)
 	if ok {
 		arg0 = nsenter.Arg0CInit
+	} else if err := refuseFuncImage(&ps, e.cfg.Root != "", func() string { return e.refusal(sp) }); err != nil {
+		return nil, err
 	}
 	args := []string{arg0, strconv.Itoa(sockFD), strings.Join(list, ",")}
 	if fork && nsenter.Available {
@@ -342,6 +344,19 @@ func (e *entry) compile(sp *spec.Init) ([]byte, bool) {
 		return nil, false
 	}
 	return cinit.CompileEnter(sp, "/proc/"+strconv.Itoa(e.rec.Pid)+"/root")
+}
+
+// refusal says why compile made no program of sp.
+func (e *entry) refusal(sp *spec.Init) string {
+	switch {
+	case !nsenter.Available:
+		return "the enter stage is not linked in (a build without cgo)"
+	case e.rec.Pid == 0:
+		return "the container has no init to enter through"
+	case goInitForced():
+		return "LIBCT_INIT=go"
+	}
+	return cinit.EnterRefusal(sp, "/proc/"+strconv.Itoa(e.rec.Pid)+"/root")
 }
 
 // awaitForked reads the pid of the process the enter stage forked into the

@@ -3,7 +3,10 @@ package libct_test
 import (
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -30,8 +33,12 @@ func registerTestFuncs() {
 		var sig int32
 		unix.Prctl(unix.PR_GET_PDEATHSIG, uintptr(unsafe.Pointer(&sig)), 0, 0, 0)
 		sid, _ := unix.Getsid(0)
-		fmt.Fprintf(f, "pid=%d ppid=%d host=%s uid=%d gid=%d pdeathsig=%d setsid=%t arg=%s\n",
-			os.Getpid(), os.Getppid(), host, os.Getuid(), os.Getgid(), sig, sid == os.Getpid(), arg)
+		gogc := debug.SetGCPercent(100)
+		debug.SetGCPercent(gogc)
+		fds, _ := os.ReadDir("/proc/self/fd")
+		fmt.Fprintf(f, "pid=%d ppid=%d host=%s uid=%d gid=%d pdeathsig=%d setsid=%t gogc=%d procs=%d fds=%d env=%s arg=%s\n",
+			os.Getpid(), os.Getppid(), host, os.Getuid(), os.Getgid(), sig, sid == os.Getpid(),
+			gogc, runtime.GOMAXPROCS(0), len(fds), strings.Join(os.Environ(), ","), arg)
 		f.Close()
 		return 0
 	})

@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime"
 
+	"github.com/libct/libct/internal/cinit"
 	"github.com/libct/libct/internal/initstage"
 	"github.com/libct/libct/internal/nsenter"
 )
@@ -45,6 +46,9 @@ func isInitStage() bool {
 // Functions given to Register must be registered before Init is called.
 // Tests that start containers call Init from TestMain.
 func Init() {
+	if name, arg, env, ok := cinit.PendingFunc(); ok {
+		initstage.RunPendingFunc(name, arg, env, lookupFunc)
+	}
 	if len(os.Args) > 0 && os.Args[0] == initstage.FuncArg0 {
 		initstage.RunFunc(os.Args, lookupFunc)
 	}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -717,6 +718,83 @@ func TestProcessFuncInContainer(t *testing.T) {
 			t.Errorf("%s=%q, want %q (report %v)", k, rep[k], v, rep)
 		}
 	}
+}
+
+// TestProcessFuncEnvironment: a registered function gets the environment
+// of its Process, and the Go runtime's settings that come from the
+// environment (GOGC, GOMAXPROCS) follow it, whichever init started it.
+// Its descriptors are the standard streams and its ExtraFiles only.
+func TestProcessFuncEnvironment(t *testing.T) {
+	s := newSession(t)
+	for _, tc := range []struct {
+		name        string
+		env         []string
+		gogc, procs string
+	}{
+		{"defaults", []string{"LIBCT_FUNC_TEST=plain"}, "100", strconv.Itoa(runtime.NumCPU())},
+		{"tuned", []string{"LIBCT_FUNC_TEST=tuned", "GOGC=50", "GOMAXPROCS=1"}, "50", "1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := procObserve(t, s, busybox(t), func(p *libct.Process) { p.Env = tc.env })
+			if rep["gogc"] != tc.gogc || rep["procs"] != tc.procs {
+				t.Errorf("gogc=%s procs=%s, want %s and %s (report %v)", rep["gogc"], rep["procs"], tc.gogc, tc.procs, rep)
+			}
+			for _, kv := range tc.env {
+				if !slices.Contains(strings.Split(rep["env"], ","), kv) {
+					t.Errorf("environment %q lacks %q", rep["env"], kv)
+				}
+			}
+			if strings.Contains(rep["env"], "GOGC=off") {
+				t.Errorf("environment %q has the init stage's settings", rep["env"])
+			}
+			// 0, 1, 2, the report's 3, and the one that lists them.
+			if rep["fds"] != "5" {
+				t.Errorf("the function has %s descriptors open, want 5", rep["fds"])
+			}
+		})
+	}
+}
+
+// TestProcessFuncBinaryLinkage: a function in a container with a root
+// that only the Go init can start (here, with a time namespace) runs in
+// a new image of the binary inside that root. A statically linked binary
+// does; a dynamically linked one, whose loader is the host's, is refused
+// before anything starts, with a ConfigError naming process.func and
+// what sent the start to the Go init, and nothing is left behind.
+func TestProcessFuncBinaryLinkage(t *testing.T) {
+	s := newSession(t)
+	warmUp(t, s)
+	cfg := busybox(t)
+	cfg.Namespaces |= libct.NewTime
+	c, err := s.Create(uniqueName(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy()
+	leaks := newLeakCheck(t)
+	err = c.Spawn(&libct.Process{Func: "exit-with", FuncArg: []byte("7")})
+	if !testutil.DynamicallyLinked(t) {
+		if err != nil {
+			t.Fatalf("static binary: %v", err)
+		}
+		if st, err := c.Wait(); err != nil || st.Code != 7 {
+			t.Fatalf("static binary: the function exited %v, %v; want 7", st, err)
+		}
+		return
+	}
+	var ce *libct.ConfigError
+	why := "time namespace"
+	if os.Getenv("LIBCT_INIT") == "go" {
+		why = "LIBCT_INIT=go"
+	}
+	if !errors.As(err, &ce) || ce.Field != "process.func" || !strings.Contains(err.Error(), why) ||
+		!strings.Contains(err.Error(), "statically") {
+		t.Fatalf("dynamic binary: Spawn = %v; want a ConfigError for process.func naming %s", err, why)
+	}
+	if st, _ := c.State(); st != libct.Stopped {
+		t.Errorf("after the refusal the container is %v", st)
+	}
+	leaks.verify(t)
 }
 
 // TestProcessInvalid checks that a bad Process is rejected before anything

@@ -1,6 +1,7 @@
 package libct
 
 import (
+	"debug/elf"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -119,4 +120,21 @@ func copyInKernel(dst, src *os.File) error {
 		remaining -= int64(n)
 	}
 	return nil
+}
+
+// selfDynamic tells whether the running binary is dynamically linked: it
+// names a program interpreter, the loader that must be there to execute
+// it.
+func selfDynamic() bool {
+	f, err := elf.Open("/proc/self/exe")
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return true
+		}
+	}
+	return false
 }

@@ -500,6 +500,11 @@ func (l *launch) fork(sp *spec.Init) (*childProcess, error) {
 		l.ids.apply(attr)
 	}
 	l.program, _ = l.compile(sp)
+	if l.program == nil {
+		if err := refuseFuncImage(&sp.Process, sp.Rootfs.Root != "", func() string { return l.refusal(sp) }); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.joinsInStage() {
 		attr.Cloneflags = 0
 		return l.forkThroughStage(files, selfFD, sockFD, clone, attr)
@@ -528,6 +533,29 @@ func (l *launch) compile(sp *spec.Init) ([]byte, bool) {
 		return nil, false
 	}
 	return cinit.Compile(sp)
+}
+
+// refusal says why compile made no program of sp.
+func (l *launch) refusal(sp *spec.Init) string {
+	if goInitForced() {
+		return "LIBCT_INIT=go"
+	}
+	return cinit.Refusal(sp)
+}
+
+// refuseFuncImage refuses a registered function that the Go init would
+// have to start in a container with a root, from a dynamically linked
+// binary. The Go init runs a function in a new image of the binary,
+// executed inside the container's root (so that every thread of it gets
+// the container's credentials and filter), and that image's loader and
+// libraries are the host's. The C init needs none: it sets the container
+// up before the Go runtime starts and lets it run the function in the
+// same image. why says what sent the start to the Go init.
+func refuseFuncImage(p *spec.Process, hasRoot bool, why func() string) error {
+	if p.Func == "" || !hasRoot || !selfDynamic() {
+		return nil
+	}
+	return invalid("process.func", "function %q: this start needs the Go init (%s), which cannot run a function in a container's root from a dynamically linked binary: link the binary statically (see the README)", p.Func, why())
 }
 
 // goInitForced tells whether LIBCT_INIT=go in the caller's environment

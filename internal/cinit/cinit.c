@@ -97,6 +97,9 @@ static struct {
 	char execpath[4096];
 	struct point points[MAX_POINTS];
 	int npoints;
+	// func is set by OP_FUNC: the program ends there and the Go runtime
+	// starts to run the registered function (libct_cinit_func).
+	int func;
 } init = {.sock = -1, .msgfd = -1, .procfd = -1, .rootfd = -1, .target = -1};
 
 // jsonstr appends s to buf as the inside of a JSON string.
@@ -876,6 +879,57 @@ static void do_exec(const struct op *op)
 	fail(errno, "exec \"%s\"", init.execpath);
 }
 
+// The registered function that OP_FUNC leaves to the Go runtime, read by
+// cinit.go through libct_cinit_func.
+static struct {
+	const char *name;
+	const char *arg;
+	size_t arglen;
+	char **env;
+	int envc;
+} pending_func;
+
+// run_func ends the program of a registered function: the container is
+// set up, this thread (the only one) holds the process's final
+// credentials, capabilities and filter, and every thread the Go runtime
+// starts from here inherits them. The descriptors past the process's own
+// are closed rather than left close-on-exec, since no exec follows; the
+// control socket and the exec fifo are among them, and their close tells
+// the parent the start succeeded, as an exec would.
+static void run_func(const struct op *op)
+{
+	int i;
+
+	if (op->argc < 3)
+		fail(EINVAL, "init program: func has %u arguments", op->argc);
+	pending_func.name = str(op, 1);
+	pending_func.arg = op->args[2].s;
+	pending_func.arglen = op->args[2].len;
+	pending_func.envc = (int)op->argc - 3;
+	pending_func.env = calloc((size_t)pending_func.envc + 1, sizeof(char *));
+	if (pending_func.env == NULL)
+		fail(ENOMEM, "func");
+	for (i = 0; i < pending_func.envc; i++)
+		pending_func.env[i] = (char *)op->args[3 + i].s;
+	if (syscall(SYS_close_range, (unsigned)num(op, 0), ~0U, 0) < 0)
+		fail(errno, "close_range");
+	init.func = 1;
+}
+
+// libct_cinit_func reports the function OP_FUNC left to run: its name,
+// argument and environment; 0 when there is none.
+int libct_cinit_func(const char **name, const char **arg, size_t *arglen, char ***env, int *envc)
+{
+	if (pending_func.name == NULL)
+		return 0;
+	*name = pending_func.name;
+	*arg = pending_func.arg;
+	*arglen = pending_func.arglen;
+	*env = pending_func.env;
+	*envc = pending_func.envc;
+	return 1;
+}
+
 // step names the phase an operation belongs to, for errors.
 static const char *step_of(uint32_t code)
 {
@@ -891,6 +945,7 @@ static const char *step_of(uint32_t code)
 	case OP_LOOKPATH:
 	case OP_CLOSE_RANGE:
 	case OP_EXEC: return "exec";
+	case OP_FUNC: return "func";
 	case OP_RLIMIT: return "rlimits";
 	case OP_TERMINAL: return "terminal";
 	case OP_OOM_SCORE_ADJ:
@@ -1088,6 +1143,9 @@ static void run(const struct op *op)
 	case OP_EXEC:
 		do_exec(op);
 		break;
+	case OP_FUNC:
+		run_func(op);
+		break;
 	default:
 		fail(EINVAL, "init program: unknown operation %u", op->code);
 	}
@@ -1157,8 +1215,11 @@ static char *receive(size_t *len)
 }
 
 // libct_cinit_main runs the program read from sock. The enter stage
-// (internal/nsenter) calls it once it joined a container's namespaces.
-void __attribute__((noreturn)) libct_cinit_main(int sock)
+// (internal/nsenter) calls it once it joined a container's namespaces. It
+// returns only when the program ends in a registered function, which the
+// Go runtime then runs (libct_cinit_func); every other program ends in
+// execve or _exit.
+void libct_cinit_main(int sock)
 {
 	struct op op;
 	size_t len, at = 0;
@@ -1173,6 +1234,8 @@ void __attribute__((noreturn)) libct_cinit_main(int sock)
 	buf = receive(&len);
 	while (next(buf, len, &at, &op)) {
 		run(&op);
+		if (init.func)
+			return; // buf and op.args stay: pending_func points into them
 		free(op.args);
 	}
 	init.step = "exec";

@@ -3,11 +3,36 @@
 package cinit
 
 // #cgo CFLAGS: -Wall -O2
+// #include <stddef.h>
 // #include "ops.h"
+// int libct_cinit_func(const char **name, const char **arg, size_t *arglen, char ***env, int *envc);
 import "C"
+
+import "unsafe"
 
 // Available tells whether the C init is linked in.
 const Available = true
+
+// PendingFunc reports the registered function that a program ending in
+// OP_FUNC left to run, once the C init returned to the Go runtime: its
+// name, argument and environment. ok is false in every other process.
+func PendingFunc() (name string, arg []byte, env []string, ok bool) {
+	var (
+		cname, carg *C.char
+		arglen      C.size_t
+		cenv        **C.char
+		envc        C.int
+	)
+	if C.libct_cinit_func(&cname, &carg, &arglen, &cenv, &envc) == 0 {
+		return "", nil, nil, false
+	}
+	name = C.GoString(cname)
+	arg = C.GoBytes(unsafe.Pointer(carg), C.int(arglen))
+	for _, s := range unsafe.Slice(cenv, int(envc)) {
+		env = append(env, C.GoString(s))
+	}
+	return name, arg, env, true
+}
 
 // The operation numbers of ops.go and ops.h must agree: each line fails
 // to compile (a constant index out of range) when they do not.
@@ -94,6 +119,8 @@ var (
 	_ = [1]struct{}{}[C.OP_NO_NEW_PRIVS-opNoNewPrivs]
 	_ = [1]struct{}{}[opExec-C.OP_EXEC]
 	_ = [1]struct{}{}[C.OP_EXEC-opExec]
+	_ = [1]struct{}{}[opFunc-C.OP_FUNC]
+	_ = [1]struct{}{}[C.OP_FUNC-opFunc]
 	_ = [1]struct{}{}[opCount-C.OP_COUNT]
 	_ = [1]struct{}{}[C.OP_COUNT-opCount]
 )

@@ -25,19 +25,40 @@ import (
 // the same errors (step, field and errno), so that a caller cannot tell
 // which init started the container but by its cost.
 func Compile(s *spec.Init) (prog []byte, ok bool) {
-	if !Available || !supported(&s.Process) || !supportedStart(s) {
-		return nil, false
+	prog, why := compile(s)
+	return prog, why == ""
+}
+
+// Refusal says why Compile refuses s: what in it needs the Go init. It
+// is empty when Compile makes a program of s.
+func Refusal(s *spec.Init) string {
+	_, why := compile(s)
+	return why
+}
+
+func compile(s *spec.Init) (prog []byte, why string) {
+	if !Available {
+		return nil, "the C init is not linked in (a build without cgo)"
+	}
+	if why := unsupported(&s.Process); why != "" {
+		return nil, why
+	}
+	if why := unsupportedStart(s); why != "" {
+		return nil, why
 	}
 	cred, err := resolveUser(s)
 	if err != nil {
-		return nil, false
+		return nil, fmt.Sprintf("the user is resolved inside the container: %v", err)
 	}
 	c := &compiler{s: s}
 	c.namespaces()
-	if !c.rootfs() || !c.process(cred) {
-		return nil, false
+	if !c.rootfs() {
+		return nil, "a mount, device or path of the root file system is checked inside the container"
 	}
-	return c.p.buf, true
+	if !c.process(cred) {
+		return nil, "the process's capabilities or OOM score are checked inside the container"
+	}
+	return c.p.buf, ""
 }
 
 // CompileEnter is Compile for a process that enters a running container
@@ -45,49 +66,86 @@ func Compile(s *spec.Init) (prog []byte, ok bool) {
 // root is the container's root as the host sees it (/proc/PID/root of its
 // init), where the user is resolved.
 func CompileEnter(s *spec.Init, root string) (prog []byte, ok bool) {
-	if !Available || !supported(&s.Process) || !reflect.ValueOf(s.Rootfs).IsZero() {
-		return nil, false
+	prog, why := compileEnter(s, root)
+	return prog, why == ""
+}
+
+// EnterRefusal says why CompileEnter refuses s, as Refusal does for
+// Compile.
+func EnterRefusal(s *spec.Init, root string) string {
+	_, why := compileEnter(s, root)
+	return why
+}
+
+func compileEnter(s *spec.Init, root string) (prog []byte, why string) {
+	if !Available {
+		return nil, "the C init is not linked in (a build without cgo)"
+	}
+	if why := unsupported(&s.Process); why != "" {
+		return nil, why
+	}
+	if !reflect.ValueOf(s.Rootfs).IsZero() {
+		return nil, "no mount namespace of the container's own"
 	}
 	r, err := os.OpenRoot(root)
 	if err != nil {
-		return nil, false
+		return nil, fmt.Sprintf("the container's root: %v", err)
 	}
 	defer r.Close()
 	cred, err := userIn(r, &s.Process)
 	if err != nil {
-		return nil, false
+		return nil, fmt.Sprintf("the user is resolved inside the container: %v", err)
 	}
 	c := &compiler{s: s}
 	c.namespaces()
 	if !c.process(cred) {
-		return nil, false
+		return nil, "the process's capabilities or OOM score are checked inside the container"
 	}
-	return c.p.buf, true
+	return c.p.buf, ""
 }
 
-// supported tells whether the process stays within what the C init does.
-func supported(p *spec.Process) bool {
-	return p.Func == "" && !p.TerminalInside && p.Personality == nil && p.IOPriority == 0 && p.Scheduler == nil &&
-		p.CPUAffinity == nil && p.Labels == (security.Labels{}) && (p.Seccomp == nil || !p.Seccomp.Notifies()) &&
-		len(p.Args) > 0
+// unsupported says what of the process the C init does not do, if
+// anything.
+func unsupported(p *spec.Process) string {
+	switch {
+	case (p.Func == "") != (len(p.Args) > 0):
+		return "the process has neither arguments nor a function, or both"
+	case p.TerminalInside:
+		return "a terminal made inside the container"
+	case p.Personality != nil, p.IOPriority != 0, p.Scheduler != nil, p.CPUAffinity != nil:
+		return "scheduling attributes (personality, I/O priority, scheduler, CPU affinity)"
+	case p.Labels != (security.Labels{}):
+		return "LSM labels"
+	case p.Seccomp != nil && p.Seccomp.Notifies():
+		return "a seccomp notify listener"
+	}
+	return ""
 }
 
-// supportedStart tells whether the start of a new container stays within
-// what the C init does.
-func supportedStart(s *spec.Init) bool {
+// unsupportedStart says what of the start of a new container the C init
+// does not do, if anything.
+func unsupportedStart(s *spec.Init) string {
 	r := &s.Rootfs
 	switch {
-	case s.NewTimeNS, s.Reexec, s.PreSwitchHooks, len(s.CreateContainer) > 0, len(s.StartContainer) > 0:
-		return false
-	case !r.MountNS, r.Root == "", r.Private != "", r.SharedMountNS:
-		return false
+	case s.NewTimeNS:
+		return "a time namespace"
+	case s.Reexec:
+		return "the re-exec of a new user namespace"
+	case s.PreSwitchHooks, len(s.CreateContainer) > 0, len(s.StartContainer) > 0:
+		return "hooks run by the init"
+	case !r.MountNS, r.SharedMountNS:
+		return "no mount namespace of the container's own"
+	case r.Root == "":
+		return "no root file system"
+	case r.Private != "":
+		return "a private area"
 	}
 	for _, m := range r.Mounts {
 		if len(m.PreAction) > 0 || len(m.PostAction) > 0 {
-			return false
+			return "mount actions"
 		}
 	}
-	return true
+	return ""
 }
 
 type compiler struct {
@@ -274,7 +332,9 @@ func (c *compiler) process(cred *spec.Credentials) bool {
 	if p.Cwd != "" {
 		c.p.op(opCheckCwd, str(p.Cwd), str(fmt.Sprintf("process.cwd %q", p.Cwd)))
 	}
-	c.p.op(opLookPath, str(p.Args[0]), str(spec.SearchPath(env)))
+	if p.Func == "" {
+		c.p.op(opLookPath, str(p.Args[0]), str(spec.SearchPath(env)))
+	}
 	c.mark("user and program lookup")
 	if s.ExecFifo != 0 {
 		c.p.op(opReady, num(s.ExecFifo))
@@ -337,6 +397,14 @@ func (c *compiler) process(cred *spec.Credentials) bool {
 	c.p.op(opSendTrace)
 	if filterLast && p.Seccomp != nil {
 		c.seccomp()
+	}
+	if p.Func != "" {
+		// The function runs in this image once the C init returns to the
+		// Go runtime: it needs no loader or libraries in the container's
+		// root, so a dynamically linked binary runs functions too.
+		args := []arg{num(3 + p.ExtraFiles), str(p.Func), str(p.FuncArg)}
+		c.p.op(opFunc, strs(args, env)...)
+		return true
 	}
 	args := []arg{num(len(p.Args))}
 	args = strs(args, p.Args)

@@ -3,8 +3,12 @@ package initstage
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"unsafe"
 
@@ -76,11 +80,6 @@ func RunFunc(args []string, lookup Lookup) {
 		fmt.Fprintln(os.Stderr, "libct func: missing arguments")
 		os.Exit(255)
 	}
-	fn, ok := lookup(args[1])
-	if !ok {
-		fmt.Fprintf(os.Stderr, "libct func: %q is not registered\n", args[1])
-		os.Exit(255)
-	}
 	fd, err := strconv.Atoi(args[2])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "libct func: argument fd %q: %v\n", args[2], err)
@@ -91,6 +90,81 @@ func RunFunc(args []string, lookup Lookup) {
 	f.Close()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "libct func: read argument: %v\n", err)
+		os.Exit(255)
+	}
+	callFunc(args[1], arg, lookup)
+}
+
+// RunPendingFunc runs the function that the C init set the container up
+// for (cinit.PendingFunc) in this same image: the C init ran before the
+// Go runtime started, so every thread of the runtime has the process's
+// credentials, capabilities and filter. The runtime started with the init
+// stage's environment; the function gets its own, and the runtime's
+// settings that come from the environment are applied again from it.
+func RunPendingFunc(name string, arg []byte, env []string, lookup Lookup) {
+	os.Clearenv()
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			os.Setenv(k, v)
+		}
+	}
+	applyRuntimeEnv()
+	callFunc(name, arg, lookup)
+}
+
+// applyRuntimeEnv sets what the runtime read from the init stage's
+// environment at start (GOGC, GOMAXPROCS, GOMEMLIMIT) as the function's
+// environment says, or to the runtime's defaults. GODEBUG needs nothing:
+// the runtime follows os.Setenv of it.
+func applyRuntimeEnv() {
+	gcPercent := 100
+	if v, ok := os.LookupEnv("GOGC"); ok {
+		if v == "off" {
+			gcPercent = -1
+		} else if n, err := strconv.Atoi(v); err == nil {
+			gcPercent = n
+		}
+	}
+	debug.SetGCPercent(gcPercent)
+	if n, err := strconv.Atoi(os.Getenv("GOMAXPROCS")); err == nil && n > 0 {
+		runtime.GOMAXPROCS(n)
+	} else {
+		runtime.SetDefaultGOMAXPROCS()
+	}
+	if limit, ok := memoryLimit(os.Getenv("GOMEMLIMIT")); ok {
+		debug.SetMemoryLimit(limit)
+	}
+}
+
+// memoryLimit parses GOMEMLIMIT as the runtime does: a byte count with an
+// optional B, KiB, MiB, GiB or TiB suffix, or "off".
+func memoryLimit(v string) (int64, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if v == "off" {
+		return math.MaxInt64, true
+	}
+	unit := int64(1)
+	for i, suffix := range []string{"TiB", "GiB", "MiB", "KiB", "B"} {
+		if strings.HasSuffix(v, suffix) {
+			unit = int64(1) << (10 * (4 - i))
+			v = strings.TrimSuffix(v, suffix)
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/unit {
+		return 0, false
+	}
+	return n * unit, true
+}
+
+// callFunc calls the registered function and exits with its return value.
+func callFunc(name string, arg []byte, lookup Lookup) {
+	fn, ok := lookup(name)
+	if !ok {
+		fmt.Fprintf(os.Stderr, "libct func: %q is not registered\n", name)
 		os.Exit(255)
 	}
 	os.Exit(fn(arg))

@@ -35,8 +35,9 @@
 #include <unistd.h>
 
 // libct_cinit_main is internal/cinit's; weak, so that this stage links
-// without it and reports its absence.
-extern void libct_cinit_main(int sock) __attribute__((weak, noreturn));
+// without it and reports its absence. It returns only to let the Go
+// runtime run a registered function.
+extern void libct_cinit_main(int sock) __attribute__((weak));
 
 // libct_stage_args returns the arguments of a process started as one of
 // libct's stages (argv[0] "libct-..."), in *out, and their number; 0 for
