@@ -76,6 +76,10 @@ type StartError struct {
 	Step      string
 	Text      string
 	Errno     syscall.Errno
+	// Signal is the signal that killed the init before it could exec the
+	// program (a crash, or a kill from outside), when that is how the
+	// start failed.
+	Signal syscall.Signal
 }
 
 // Error names the container, the step and what failed in it.

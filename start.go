@@ -89,13 +89,14 @@ func (c *Container) releaseInit(rec *record) error {
 	if err := os.Remove(path); err != nil {
 		return err
 	}
-	return c.awaitExec(fifo)
+	return c.awaitExec(fifo, pidfd)
 }
 
 // awaitExec reads the fifo until the init's exec closes it: what comes
-// before is the failure of a step after the start (a startContainer hook,
-// the working directory, the exec itself).
-func (c *Container) awaitExec(fifo int) error {
+// before is its announcement of the exec, or the failure of a step after
+// the start (a startContainer hook, the working directory, the exec
+// itself). A fifo that closes with neither is the init's death.
+func (c *Container) awaitExec(fifo, pidfd int) error {
 	if err := unix.SetNonblock(fifo, false); err != nil {
 		return err
 	}
@@ -111,14 +112,26 @@ func (c *Container) awaitExec(fifo int) error {
 		}
 		out = append(out, buf[:n]...)
 	}
-	if len(out) == 0 {
-		return nil
+	execs := false
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var m spec.Message
+		if err := dec.Decode(&m); err != nil {
+			return fmt.Errorf("container %q: start: unexpected %q from init", c.name, out)
+		}
+		switch m.Kind {
+		case spec.MsgExec:
+			execs = true
+		case spec.MsgError:
+			return &StartError{Container: c.name, Step: m.Step, Text: m.Text, Errno: syscall.Errno(m.Errno)}
+		default:
+			return fmt.Errorf("container %q: start: unexpected %q from init", c.name, out)
+		}
 	}
-	var m spec.Message
-	if err := json.Unmarshal(out, &m); err != nil || m.Kind != spec.MsgError {
-		return fmt.Errorf("container %q: start: unexpected %q from init", c.name, out)
+	if !execs {
+		return diedBeforeExec(c.name, "start", pidfd)
 	}
-	return &StartError{Container: c.name, Step: m.Step, Text: m.Text, Errno: syscall.Errno(m.Errno)}
+	return nil
 }
 
 func (c *Container) start(op string, p *Process, wait bool) error {
@@ -189,6 +202,8 @@ type launch struct {
 	// program is what the C init runs, or nil when the Go init starts
 	// the container.
 	program []byte
+	// init is the init's process, once it is started.
+	init *childProcess
 }
 
 func (l *launch) run() error {
@@ -229,7 +244,7 @@ func (l *launch) run() error {
 	if err != nil {
 		return err
 	}
-	l.pid = proc.Pid
+	l.pid, l.init = proc.Pid, proc
 	l.trace.mark("clone")
 	l.undo.add(func() {
 		proc.Kill()
@@ -668,6 +683,7 @@ func (l *launch) converse(sp *spec.Init) error {
 	}
 	buf := make([]byte, 64<<10)
 	oob := make([]byte, unix.CmsgSpace(4))
+	execs := false
 	for {
 		n, oobn, _, _, err := unix.Recvmsg(l.sock, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err == unix.EINTR {
@@ -677,6 +693,9 @@ func (l *launch) converse(sp *spec.Init) error {
 			return fmt.Errorf("container %q: read init: %w", l.c.name, err)
 		}
 		if n == 0 {
+			if !execs {
+				return diedBeforeExec(l.c.name, "init", l.init.pidfd)
+			}
 			return nil // the socket closed on exec
 		}
 		fds := receivedFDs(oob[:oobn])
@@ -693,6 +712,8 @@ func (l *launch) converse(sp *spec.Init) error {
 			return &StartError{Container: l.c.name, Step: m.Step, Text: m.Text, Errno: syscall.Errno(m.Errno)}
 		case spec.MsgReady:
 			return nil
+		case spec.MsgExec:
+			execs = true
 		case spec.MsgFuncCalled, spec.MsgListener, spec.MsgConsole:
 			// Wait for the close on exec (or a later failure).
 		case spec.MsgPreMount, spec.MsgPostMount:

@@ -946,6 +946,7 @@ static const char *step_of(uint32_t code)
 	case OP_CLOSE_RANGE:
 	case OP_EXEC: return "exec";
 	case OP_FUNC: return "func";
+	case OP_ANNOUNCE_EXEC: return "exec";
 	case OP_RLIMIT: return "rlimits";
 	case OP_TERMINAL: return "terminal";
 	case OP_OOM_SCORE_ADJ:
@@ -1146,6 +1147,15 @@ static void run(const struct op *op)
 	case OP_FUNC:
 		run_func(op);
 		break;
+	case OP_ANNOUNCE_EXEC: {
+		// What is left are bare system calls that report their own
+		// failures: a close of the socket or fifo without this message
+		// is the init's death (see initdeath.go).
+		static const char msg[] = "{\"kind\":\"exec\"}";
+
+		send_msg(msg, sizeof(msg) - 1);
+		break;
+	}
 	default:
 		fail(EINVAL, "init program: unknown operation %u", op->code);
 	}

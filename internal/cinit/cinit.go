@@ -121,6 +121,8 @@ var (
 	_ = [1]struct{}{}[C.OP_EXEC-opExec]
 	_ = [1]struct{}{}[opFunc-C.OP_FUNC]
 	_ = [1]struct{}{}[C.OP_FUNC-opFunc]
+	_ = [1]struct{}{}[opAnnounceExec-C.OP_ANNOUNCE_EXEC]
+	_ = [1]struct{}{}[C.OP_ANNOUNCE_EXEC-opAnnounceExec]
 	_ = [1]struct{}{}[opCount-C.OP_COUNT]
 	_ = [1]struct{}{}[C.OP_COUNT-opCount]
 )

@@ -151,6 +151,19 @@ func unsupportedStart(s *spec.Init) string {
 type compiler struct {
 	s *spec.Init
 	p program
+	// announced tells whether the program announced its exec already.
+	announced bool
+}
+
+// announceExec tells the parent, once, that only bare system calls are
+// left before the exec (or the function): the seccomp filter, the exec,
+// and, when the filter cannot come last, the credentials. The Go init
+// announces at the same point (initstage's process.become).
+func (c *compiler) announceExec() {
+	if !c.announced {
+		c.p.op(opAnnounceExec)
+		c.announced = true
+	}
 }
 
 // mark ends a phase of the init, when the parent traces.
@@ -398,6 +411,7 @@ func (c *compiler) process(cred *spec.Credentials) bool {
 	if filterLast && p.Seccomp != nil {
 		c.seccomp()
 	}
+	c.announceExec()
 	if p.Func != "" {
 		// The function runs in this image once the C init returns to the
 		// Go runtime: it needs no loader or libraries in the container's
@@ -413,6 +427,7 @@ func (c *compiler) process(cred *spec.Credentials) bool {
 }
 
 func (c *compiler) seccomp() {
+	c.announceExec()
 	f := c.s.Process.Seccomp
 	c.p.op(opSeccomp, filterBytes(f.Instructions()), num(f.Flags()))
 }

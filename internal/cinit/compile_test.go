@@ -185,7 +185,7 @@ func TestCompileOrder(t *testing.T) {
 		opReadonlyPath, opMaskPath, opCloseRoot, opPivot,
 		opLookPath, opReady,
 		opCapsPrepare, opCloseRange, opSetgroups, opSetresgid, opSetresuid, opChdir, opCapsApply, opNoNewPrivs,
-		opSendTrace, opExec,
+		opSendTrace, opAnnounceExec, opExec,
 	}
 	if got := codes(ops); !slices.Equal(got, want) {
 		t.Errorf("operations\n got %v\nwant %v", got, want)

@@ -44,5 +44,6 @@ const (
 	opNoNewPrivs
 	opExec
 	opFunc
+	opAnnounceExec
 	opCount
 )

@@ -46,6 +46,7 @@ enum cinit_op {
 	OP_NO_NEW_PRIVS,
 	OP_EXEC,
 	OP_FUNC,
+	OP_ANNOUNCE_EXEC,
 	OP_COUNT
 };
 

@@ -28,6 +28,8 @@ type conn struct {
 	hooks *spec.Init
 	// points are the ends of the init's phases, when the parent traces.
 	points []spec.TracePoint
+	// announced tells whether the exec was announced (announceExec).
+	announced bool
 }
 
 // connect finds the control socket and reads the spec: from the socket
@@ -99,6 +101,18 @@ func (c *conn) send(m *spec.Message) error {
 		if err != unix.EINTR {
 			return err
 		}
+	}
+}
+
+// announceExec tells the parent, once, that only bare system calls are
+// left before the exec: the seccomp filter and the exec itself, and the
+// credentials when the filter cannot come last. A close of the socket
+// or fifo without it is the init's death (the parent's initdeath.go). The
+// C init announces at the same point (cinit's compiler.announceExec).
+func (c *conn) announceExec() {
+	if !c.announced {
+		c.send(&spec.Message{Kind: spec.MsgExec})
+		c.announced = true
 	}
 }
 

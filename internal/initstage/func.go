@@ -43,6 +43,7 @@ func (r *process) execFunc(c *conn, filterLast bool) error {
 			return inStep("func", err)
 		}
 	}
+	c.announceExec()
 	if filterLast && p.Seccomp != nil {
 		if err := r.installSeccomp(c); err != nil {
 			return err

@@ -169,6 +169,7 @@ func (r *process) become(c *conn) error {
 	}
 	filterLast := p.Seccomp == nil || caps == nil || security.CanInstallLast(p.NoNewPrivs, caps)
 	if !filterLast {
+		c.announceExec()
 		if err := r.installSeccomp(c); err != nil {
 			return err
 		}
@@ -208,6 +209,7 @@ func (r *process) become(c *conn) error {
 	}
 	c.mark("credentials and security")
 	c.sendTrace()
+	c.announceExec()
 	if filterLast && p.Seccomp != nil {
 		if err := r.installSeccomp(c); err != nil {
 			return err

@@ -121,6 +121,7 @@ const (
 	MsgPostMount  = "post-mount"       // run Mounts[Index].PostAction, then reply
 	MsgReady      = "ready"            // waiting on the exec fifo (create)
 	MsgFuncCalled = "func-called"      // a registered function is about to run
+	MsgExec       = "exec"             // execve (or the function) comes next: a close without it is the init's death
 	MsgListener   = "seccomp-listener" // carries the seccomp notify fd
 	MsgPreSwitch  = "pre-switch"       // run prestart and createRuntime hooks, then reply
 	MsgTrace      = "trace"            // when the init's phases ended, in Points
