@@ -2,6 +2,7 @@ package libct
 
 import (
 	"bytes"
+	"errors"
 	"encoding/json"
 	"fmt"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -61,6 +62,9 @@ func (c *Container) releaseInit(rec *record) error {
 	// The pidfd first: opening the fifo lets the init go on, and it may
 	// fail and exit at once.
 	pidfd, err := pidfdOf(rec.Pid, rec.StartTime)
+	if errors.Is(err, os.ErrProcessDone) {
+		return c.diedBeforeStart(rec)
+	}
 	if err != nil {
 		return fmt.Errorf("container %q: init: %w", c.name, err)
 	}
@@ -83,13 +87,27 @@ func (c *Container) releaseInit(rec *record) error {
 			}
 		}
 		if fds[1].Revents != 0 {
-			return fmt.Errorf("container %q: init exited before start", c.name)
+			return diedBeforeExec(c.name, "start", pidfd)
 		}
 	}
 	if err := os.Remove(path); err != nil {
 		return err
 	}
 	return c.awaitExec(fifo, pidfd)
+}
+
+// diedBeforeStart is the StartError of a created container whose init is
+// gone. Its status is there to read when this process is its parent and
+// has not reaped it yet (a zombie with the recorded start time).
+func (c *Container) diedBeforeStart(rec *record) error {
+	start, alive, err := processStart(rec.Pid)
+	if err == nil && !alive && start == rec.StartTime {
+		if fd, err := unix.PidfdOpen(rec.Pid, 0); err == nil {
+			defer unix.Close(fd)
+			return diedBeforeExec(c.name, "start", fd)
+		}
+	}
+	return &StartError{Container: c.name, Step: "start", Text: "the init died before start"}
 }
 
 // awaitExec reads the fifo until the init's exec closes it: what comes
@@ -689,6 +707,9 @@ func (l *launch) converse(sp *spec.Init) error {
 		if err == unix.EINTR {
 			continue
 		}
+		if err == unix.ECONNRESET {
+			return diedBeforeExec(l.c.name, "init", l.init.pidfd)
+		}
 		if err != nil {
 			return fmt.Errorf("container %q: read init: %w", l.c.name, err)
 		}
@@ -790,6 +811,9 @@ func (l *launch) reply(actionErr error) error {
 	}
 	data, _ := json.Marshal(&r)
 	if _, err := unix.Write(l.sock, data); err != nil {
+		if err == unix.EPIPE || err == unix.ECONNRESET {
+			return diedBeforeExec(l.c.name, "init", l.init.pidfd)
+		}
 		return fmt.Errorf("container %q: answer init: %w", l.c.name, err)
 	}
 	return nil

@@ -972,3 +972,33 @@ func TestEvents(t *testing.T) {
 	}
 	e.checkState(id, specs.StateStopped)
 }
+
+// TestStartAfterInitDeath: `ct start` of a container whose init was
+// killed while it waited fails and says so, rather than exiting 0 for a
+// program that never ran; `ct create` of a container whose init dies
+// before it is created fails with the signal; delete removes both.
+func TestStartAfterInitDeath(t *testing.T) {
+	e := newOCIEnv(t)
+	id := e.id("killed")
+	e.ok("create", "--bundle", e.bundle([]string{"echo", "ran"}, nil), id)
+	st := e.checkState(id, specs.StateCreated)
+	if err := syscall.Kill(st.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if res := e.ct("start", id); res.code == 0 || !strings.Contains(res.stderr, "before start") && !strings.Contains(res.stderr, "SIGKILL") {
+		t.Errorf("start after the init's death: exit %d, stderr %q; want a failure that says the init died", res.code, res.stderr)
+	}
+	e.ok("delete", "--force", id)
+
+	id = e.id("killed-in-create")
+	bundle := e.bundle([]string{"echo", "ran"}, func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c",
+			`kill -9 $(sed -n 's/.*"pid":\([0-9]*\).*/\1/p')`}}}}
+	})
+	if res := e.ct("create", "--bundle", bundle, id); res.code == 0 || !strings.Contains(res.stderr, "killed by SIGKILL") {
+		t.Errorf("create whose init is killed: exit %d, stderr %q; want a failure naming SIGKILL", res.code, res.stderr)
+	}
+	if res := e.ct("state", id); res.code == 0 {
+		t.Errorf("state after the failed create: exit 0, %s", res.stdout)
+	}
+}
