@@ -2,8 +2,8 @@ package libct
 
 import (
 	"bytes"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"os"
