@@ -45,10 +45,11 @@ BENCH     ?= .
 # Debian packages the tests need (DEPS) and the demo (DEMO_DEPS), each with
 # a file it installs. Packages that ship services (containerd) must not
 # start them: the install runs under a policy-rc.d that says no, and the
-# tests start their own daemons.
+# tests start their own daemons (docker.io's docker.service and
+# docker.socket included).
 DEMO_DEPS := busybox-static:/bin/busybox musl-tools:/usr/bin/musl-gcc
 DEPS      := $(DEMO_DEPS) iproute2:/usr/sbin/ip uidmap:/usr/bin/newuidmap \
-	containerd:/usr/bin/containerd podman:/usr/bin/podman
+	containerd:/usr/bin/containerd podman:/usr/bin/podman docker.io:/usr/sbin/dockerd
 
 .DEFAULT_GOAL := build
 .PHONY: all deps build test unit vmtest conformance e2e vet fmt-check bench bench-ci bench-scale demo clean
