@@ -152,10 +152,10 @@ unit: $(MUSL_INC)
 	@echo "==> LIBCT_INIT=go go test -count=1 -p 1 $(TESTFLAGS) $(GOINIT_PKGS)  (every start through the Go init; glibc)"
 	@LIBCT_INIT=go $(GO) test $(STATIC) -count=1 -p 1 -timeout 30m $(TESTFLAGS) $(GOINIT_PKGS)
 
-# The engines alone: containerd and podman with bin/ct as their runtime
-# (make unit runs them too, with ct built from the tree).
+# The engines alone: containerd, podman and Docker with bin/ct as their
+# runtime (make unit runs them too, with ct built from the tree).
 e2e: deps build
-	@echo "==> e2e: containerd and podman with bin/ct as their runtime"
+	@echo "==> e2e: containerd, podman and dockerd with bin/ct as their runtime"
 	@CT_BINARY=$(CURDIR)/bin/ct $(GO) test -count=1 -v -timeout 10m ./test/...
 
 # The cgroup v2 tests run in the pure cgroup v2 guest of ../shared/vm (this
