@@ -60,6 +60,11 @@ func TestDocker(t *testing.T) {
 	t.Run("shm-size", e.testShmSize)
 	t.Run("sysctl", e.testSysctl)
 	t.Run("volume", e.testVolume)
+	t.Run("stdin", e.testStdin)
+	t.Run("options", e.testOptions)
+	t.Run("namespaces", e.testNamespaces)
+	t.Run("privileged", e.testPrivileged)
+	t.Run("resources", e.testResources)
 	t.Run("exec", e.testExec)
 	t.Run("exec-tty", e.testExecTTY)
 	t.Run("top", e.testTop)
@@ -68,6 +73,7 @@ func TestDocker(t *testing.T) {
 	t.Run("update-memory", e.testUpdateMemory)
 	t.Run("stop", e.testStop)
 	t.Run("restart", e.testRestart)
+	t.Run("healthcheck", e.testHealthcheck)
 	t.Run("memory-oom", e.testMemoryOOM)
 	t.Run("pids-limit", e.testPidsLimit)
 	t.Run("network-host", e.testNetworkHost)
@@ -546,6 +552,181 @@ func (e *dockerEnv) testVolume(t *testing.T) {
 	})
 }
 
+func (e *dockerEnv) testStdin(t *testing.T) {
+	name := e.name("stdin")
+	t.Cleanup(func() { e.remove(t, name) })
+	c := e.run(name, []string{"--rm", "--interactive"}, "sh", "-c", "tr a-z A-Z; echo end")
+	c.stdin = "piped through the container\n"
+	r := c.run(t)
+	if r.code != 0 || r.stdout != "PIPED THROUGH THE CONTAINER\nend\n" {
+		t.Errorf("docker run -i: the program's output %q (exit %d), want the input in capitals, then end: %s", r.stdout, r.code, r)
+	}
+}
+
+// testOptions checks what `docker run` options set in the process and its
+// root, each in a container of its own.
+func (e *dockerEnv) testOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []string
+		argv string
+		want string
+	}{
+		{"hostname", []string{"--hostname", "libct-box"}, "hostname", "libct-box\n"},
+		{"env-workdir", []string{"--env", "LIBCT_E2E=set", "--workdir", "/var"}, `echo "$LIBCT_E2E $(pwd)"`, "set /var\n"},
+		{"entrypoint", []string{"--entrypoint", "/bin/echo"}, "", "sh -c \n"},
+		{"group-add", []string{"--user", "1000:1000", "--group-add", "1234", "--group-add", "2345"}, "grep ^Groups: /proc/self/status", "Groups:\t1000 1234 2345 \n"},
+		{"ulimit", []string{"--ulimit", "nofile=512:1024"}, "echo $(ulimit -Sn) $(ulimit -Hn)", "512 1024\n"},
+		{"oom-score-adj", []string{"--oom-score-adj", "500"}, "cat /proc/self/oom_score_adj", "500\n"},
+		{"tmpfs", []string{"--read-only", "--tmpfs", "/scratch:size=8m,mode=1777"}, "echo x >/scratch/f && stat -c %a /scratch && df -k /scratch | tail -1 | awk '{print $2}'", "1777\n8192\n"},
+		{"device", []string{"--device", "/dev/zero:/dev/libct-zero"}, "head -c 3 /dev/libct-zero | od -An -tx1 | tr -d ' '", "000000\n"},
+		// The masked paths that exist on this host: files read empty,
+		// directories list nothing; /proc/sys is read-only.
+		{"masked-paths", nil, "echo $(cat /proc/keys /proc/timer_list | wc -c) $(ls -A /proc/acpi | wc -l) $(ls -A /sys/firmware | wc -l); " +
+			"echo x 2>/dev/null >/proc/sys/kernel/domainname || echo ro", "0 0 0\nro\n"},
+		{"seccomp-unconfined", []string{"--security-opt", "seccomp=unconfined"}, "grep ^Seccomp: /proc/self/status", "Seccomp:\t0\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var argv []string
+			if tc.argv != "" {
+				argv = []string{"sh", "-c", tc.argv}
+			} else {
+				argv = []string{"sh", "-c", ""}
+			}
+			r := e.runRemoved(t, "opt-"+tc.name, tc.opts, argv...)
+			if r.code != 0 || r.stdout != tc.want {
+				t.Errorf("%v: output %q (exit %d), want %q: %s", tc.opts, r.stdout, r.code, tc.want, r)
+			}
+		})
+	}
+	t.Run("device-denied", func(t *testing.T) {
+		// The device cgroup lets the container make a node of the
+		// host's disk (Docker allows mknod of any) but not open it.
+		disk, err := os.ReadFile("/sys/class/block/vda/dev")
+		if err != nil {
+			t.Skipf("no /dev/vda on this host to try: %v", err)
+		}
+		major, minor, _ := strings.Cut(strings.TrimSpace(string(disk)), ":")
+		r := e.runRemoved(t, "opt-device-denied", nil, "sh", "-c",
+			"mknod /tmp/disk b "+major+" "+minor+" && echo made; head -c 1 /tmp/disk >/dev/null && echo read-the-disk")
+		if !strings.Contains(r.stdout, "made") || strings.Contains(r.stdout, "read-the-disk") || !strings.Contains(r.stderr, "not permitted") {
+			t.Errorf("the device cgroup did not refuse the host's disk %s: %s", strings.TrimSpace(string(disk)), r)
+		}
+	})
+}
+
+// testNamespaces checks --pid, --ipc and --uts host: the container shares
+// the host's namespace, which ct must join rather than create.
+func (e *dockerEnv) testNamespaces(t *testing.T) {
+	for _, ns := range []string{"pid", "ipc", "uts"} {
+		t.Run(ns+"-host", func(t *testing.T) {
+			host, err := os.Readlink("/proc/self/ns/" + ns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := e.runRemoved(t, "ns-"+ns, []string{"--" + ns, "host"}, "readlink", "/proc/self/ns/"+ns)
+			if got := strings.TrimSpace(r.stdout); r.code != 0 || got != host {
+				t.Errorf("--%s host: the container is in %q, want the host's %s: %s", ns, got, host, r)
+			}
+			r = e.runRemoved(t, "ns-"+ns+"-own", nil, "readlink", "/proc/self/ns/"+ns)
+			if got := strings.TrimSpace(r.stdout); r.code != 0 || got == host {
+				t.Errorf("without --%s host: the container is in %q, want a namespace of its own: %s", ns, got, r)
+			}
+		})
+	}
+	t.Run("pid-host-sees-test", func(t *testing.T) {
+		r := e.runRemoved(t, "ns-pid-see", []string{"--pid", "host"}, "sh", "-c", fmt.Sprintf("test -d /proc/%d && echo sees-test", os.Getpid()))
+		if !strings.Contains(r.stdout, "sees-test") {
+			t.Errorf("--pid host: the test's process %d is not in the container's /proc: %s", os.Getpid(), r)
+		}
+	})
+}
+
+// hostCapBnd is the test process's bounding set: what a privileged
+// container may have at most (the sandbox may lack some capabilities).
+func hostCapBnd(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatal("no CapBnd in /proc/self/status")
+	return ""
+}
+
+// dockerClassicCaps are capabilities 0 (CHOWN) to 37 (AUDIT_READ), all
+// that Docker 20.10's --privileged is sure to ask for (newer ones depend
+// on the capability list it was built with).
+const dockerClassicCaps = 1<<38 - 1
+
+func (e *dockerEnv) testPrivileged(t *testing.T) {
+	host, err := strconv.ParseUint(hostCapBnd(t), 16, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.runRemoved(t, "privileged", []string{"--privileged"}, "sh", "-c",
+		"grep -E '^(CapEff|CapBnd|Seccomp|NoNewPrivs):' /proc/self/status; test -b /dev/vda && echo has-vda; "+
+			"grep ' /sys ' /proc/self/mounts | cut -d' ' -f4 | cut -d, -f1; mkdir /tmp/m && mount -t tmpfs none /tmp/m && echo mounted")
+	if r.code != 0 {
+		t.Fatalf("exit status %d, want 0: %s", r.code, r)
+	}
+	caps := map[string]uint64{}
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if name, v, ok := strings.Cut(line, ":\t"); ok && strings.HasPrefix(name, "Cap") {
+			caps[name], _ = strconv.ParseUint(v, 16, 64)
+		}
+	}
+	if caps["CapEff"] != caps["CapBnd"] {
+		t.Errorf("--privileged: CapEff %x, want all of CapBnd %x", caps["CapEff"], caps["CapBnd"])
+	}
+	if want := host & dockerClassicCaps; caps["CapBnd"]&want != want || caps["CapBnd"]&^host != 0 {
+		t.Errorf("--privileged: CapBnd %x, want every capability of the host's %x up to AUDIT_READ (%x) and no other", caps["CapBnd"], host, want)
+	}
+	for _, line := range []string{"Seccomp:\t0", "NoNewPrivs:\t0", "rw", "mounted"} {
+		if !strings.Contains(r.stdout, line+"\n") {
+			t.Errorf("--privileged: no %q in the container's output %q", line, r.stdout)
+		}
+	}
+	if _, err := os.Stat("/dev/vda"); err == nil && !strings.Contains(r.stdout, "has-vda") {
+		t.Errorf("--privileged: the host's /dev/vda is not in the container's /dev")
+	}
+}
+
+// testResources checks the cgroup files of CPU and memory options.
+func (e *dockerEnv) testResources(t *testing.T) {
+	id := e.detached(t, "resources", []string{"--cpus", "0.5", "--cpu-shares", "512", "--cpuset-cpus", "0",
+		"--memory", "48m", "--memory-reservation", "32m", "--memory-swappiness", "10"}, "sleep", "1000")
+	cg := e.cgroup(id)
+	for _, c := range []struct{ ctl, file, want string }{
+		{"cpu", "cpu.cfs_period_us", "100000"},
+		{"cpu", "cpu.cfs_quota_us", "50000"},
+		{"cpu", "cpu.shares", "512"},
+		{"cpuset", "cpuset.cpus", "0"},
+		{"memory", "memory.limit_in_bytes", strconv.Itoa(48 << 20)},
+		{"memory", "memory.soft_limit_in_bytes", strconv.Itoa(32 << 20)},
+		{"memory", "memory.swappiness", "10"},
+	} {
+		if got := cgroupFile(c.ctl, cg, c.file); got != c.want {
+			t.Errorf("%s of %s: %s, want %s", c.file, cg, got, c.want)
+		}
+	}
+	e.docker("update", "--cpus", "1.5", "--cpu-shares", "256", "--cpuset-cpus", "0-1", id).mustRun(t)
+	for _, c := range []struct{ ctl, file, want string }{
+		{"cpu", "cpu.cfs_quota_us", "150000"},
+		{"cpu", "cpu.shares", "256"},
+		{"cpuset", "cpuset.cpus", "0-1"},
+	} {
+		if got := cgroupFile(c.ctl, cg, c.file); got != c.want {
+			t.Errorf("after docker update: %s of %s: %s, want %s", c.file, cg, got, c.want)
+		}
+	}
+}
+
 func (e *dockerEnv) exec(id string, opts []string, argv ...string) command {
 	c := e.docker(append(append(append([]string{"exec"}, opts...), id), argv...)...)
 	c.timeout = execTimeout
@@ -762,6 +943,20 @@ func (e *dockerEnv) testRestart(t *testing.T) {
 			t.Errorf("--restart on-failure:2: the program's output %q, want it run 3 times", logs.stdout)
 		}
 	})
+}
+
+func (e *dockerEnv) testHealthcheck(t *testing.T) {
+	// dockerd runs the check as an exec every interval.
+	id := e.detached(t, "health", []string{"--health-cmd", "test -e /tmp/healthy", "--health-interval", "1s", "--health-retries", "1"},
+		"sh", "-c", "touch /tmp/healthy; sleep 1000")
+	var st string
+	if !waitFor(15*time.Second, func() bool { st = e.inspect(t, id, "{{.State.Health.Status}}"); return st == "healthy" }) {
+		t.Errorf("health status %q, want healthy", st)
+	}
+	e.exec(id, nil, "rm", "/tmp/healthy").mustRun(t)
+	if !waitFor(15*time.Second, func() bool { st = e.inspect(t, id, "{{.State.Health.Status}}"); return st == "unhealthy" }) {
+		t.Errorf("after the check started failing: health status %q, want unhealthy", st)
+	}
 }
 
 func (e *dockerEnv) testMemoryOOM(t *testing.T) {
