@@ -14,9 +14,13 @@
 // state directory, no cgroup under the engine's parent (or /libct), no
 // process, no mount, no shim socket. Docker's test also checks what its
 // command line offers on top: --user, --read-only, --cap-drop and
-// --cap-add, no-new-privileges, --init, --shm-size, --sysctl, bind and
-// named volumes, top, stats, update, stop signals, docker restart and
-// --restart on-failure, and --pids-limit.
+// --cap-add, --privileged (also for exec), no-new-privileges, seccomp,
+// --init, --shm-size, --sysctl, --tmpfs, --device, --ulimit, masked paths,
+// bind and named volumes, stdin, host namespaces and those of another
+// container, a private cgroup namespace, top, stats, cpu and memory
+// limits and their update, stop signals, docker restart and --restart
+// on-failure, health checks, removing a paused container, and
+// --pids-limit.
 //
 // # What they need
 //

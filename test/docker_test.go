@@ -64,12 +64,14 @@ func TestDocker(t *testing.T) {
 	t.Run("options", e.testOptions)
 	t.Run("namespaces", e.testNamespaces)
 	t.Run("privileged", e.testPrivileged)
+	t.Run("join-container", e.testJoinContainer)
 	t.Run("resources", e.testResources)
 	t.Run("exec", e.testExec)
 	t.Run("exec-tty", e.testExecTTY)
 	t.Run("top", e.testTop)
 	t.Run("stats", e.testStats)
 	t.Run("pause-unpause", e.testPauseUnpause)
+	t.Run("remove-paused", e.testRemovePaused)
 	t.Run("update-memory", e.testUpdateMemory)
 	t.Run("stop", e.testStop)
 	t.Run("restart", e.testRestart)
@@ -585,6 +587,9 @@ func (e *dockerEnv) testOptions(t *testing.T) {
 		{"masked-paths", nil, "echo $(cat /proc/keys /proc/timer_list | wc -c) $(ls -A /proc/acpi | wc -l) $(ls -A /sys/firmware | wc -l); " +
 			"echo x 2>/dev/null >/proc/sys/kernel/domainname || echo ro", "0 0 0\nro\n"},
 		{"seccomp-unconfined", []string{"--security-opt", "seccomp=unconfined"}, "grep ^Seccomp: /proc/self/status", "Seccomp:\t0\n"},
+		// A cgroup namespace of its own: the container sees its cgroup
+		// as the root of every hierarchy.
+		{"cgroupns-private", []string{"--cgroupns", "private"}, "grep -E '^[0-9]+:(memory|pids):' /proc/self/cgroup | cut -d: -f3 | sort -u", "/\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var argv []string
@@ -640,6 +645,36 @@ func (e *dockerEnv) testNamespaces(t *testing.T) {
 			t.Errorf("--pid host: the test's process %d is not in the container's /proc: %s", os.Getpid(), r)
 		}
 	})
+}
+
+// testJoinContainer checks containers that join the namespaces of
+// another (--network, --ipc and --pid container:<id>): ct must enter the
+// first container's namespaces, not make new ones.
+func (e *dockerEnv) testJoinContainer(t *testing.T) {
+	first := e.detached(t, "join-first", []string{"--ipc", "shareable"}, "sleep", "1000")
+	pid := e.initPid(t, first)
+	var want []string
+	for _, ns := range []string{"net", "ipc", "pid"} {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, link)
+	}
+	r := e.runRemoved(t, "join-second", []string{"--network", "container:" + first, "--ipc", "container:" + first, "--pid", "container:" + first},
+		"sh", "-c", "for ns in net ipc pid; do readlink /proc/self/ns/$ns; done; ps -o args | grep -c '^sleep 1000'")
+	got := strings.Fields(r.stdout)
+	if r.code != 0 || len(got) != 4 {
+		t.Fatalf("the joining container failed: %s", r)
+	}
+	for i, ns := range []string{"net", "ipc", "pid"} {
+		if got[i] != want[i] {
+			t.Errorf("--%s container: the second container is in %s, want the first's %s", ns, got[i], want[i])
+		}
+	}
+	if got[3] != "1" {
+		t.Errorf("--pid container: the second container does not see the first's sleep: %s", r)
+	}
 }
 
 // hostCapBnd is the test process's bounding set: what a privileged
@@ -757,6 +792,18 @@ func (e *dockerEnv) testExec(t *testing.T) {
 		r := e.exec(id, []string{"--user", "1000:1000", "--env", "LIBCT_E2E=yes", "--workdir", "/tmp"}, "sh", "-c", `echo "$(id -u):$(id -g) $LIBCT_E2E $(pwd)"`).run(t)
 		checkExec(t, r, 0, "1000:1000 yes /tmp", "")
 	})
+	t.Run("privileged", func(t *testing.T) {
+		// The exec gets every capability, the container keeps Docker's
+		// default set.
+		host := hostCapBnd(t)
+		r := e.exec(id, []string{"--privileged"}, "sh", "-c", "grep -E '^CapBnd:' /proc/self/status; grep ^CapEff: /proc/1/status").run(t)
+		checkExec(t, r, 0, "CapEff:\t"+dockerDefaultCaps, "")
+		bnd, err := strconv.ParseUint(strings.TrimSpace(strings.TrimPrefix(strings.Split(r.stdout, "\n")[0], "CapBnd:")), 16, 64)
+		hostBnd, _ := strconv.ParseUint(host, 16, 64)
+		if want := hostBnd & dockerClassicCaps; err != nil || bnd&want != want {
+			t.Errorf("docker exec --privileged: bounding set %q, want every capability of the host's %s up to AUDIT_READ", r.stdout, host)
+		}
+	})
 	t.Run("detached", func(t *testing.T) {
 		e.exec(id, []string{"--detach"}, "sh", "-c", "echo done >/tmp/exec-detached").mustRun(t)
 		var r result
@@ -852,6 +899,28 @@ func (e *dockerEnv) testPauseUnpause(t *testing.T) {
 	}
 	// The container still works.
 	checkExec(t, e.exec(id, nil, "echo", "alive").run(t), 0, "alive", "")
+}
+
+// testRemovePaused removes a paused container: ct must kill the frozen
+// processes and remove the cgroup.
+func (e *dockerEnv) testRemovePaused(t *testing.T) {
+	name := e.name("rmpaused")
+	t.Cleanup(func() { e.remove(t, name) })
+	e.run(name, []string{"-d"}, "sleep", "1000").mustRun(t)
+	id := e.id(t, name)
+	pid := e.initPid(t, id)
+	e.docker("pause", id).mustRun(t)
+	start := time.Now()
+	e.docker("rm", "--force", id).mustRun(t)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("docker rm --force of a paused container took %v", d)
+	}
+	if err := syscall.Kill(pid, 0); err == nil {
+		t.Errorf("the paused container's process %d survived docker rm --force", pid)
+	}
+	if dirs := cgroupDirs(e.cgroup(id)); len(dirs) > 0 {
+		t.Errorf("the paused container's cgroups are left: %v", dirs)
+	}
 }
 
 func (e *dockerEnv) testUpdateMemory(t *testing.T) {
