@@ -45,10 +45,11 @@ BENCH     ?= .
 # Debian packages the tests need (DEPS) and the demo (DEMO_DEPS), each with
 # a file it installs. Packages that ship services (containerd) must not
 # start them: the install runs under a policy-rc.d that says no, and the
-# tests start their own daemons.
+# tests start their own daemons (docker.io's docker.service and
+# docker.socket included).
 DEMO_DEPS := busybox-static:/bin/busybox musl-tools:/usr/bin/musl-gcc
 DEPS      := $(DEMO_DEPS) iproute2:/usr/sbin/ip uidmap:/usr/bin/newuidmap \
-	containerd:/usr/bin/containerd podman:/usr/bin/podman
+	containerd:/usr/bin/containerd podman:/usr/bin/podman docker.io:/usr/sbin/dockerd
 
 .DEFAULT_GOAL := build
 .PHONY: all deps build test unit vmtest conformance e2e vet fmt-check bench bench-ci bench-scale demo clean
@@ -151,10 +152,10 @@ unit: $(MUSL_INC)
 	@echo "==> LIBCT_INIT=go go test -count=1 -p 1 $(TESTFLAGS) $(GOINIT_PKGS)  (every start through the Go init; glibc)"
 	@LIBCT_INIT=go $(GO) test $(STATIC) -count=1 -p 1 -timeout 30m $(TESTFLAGS) $(GOINIT_PKGS)
 
-# The engines alone: containerd and podman with bin/ct as their runtime
-# (make unit runs them too, with ct built from the tree).
+# The engines alone: containerd, podman and Docker with bin/ct as their
+# runtime (make unit runs them too, with ct built from the tree).
 e2e: deps build
-	@echo "==> e2e: containerd and podman with bin/ct as their runtime"
+	@echo "==> e2e: containerd, podman and dockerd with bin/ct as their runtime"
 	@CT_BINARY=$(CURDIR)/bin/ct $(GO) test -count=1 -v -timeout 10m ./test/...
 
 # The cgroup v2 tests run in the pure cgroup v2 guest of ../shared/vm (this

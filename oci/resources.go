@@ -225,9 +225,12 @@ func (rc *resConv) memory(r *specs.LinuxResources) error {
 		return nil
 	}
 	p := resourcesPath + ".memory"
+	// A limit of 0 is no limit, as in runc: left as it is (unlimited at
+	// creation, unchanged by an update). Docker's update sends 0 for
+	// every memory field it was not asked to change.
 	if m.Limit != nil {
-		if v := *m.Limit; v == 0 || v < -1 {
-			return invalid(p+".limit", "%d: must be > 0 (or -1 for unlimited)", v)
+		if v := *m.Limit; v < -1 {
+			return invalid(p+".limit", "%d: must be > 0 (or -1 for unlimited, 0 for none given)", v)
 		}
 		rc.res.MemoryLimit = *m.Limit
 	}
@@ -253,11 +256,16 @@ func (rc *resConv) memory(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
+	// The kernel limits take 0 as none given too (runc writes them only
+	// when non-zero): a kernel that still enforces memory.kmem.* would
+	// otherwise deny the container every kernel allocation.
 	limitParam := func(field, name string, v int64) error {
 		if v < -1 {
-			return invalid(p+"."+field, "%d: must be >= 0 (or -1 for unlimited)", v)
+			return invalid(p+"."+field, "%d: must be > 0 (or -1 for unlimited, 0 for none given)", v)
 		}
-		rc.param(p+"."+field, "memory", name, strconv.FormatInt(v, 10))
+		if v != 0 {
+			rc.param(p+"."+field, "memory", name, strconv.FormatInt(v, 10))
+		}
 		return nil
 	}
 	if m.Kernel != nil && v1 {
@@ -268,7 +276,7 @@ func (rc *resConv) memory(r *specs.LinuxResources) error {
 			return err
 		}
 	}
-	if m.KernelTCP != nil {
+	if m.KernelTCP != nil && *m.KernelTCP != 0 {
 		if !v1 {
 			return unsupported(p+".kernelTCP", "cgroup v2 has no kernel TCP memory limit")
 		}

@@ -173,10 +173,15 @@ func TestConvertResourcesV1(t *testing.T) {
 			},
 		},
 		{
-			name:     "memory limit 0",
-			mod:      withResources(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr(int64(0))}}),
-			errPath:  "linux.resources.memory.limit",
-			errParts: []string{"linux.resources.memory.limit: 0: must be > 0"},
+			// As in runc: 0 is no limit given, not a limit of 0 bytes.
+			name: "memory limits 0",
+			mod: withResources(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr(int64(0)), Reservation: ptr(int64(0)),
+				Kernel: ptr(int64(0)), KernelTCP: ptr(int64(0))}}),
+			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
+				if cfg.Cgroup.Resources.MemoryLimit != 0 || cfg.Cgroup.Resources.MemoryReservation != 0 || len(cfg.Cgroup.Params) != 0 {
+					t.Errorf("cgroup %+v: want no memory limit and no parameter", cfg.Cgroup)
+				}
+			},
 		},
 		{
 			name:    "memory limit -2",
@@ -412,8 +417,26 @@ func TestConvertResourcesForUpdate(t *testing.T) {
 		t.Errorf("update %+v %+v", res, ps)
 	}
 
-	_, err = ConvertResources(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr(int64(0))}})
+	_, err = ConvertResources(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr(int64(-2))}})
 	wantFieldError(t, err, "linux.resources.memory.limit", "must be > 0")
+
+	// What Docker 20.10 sends for `docker update --cpus 1.5 --cpuset-cpus
+	// 0-1` (toContainerdResources): every memory, cpu and blkio field it
+	// was not asked to change as a pointer to 0. Nothing but the cpus may
+	// change; a limit of 0 bytes would be refused or, for kernel memory,
+	// written.
+	docker := &specs.LinuxResources{
+		Memory:  &specs.LinuxMemory{Limit: ptr(int64(0)), Reservation: ptr(int64(0)), Kernel: ptr(int64(0))},
+		CPU:     &specs.LinuxCPU{Shares: ptr(uint64(0)), Quota: ptr(int64(150000)), Period: ptr(uint64(100000)), Cpus: "0-1"},
+		BlockIO: &specs.LinuxBlockIO{Weight: ptr(uint16(0))},
+	}
+	res, ps, err = ConvertUpdate(docker)
+	if err != nil {
+		t.Fatalf("docker's update: %v", err)
+	}
+	if want := (libct.Resources{CPUQuota: 150000, CPUPeriod: 100000, CpusetCpus: "0-1"}); !reflect.DeepEqual(*res, want) || len(ps) != 0 {
+		t.Errorf("docker's update: %+v %+v, want %+v and no parameter", *res, ps, want)
+	}
 
 	if r, err := ConvertResources(nil); err != nil || !reflect.DeepEqual(*r, libct.Resources{}) {
 		t.Errorf("nil resources: %+v, %v", r, err)

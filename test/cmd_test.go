@@ -32,6 +32,7 @@ type command struct {
 	args    []string
 	env     []string // added to the tests' own environment
 	dir     string
+	stdin   string // its standard input; none when empty
 	timeout time.Duration
 }
 
@@ -66,6 +67,9 @@ func (c command) cmd(ctx context.Context) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, c.name, c.args...)
 	cmd.Env = append(os.Environ(), c.env...)
 	cmd.Dir = c.dir
+	if c.stdin != "" {
+		cmd.Stdin = strings.NewReader(c.stdin)
+	}
 	// Only the engine's client is ended at the time limit; a grandchild
 	// still holding the output pipes must not hang the test.
 	cmd.WaitDelay = 2 * time.Second

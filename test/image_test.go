@@ -93,16 +93,7 @@ func writeOCIArchive(layerTar, dst, name string) error {
 		return err
 	}
 	layerDigest := digestOf(layer)
-	config, err := json.Marshal(map[string]any{
-		"created":      time.Now().UTC().Format(time.RFC3339),
-		"architecture": runtime.GOARCH,
-		"os":           "linux",
-		"config": map[string]any{
-			"Env": []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-			"Cmd": []string{"/bin/sh"},
-		},
-		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{layerDigest}},
-	})
+	config, err := imageConfig(layerDigest)
 	if err != nil {
 		return err
 	}
@@ -127,38 +118,64 @@ func writeOCIArchive(layerTar, dst, name string) error {
 	if err != nil {
 		return err
 	}
+	return writeTar(dst, []tarEntry{
+		{name: "oci-layout", data: []byte(`{"imageLayoutVersion":"1.0.0"}`)},
+		{name: "blobs/", dir: true},
+		{name: "blobs/sha256/", dir: true},
+		{name: blobPath(layerDigest), data: layer},
+		{name: blobPath(digestOf(config)), data: config},
+		{name: blobPath(digestOf(manifest)), data: manifest},
+		{name: "index.json", data: index},
+	})
+}
+
+// imageConfig is the image's configuration: one layer of digest
+// layerDigest, for this machine's platform, with PATH set and /bin/sh as
+// its command.
+func imageConfig(layerDigest string) ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"created":      time.Now().UTC().Format(time.RFC3339),
+		"architecture": runtime.GOARCH,
+		"os":           "linux",
+		"config": map[string]any{
+			"Env": []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+			"Cmd": []string{"/bin/sh"},
+		},
+		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{layerDigest}},
+	})
+}
+
+// tarEntry is a directory or a regular file of an archive.
+type tarEntry struct {
+	name string
+	dir  bool
+	data []byte
+}
+
+// writeTar writes entries, in order, as a tar at dst.
+func writeTar(dst string, entries []tarEntry) error {
 	out, err := os.Create(dst)
 	if err != nil {
 		return err
 	}
 	tw := tar.NewWriter(out)
 	now := time.Now()
-	add := func(name string, data []byte) error {
-		hdr := &tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), ModTime: now, Typeflag: tar.TypeReg}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
+	for _, e := range entries {
+		hdr := &tar.Header{Name: e.name, Mode: 0o644, Size: int64(len(e.data)), ModTime: now, Typeflag: tar.TypeReg}
+		if e.dir {
+			hdr = &tar.Header{Name: e.name, Mode: 0o755, ModTime: now, Typeflag: tar.TypeDir}
 		}
-		_, err := tw.Write(data)
-		return err
-	}
-	dir := func(name string) error {
-		return tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, ModTime: now, Typeflag: tar.TypeDir})
-	}
-	steps := []func() error{
-		func() error { return add("oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`)) },
-		func() error { return dir("blobs/") },
-		func() error { return dir("blobs/sha256/") },
-		func() error { return add(blobPath(layerDigest), layer) },
-		func() error { return add(blobPath(digestOf(config)), config) },
-		func() error { return add(blobPath(digestOf(manifest)), manifest) },
-		func() error { return add("index.json", index) },
-		tw.Close,
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
+		if err = tw.WriteHeader(hdr); err == nil && !e.dir {
+			_, err = tw.Write(e.data)
+		}
+		if err != nil {
 			out.Close()
 			return err
 		}
+	}
+	if err := tw.Close(); err != nil {
+		out.Close()
+		return err
 	}
 	return out.Close()
 }
@@ -170,4 +187,38 @@ func digestOf(data []byte) string {
 
 func blobPath(digest string) string {
 	return fmt.Sprintf("blobs/sha256/%s", digest[len("sha256:"):])
+}
+
+// writeDockerArchive writes the image of writeOCIArchive in the format of
+// `docker save` (manifest.json, the config as <digest>.json and the
+// layer as <digest>/layer.tar) at dst, tagged name: Docker 20.10's
+// `docker load` reads no OCI layout.
+func writeDockerArchive(layerTar, dst, name string) error {
+	layer, err := os.ReadFile(layerTar)
+	if err != nil {
+		return err
+	}
+	layerDigest := digestOf(layer)
+	config, err := imageConfig(layerDigest)
+	if err != nil {
+		return err
+	}
+	hexOf := func(digest string) string { return digest[len("sha256:"):] }
+	configName := hexOf(digestOf(config)) + ".json"
+	layerDir := hexOf(layerDigest)
+	manifest, err := json.Marshal([]map[string]any{{
+		"Config":   configName,
+		"RepoTags": []string{name},
+		"Layers":   []string{layerDir + "/layer.tar"},
+	}})
+	if err != nil {
+		return err
+	}
+	return writeTar(dst, []tarEntry{
+		{name: layerDir + "/", dir: true},
+		{name: layerDir + "/VERSION", data: []byte("1.0")},
+		{name: layerDir + "/layer.tar", data: layer},
+		{name: configName, data: config},
+		{name: "manifest.json", data: manifest},
+	})
 }

@@ -23,6 +23,8 @@ type fixture struct {
 	ct       string // absolute path of ct
 	layerTar string // the busybox root as an uncompressed tar
 	ociTar   string // an OCI image layout archive of that layer
+	// dockerTar is the same image as `docker save` writes it.
+	dockerTar string
 }
 
 var (
@@ -86,6 +88,11 @@ func buildFixture() (*fixture, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("OCI archive: %w", err)
 	}
+	f.dockerTar = filepath.Join(dir, "image-docker.tar")
+	if err := writeDockerArchive(f.layerTar, f.dockerTar, imageName); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("docker archive: %w", err)
+	}
 	return f, nil
 }
 
@@ -134,7 +141,8 @@ func moduleRoot(goBin string) (string, error) {
 
 // requireBinaries skips t when one of the engine's programs is missing,
 // with what to install, unless CI=true, where it fails: CI installs the
-// engines (make deps).
+// engines (make deps). A name with a slash is that file, not looked up
+// in PATH.
 func requireBinaries(t *testing.T, pkg string, names ...string) map[string]string {
 	t.Helper()
 	paths := map[string]string{}
@@ -150,7 +158,7 @@ func requireBinaries(t *testing.T, pkg string, names ...string) map[string]strin
 	if len(missing) == 0 {
 		return paths
 	}
-	msg := fmt.Sprintf("%s not found in PATH: apt-get install %s (or make deps)", strings.Join(missing, ", "), pkg)
+	msg := fmt.Sprintf("%s not found: apt-get install %s (or make deps)", strings.Join(missing, ", "), pkg)
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("%s; CI=true forbids skipping this test", msg)
 	}

@@ -348,6 +348,23 @@ func TestLifecycle(t *testing.T) {
 		if err != nil || strings.TrimSpace(string(data)) != strconv.Itoa(64<<20) {
 			t.Errorf("memory.limit_in_bytes %q, %v; want %d", data, err, 64<<20)
 		}
+		// What Docker sends for an update of the cpu time alone: the
+		// memory fields it leaves alone as 0, which runc reads as none
+		// given. The memory limit must stay.
+		resources := filepath.Join(t.TempDir(), "resources.json")
+		dockerUpdate := `{"memory":{"limit":0,"reservation":0,"kernel":0},"cpu":{"shares":0,"quota":50000,"period":100000},"blockIO":{"weight":0}}`
+		if err := os.WriteFile(resources, []byte(dockerUpdate), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		e.ok("update", "--resources", resources, id)
+		data, err = os.ReadFile("/sys/fs/cgroup/memory/libct/" + id + "/memory.limit_in_bytes")
+		if err != nil || strings.TrimSpace(string(data)) != strconv.Itoa(64<<20) {
+			t.Errorf("after an update with memory.limit 0: memory.limit_in_bytes %q, %v; want %d, unchanged", data, err, 64<<20)
+		}
+		data, err = os.ReadFile("/sys/fs/cgroup/cpu/libct/" + id + "/cpu.cfs_quota_us")
+		if err != nil || strings.TrimSpace(string(data)) != "50000" {
+			t.Errorf("cpu.cfs_quota_us %q, %v; want 50000", data, err)
+		}
 	})
 
 	t.Run("events", func(t *testing.T) {
