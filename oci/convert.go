@@ -194,7 +194,7 @@ func (c *converter) namespaces() error {
 			return invalidValue(p+".path", n.Path, "must be an absolute path")
 		}
 		if !joinable().Has(ns) {
-			return unsupportedValue(p+".path", n.Path, "joining an existing %s namespace needs libct's enter stage, missing from this binary (built without cgo)", n.Type)
+			return unsupportedBecause(p+".path", n.Path, libct.ErrNoEnterStage)
 		}
 		if err := checkNamespaceFile(n.Path, ns); err != nil {
 			return &FieldError{Path: p + ".path", Value: n.Path, Err: err}
