@@ -64,13 +64,13 @@ func (c *Config) validate() error {
 		if joinableStage.Has(ns) && c.Namespaces.Has(NewUser) {
 			return invalid(field, "a new user namespace cannot be made along with joining a %s namespace: join the user namespace too", ns.Name())
 		}
+		if err := checkNamespaceFile(path, ns); err != nil {
+			return &ConfigError{Field: field, Err: err}
+		}
 		// After the checks that hold in every build: a config wrong
 		// anyway is reported as wrong, not as needing cgo.
 		if joinableStage.Has(ns) && !nsenter.Available {
 			return &ConfigError{Field: field, Value: path, Err: ErrNoEnterStage}
-		}
-		if err := checkNamespaceFile(path, ns); err != nil {
-			return &ConfigError{Field: field, Err: err}
 		}
 	}
 	if c.TimeOffsets != (TimeOffsets{}) && !c.Namespaces.Has(NewTime) {
