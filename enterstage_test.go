@@ -71,6 +71,31 @@ func TestEnterWithoutEnterStage(t *testing.T) {
 	expectState(t, c, libct.Running)
 }
 
+// TestEnterWithoutMountNamespace: what needs no enter stage works in every
+// build: Enter into a container whose namespaces are only pid, uts, ipc
+// and net (its root by chroot) joins them, with or without cgo.
+func TestEnterWithoutMountNamespace(t *testing.T) {
+	s := newSession(t)
+	cfg := busybox(t)
+	cfg.Namespaces = libct.NewPID | libct.NewUTS | libct.NewIPC | libct.NewNet
+	cfg.Hostname = "no-mnt"
+	c := sleeper(t, s, cfg)
+	r, w := pipe(t)
+	task, err := c.Enter(&libct.Process{Args: []string{"/bin/sh", "-c", `hostname; echo "pid $$"`}, Stdout: w, Stderr: w})
+	w.Close()
+	if err != nil {
+		t.Fatalf("Enter into a container without user, mount or time namespaces: %v", err)
+	}
+	if st, err := task.Wait(); err != nil || st.Code != 0 {
+		t.Errorf("entered process: %v %v", st, err)
+	}
+	// A pid of the container's namespace, where sleep is 1, is small.
+	out := readAll(t, r)
+	if f := strings.Fields(out); len(f) != 3 || f[0] != "no-mnt" || f[1] != "pid" || atoi(f[2]) <= 1 || atoi(f[2]) > 10 {
+		t.Errorf("entered process printed %q, want the container's hostname and a pid of its namespace", out)
+	}
+}
+
 // TestJoinByPathWithoutEnterStage: a container that joins another's user
 // namespace by path starts with the enter stage; without it the Config is
 // refused at Create with a *ConfigError on the field, wrapping
