@@ -940,7 +940,6 @@ func TestConsoleSocket(t *testing.T) {
 	if readPid(t, pidFile) <= 0 {
 		t.Error("no exec pid")
 	}
-
 }
 
 // TestEvents checks the event stream: stats every --interval, an oom
