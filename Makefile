@@ -52,7 +52,7 @@ DEPS      := $(DEMO_DEPS) iproute2:/usr/sbin/ip uidmap:/usr/bin/newuidmap \
 	containerd:/usr/bin/containerd podman:/usr/bin/podman docker.io:/usr/sbin/dockerd
 
 .DEFAULT_GOAL := build
-.PHONY: all deps build test unit vmtest conformance e2e vet fmt-check bench bench-ci bench-scale demo clean
+.PHONY: all deps build test unit unit-nocgo vmtest conformance e2e vet fmt-check bench bench-ci bench-scale demo clean
 
 all: build test
 
@@ -91,6 +91,9 @@ build: $(MUSL_INC)
 	echo "$$cmd"; eval "$$cmd"
 	$(GO) build -o bin/mkrootfs ./internal/testutil/cmd/mkrootfs
 
+# The same by its relative name, as typed: make bin/musl-include.
+bin/musl-include: $(MUSL_INC)
+
 $(MUSL_INC):
 	@mkdir -p $@
 	@arch=$$(gcc -print-multiarch); \
@@ -113,7 +116,7 @@ fmt-check:
 		exit 1; \
 	fi
 
-test: deps vet fmt-check unit vmtest conformance
+test: deps vet fmt-check unit unit-nocgo vmtest conformance
 	@echo "==> test: PASS"
 
 # The OCI runtime-tools validation suite against bin/ct (see
@@ -151,6 +154,17 @@ unit: $(MUSL_INC)
 	@$(STATIC_ENV) $(GO) test $(STATIC) -count=1 -p 1 -timeout 30m $(TESTFLAGS) $(PKGS)
 	@echo "==> LIBCT_INIT=go go test -count=1 -p 1 $(TESTFLAGS) $(GOINIT_PKGS)  (every start through the Go init; glibc)"
 	@LIBCT_INIT=go $(GO) test $(STATIC) -count=1 -p 1 -timeout 30m $(TESTFLAGS) $(GOINIT_PKGS)
+
+# CGO_ENABLED=0 is a supported build: no C init (every start through the
+# Go init) and no enter stage, whose features are refused with
+# libct.ErrNoEnterStage. The packages whose behaviour differs without cgo
+# run again so built; their tests of what needs the enter stage skip
+# with that error's text (testutil.RequireEnterStage), nothing else does.
+# ./test/... builds its ct without cgo too.
+NOCGO_PKGS ?= . ./cmd/ct ./oci ./internal/cinit ./internal/testutil ./test/...
+unit-nocgo:
+	@echo "==> CGO_ENABLED=0 go test -count=1 -p 1 $(TESTFLAGS) $(NOCGO_PKGS)  (no C init, no enter stage)"
+	@CGO_ENABLED=0 $(GO) test -count=1 -p 1 -timeout 30m $(TESTFLAGS) $(NOCGO_PKGS)
 
 # The engines alone: containerd, podman and Docker with bin/ct as their
 # runtime (make unit runs them too, with ct built from the tree).

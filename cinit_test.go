@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/libct/libct"
+	"github.com/libct/libct/internal/cinit"
 )
 
 // startWith runs p in a container of cfg through the C init (useC) or the
@@ -52,7 +53,7 @@ var mountIDs = regexp.MustCompile(`(?m)^\d+ \d+ \d+:\d+ `)
 // TestCInitMatchesGoInit: a container started by the C init is the one
 // the Go init makes, field by field: credentials, capabilities, seccomp,
 // mounts and their options, /dev, limits, environment and working
-// directory.
+// directory. Built without cgo, asking for the C init starts the Go init.
 func TestCInitMatchesGoInit(t *testing.T) {
 	newSession(t) // root, or skip
 	shared := t.TempDir()
@@ -120,8 +121,11 @@ func TestCInitMatchesGoInit(t *testing.T) {
 				if err != nil || st != (libct.ExitStatus{}) {
 					t.Fatalf("C init %v: %v %v\n%s", useC, st, err, out)
 				}
-				if cInit != useC {
-					t.Fatalf("asked for the C init: %v; the trace says it ran: %v", useC, cInit)
+				// Without cgo there is no C init to ask for: the Go init
+				// starts the container either way, and the comparison
+				// below still holds.
+				if want := useC && cinit.Available; cInit != want {
+					t.Fatalf("asked for the C init: %v (linked in: %v); the trace says it ran: %v", useC, cinit.Available, cInit)
 				}
 				outs[i] = mountIDs.ReplaceAllString(out, "")
 			}

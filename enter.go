@@ -69,7 +69,9 @@ func (t *Task) Signal(sig syscall.Signal) error { return t.proc.Signal(sig) }
 // Joining user, mount and time namespaces needs a single-threaded process:
 // the enter stage does it in C before the Go runtime starts (package
 // internal/nsenter), which needs a cgo build. Without cgo, Enter works for
-// containers whose namespaces are only of the other kinds.
+// containers whose namespaces are only of the other kinds, and refuses the
+// others with an error that errors.Is(err, ErrNoEnterStage), before it
+// starts anything.
 func (c *Container) Enter(p *Process) (*Task, error) {
 	return c.enter(p, true)
 }
@@ -201,7 +203,7 @@ func (e *entry) run(reap bool) (*Task, error) {
 		}
 	}
 	if needsStage && !nsenter.Available {
-		return nil, fmt.Errorf("container %q: entering user, mount or time namespaces needs the enter stage, which this binary was built without (cgo disabled)", c.name)
+		return nil, fmt.Errorf("container %q: enter: %w", c.name, ErrNoEnterStage)
 	}
 	self, err := c.session.sealedBinary()
 	if err != nil {

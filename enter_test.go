@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/libct/libct"
+	"github.com/libct/libct/internal/testutil"
 )
 
 // allNamespaces is every namespace a container can have.
@@ -23,6 +24,7 @@ const allNamespaces = libct.NewMount | libct.NewUTS | libct.NewIPC | libct.NewPI
 // has a small pid, and its exit status comes back.
 func TestEnter(t *testing.T) {
 	s := newSession(t)
+	testutil.RequireEnterStage(t) // it enters a container with a mount namespace
 	cfg := busybox(t)
 	cfg.Namespaces = allNamespaces
 	cfg.Hostname = "entered"
@@ -65,6 +67,7 @@ func TestEnter(t *testing.T) {
 // TestEnterForksKilled: what an entered process forks dies with Kill.
 func TestEnterForksKilled(t *testing.T) {
 	s := newSession(t)
+	testutil.RequireEnterStage(t) // it enters a container with a mount namespace
 	c := sleeper(t, s, busybox(t))
 	r, w := pipe(t)
 	task, err := c.Enter(&libct.Process{Args: []string{"/bin/sh", "-c", "sleep 100 & sleep 100 & echo $!; wait"}, Stdout: w})
@@ -99,6 +102,7 @@ func TestEnterErrors(t *testing.T) {
 	if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
 		t.Fatal(err)
 	}
+	testutil.RequireEnterStage(t) // the rest enters a container with a mount namespace
 	_, err = c.Enter(&libct.Process{Args: []string{"/bin/nope"}})
 	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), `exec "/bin/nope"`) {
 		t.Errorf("Enter of a missing program: %v", err)
@@ -108,6 +112,7 @@ func TestEnterErrors(t *testing.T) {
 // TestEnterFunc runs a registered function in a live container.
 func TestEnterFunc(t *testing.T) {
 	s := newSession(t)
+	testutil.RequireEnterStage(t) // it enters a container with a mount namespace
 	cfg := busybox(t)
 	cfg.Hostname = "fn-host"
 	c := sleeper(t, s, cfg)
@@ -182,6 +187,7 @@ func descendantsOf(pid int) ([]int, error) {
 // caller itself, later).
 func TestEnterDetached(t *testing.T) {
 	s := newSession(t)
+	testutil.RequireEnterStage(t) // it enters a container with a mount namespace
 	c := sleeper(t, s, busybox(t))
 	task, err := c.EnterDetached(sh("exit 3"))
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"syscall"
+
+	"github.com/libct/libct/internal/nsenter"
 )
 
 // Sentinel errors, to be tested with errors.Is.
@@ -27,6 +29,12 @@ var (
 	ErrNotParent = errors.New("exit status is known only to the spawning process")
 	// ErrClosed: the session was closed.
 	ErrClosed = errors.New("session is closed")
+	// ErrNoEnterStage: the operation joins a user, mount or time
+	// namespace, which needs the enter stage, and this binary was built
+	// without cgo, so without it. Enter into such a container returns it
+	// wrapped with the container's name; a Config that joins such a
+	// namespace by path is refused with a *ConfigError wrapping it.
+	ErrNoEnterStage = nsenter.ErrMissing
 )
 
 // ConfigError rejects one field of a configuration or one argument.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/libct/libct"
+	"github.com/libct/libct/internal/testutil"
 )
 
 // TestConsole drives a container shell through its pseudo-terminal: a
@@ -64,6 +65,7 @@ func readUntilExit(r io.Reader) string {
 // TestEnterConsole: an entered process gets its own terminal too.
 func TestEnterConsole(t *testing.T) {
 	s := newSession(t)
+	testutil.RequireEnterStage(t) // it enters a container with a mount namespace
 	c := sleeper(t, s, busybox(t))
 	task, err := c.Enter(&libct.Process{Args: []string{"/bin/sh", "-c", "stty size; test -t 0 && echo is-a-tty; tty"}, Terminal: true, ConsoleSize: &libct.ConsoleSize{Rows: 12, Cols: 34}})
 	if err != nil {

@@ -61,14 +61,16 @@ func (c *Config) validate() error {
 		if c.Namespaces.Has(ns) {
 			return invalid(field, "the %s namespace is both created (namespaces) and joined", ns.Name())
 		}
-		if joinableStage.Has(ns) && !nsenter.Available {
-			return invalid(field, "joining an existing %s namespace needs the enter stage, which this binary was built without (cgo disabled)", ns.Name())
-		}
 		if joinableStage.Has(ns) && c.Namespaces.Has(NewUser) {
 			return invalid(field, "a new user namespace cannot be made along with joining a %s namespace: join the user namespace too", ns.Name())
 		}
 		if err := checkNamespaceFile(path, ns); err != nil {
 			return &ConfigError{Field: field, Err: err}
+		}
+		// After the checks that hold in every build: a config wrong
+		// anyway is reported as wrong, not as needing cgo.
+		if joinableStage.Has(ns) && !nsenter.Available {
+			return &ConfigError{Field: field, Value: path, Err: ErrNoEnterStage}
 		}
 	}
 	if c.TimeOffsets != (TimeOffsets{}) && !c.Namespaces.Has(NewTime) {

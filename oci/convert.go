@@ -193,11 +193,12 @@ func (c *converter) namespaces() error {
 		if !filepath.IsAbs(n.Path) {
 			return invalidValue(p+".path", n.Path, "must be an absolute path")
 		}
-		if !joinable().Has(ns) {
-			return unsupportedValue(p+".path", n.Path, "joining an existing %s namespace needs libct's enter stage, missing from this binary (built without cgo)", n.Type)
-		}
 		if err := checkNamespaceFile(n.Path, ns); err != nil {
 			return &FieldError{Path: p + ".path", Value: n.Path, Err: err}
+		}
+		// A path wrong in any build is reported as wrong first.
+		if !joinable().Has(ns) {
+			return unsupportedBecause(p+".path", n.Path, libct.ErrNoEnterStage)
 		}
 		if c.cfg.NamespacePaths == nil {
 			c.cfg.NamespacePaths = map[libct.Namespaces]string{}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct"
+	"github.com/libct/libct/internal/nsenter"
 	"github.com/libct/libct/internal/testutil"
 	"github.com/libct/libct/security"
 )
@@ -232,15 +233,6 @@ func TestConvertNamespaces(t *testing.T) {
 			errParts: []string{"absolute"},
 		},
 		{
-			name: "joining a mount namespace",
-			mod:  func(s *specs.Spec) { s.Linux.Namespaces[0].Path = "/proc/self/ns/mnt" },
-			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
-				if cfg.NamespacePaths[libct.NewMount] != "/proc/self/ns/mnt" || cfg.Namespaces.Has(libct.NewMount) {
-					t.Errorf("namespaces %v, paths %v", cfg.Namespaces, cfg.NamespacePaths)
-				}
-			},
-		},
-		{
 			name: "user namespace with mappings",
 			mod: func(s *specs.Spec) {
 				s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
@@ -310,6 +302,32 @@ func TestConvertNamespaces(t *testing.T) {
 			errPath: `linux.timeOffsets["monotonic"].nanosecs`,
 		},
 	})
+}
+
+// TestConvertJoinWithoutEnterStage: a spec joining a mount namespace by
+// path converts to a Config that joins it, when the build has the enter
+// stage; without it the path is refused as unsupported with libct's one
+// error for that (libct.ErrNoEnterStage), whose text is the whole reason.
+func TestConvertJoinWithoutEnterStage(t *testing.T) {
+	s := minimalSpec()
+	s.Linux.Namespaces[0].Path = "/proc/self/ns/mnt"
+	cfg, p, err := Convert("ct1", testBundle(t), s)
+	if nsenter.Available {
+		if err != nil {
+			t.Fatalf("Convert: %v", err)
+		}
+		if cfg.NamespacePaths[libct.NewMount] != "/proc/self/ns/mnt" || cfg.Namespaces.Has(libct.NewMount) {
+			t.Errorf("namespaces %v, paths %v", cfg.Namespaces, cfg.NamespacePaths)
+		}
+		return
+	}
+	wantFieldError(t, err, "linux.namespaces[0].path", `"/proc/self/ns/mnt": `+libct.ErrNoEnterStage.Error())
+	if !errors.Is(err, libct.ErrNoEnterStage) || !errors.Is(err, ErrUnsupported) {
+		t.Errorf("error %q is not both libct.ErrNoEnterStage and ErrUnsupported", err)
+	}
+	if cfg != nil || p != nil {
+		t.Error("a refused spec still gave a config or a process")
+	}
 }
 
 func TestConvertProcessFields(t *testing.T) {

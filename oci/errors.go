@@ -59,15 +59,21 @@ func invalidValue(path, value, format string, args ...any) *FieldError {
 	return &FieldError{Path: path, Value: value, Err: fmt.Errorf(format, args...)}
 }
 
-// unsupportedError is the cause of a refusal of a well-formed field.
-type unsupportedError struct{ msg string }
+// unsupportedError is the cause of a refusal of a well-formed field;
+// cause, when set, is a sentinel of libct's that the refusal is (such as
+// libct.ErrNoEnterStage), for errors.Is.
+type unsupportedError struct {
+	msg   string
+	cause error
+}
 
 func (e *unsupportedError) Error() string        { return e.msg }
 func (e *unsupportedError) Is(target error) bool { return target == ErrUnsupported }
+func (e *unsupportedError) Unwrap() error        { return e.cause }
 
 // unsupported refuses a field libct or this host cannot honour.
 func unsupported(path, format string, args ...any) *FieldError {
-	return &FieldError{Path: path, Err: &unsupportedError{fmt.Sprintf(format, args...)}}
+	return &FieldError{Path: path, Err: &unsupportedError{msg: fmt.Sprintf(format, args...)}}
 }
 
 // unsupportedValue is unsupported showing the value.
@@ -75,6 +81,12 @@ func unsupportedValue(path, value, format string, args ...any) *FieldError {
 	fe := unsupported(path, format, args...)
 	fe.Value = value
 	return fe
+}
+
+// unsupportedBecause refuses a field, showing its value, with cause as
+// the whole reason, so that the text is the cause's own.
+func unsupportedBecause(path, value string, cause error) *FieldError {
+	return &FieldError{Path: path, Value: value, Err: &unsupportedError{msg: cause.Error(), cause: cause}}
 }
 
 // rebase turns an error of a leaf package's validator, which starts with

@@ -2,12 +2,22 @@ package oci
 
 import (
 	"slices"
+	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 
+	"github.com/libct/libct/internal/nsenter"
 	"github.com/libct/libct/security"
 )
+
+// EnterStageAnnotation is the annotation of Features that tells whether
+// this build has libct's enter stage ("true" or "false"): without it (a
+// build with CGO_ENABLED=0), exec into a container with a user, mount or
+// time namespace and joining such a namespace by path are refused with
+// libct.ErrNoEnterStage. An engine, or a test driving one, reads it
+// before relying on exec.
+const EnterStageAnnotation = "io.github.libct.enter-stage"
 
 // Features is what `ct features` prints: what Convert accepts. Mount
 // options, namespaces, capabilities and seccomp names are those Convert
@@ -31,6 +41,7 @@ func Features() *features.Features {
 		OCIVersionMax: specs.Version,
 		Hooks:         []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"},
 		MountOptions:  opts,
+		Annotations:   map[string]string{EnterStageAnnotation: strconv.FormatBool(nsenter.Available)},
 		Linux: &features.Linux{
 			Namespaces:   ns,
 			Capabilities: security.AllCapabilityNames(),

@@ -3,12 +3,14 @@ package oci
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/libct/libct"
+	"github.com/libct/libct/internal/nsenter"
 )
 
 func TestFeatures(t *testing.T) {
@@ -40,6 +42,9 @@ func TestFeatures(t *testing.T) {
 	}
 	if !slices.Contains(f.Linux.Seccomp.Actions, "SCMP_ACT_NOTIFY") || len(f.Linux.Seccomp.Operators) != 7 {
 		t.Errorf("seccomp %+v", f.Linux.Seccomp)
+	}
+	if got, want := f.Annotations[EnterStageAnnotation], strconv.FormatBool(nsenter.Available); got != want {
+		t.Errorf("annotation %s = %q, want %q: the build's enter stage", EnterStageAnnotation, got, want)
 	}
 	data, err := json.Marshal(f)
 	if err != nil || !strings.Contains(string(data), `"ociVersionMax":"`+specs.Version+`"`) {

@@ -252,7 +252,7 @@ func checkLabels(l *libct.Labels) error {
 			fe.Path = "linux.mountLabel"
 		}
 		if strings.Contains(fe.Err.Error(), "not enabled on this host") {
-			fe.Err = &unsupportedError{fe.Err.Error()}
+			fe.Err = &unsupportedError{msg: fe.Err.Error()}
 		}
 		return fe
 	}

@@ -297,6 +297,7 @@ func checkTTY(t *testing.T, r result, code int) {
 }
 
 func (e *containerdEnv) testExec(t *testing.T) {
+	requireEnterStage(t, e.f) // the engine execs through ct exec
 	id := e.detached(t, "exec", nil, "sleep", "1000")
 	mounts := mountsOf(t, e.initPid(t, id))
 	defer func() { checkMountsUnchanged(t, mounts, mountsOf(t, e.initPid(t, id))) }()
@@ -343,6 +344,7 @@ func checkExec(t *testing.T, r result, code int, stdout, stderr string) {
 }
 
 func (e *containerdEnv) testExecTTY(t *testing.T) {
+	requireEnterStage(t, e.f) // the engine execs through ct exec
 	id := e.detached(t, "exectty", nil, "sleep", "1000")
 	mounts := mountsOf(t, e.initPid(t, id))
 	// Twice: a second terminal in the same container must work as well.

@@ -32,6 +32,12 @@
 // ct itself is built by the tests from this working tree (with the static
 // flags of the Makefile) into a temporary directory; set CT_BINARY to an
 // absolute path to test another build, such as the bin/ct of make build.
+// Run with CGO_ENABLED=0, the tests build ct without cgo, so without
+// libct's enter stage: ct exec into the engines' containers (which have a
+// mount namespace) is then refused, and the exec tests skip with that
+// refusal's text (libct.ErrNoEnterStage, through
+// testutil.RequireEnterStageIn); ct's features tell the tests which
+// build they drive. Everything else runs.
 //
 // # What they leave alone
 //

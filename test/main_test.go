@@ -1,20 +1,28 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/libct/libct/internal/testutil"
+	"github.com/libct/libct/oci"
 )
 
 // staticFlags are the Makefile's flags for binaries that start
 // containers (STATIC): ct re-executes itself inside the container.
 var staticFlags = []string{"-tags", "netgo,osusergo", "-ldflags", "-linkmode=external -extldflags=-static"}
+
+// staticFlagsNoCgo are staticFlags for a build without cgo
+// (CGO_ENABLED=0), which links statically by itself and cannot link
+// externally.
+var staticFlagsNoCgo = []string{"-tags", "netgo,osusergo"}
 
 // fixture is what every engine test shares, made once: the ct binary,
 // the busybox root filesystem as a layer tar, and the OCI image archive.
@@ -25,6 +33,10 @@ type fixture struct {
 	ociTar   string // an OCI image layout archive of that layer
 	// dockerTar is the same image as `docker save` writes it.
 	dockerTar string
+	// enterStage tells whether ct has libct's enter stage, as its
+	// features say: without it (built with CGO_ENABLED=0) ct exec into
+	// the engines' containers, which have a mount namespace, is refused.
+	enterStage bool
 }
 
 var (
@@ -73,6 +85,10 @@ func buildFixture() (*fixture, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	if f.enterStage, err = hasEnterStage(f.ct); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
 	rootfs := filepath.Join(dir, "rootfs")
 	if err := testutil.BuildBusyboxRootfs(rootfs); err != nil {
 		os.RemoveAll(dir)
@@ -115,8 +131,18 @@ func ctBinary(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// ct is built as go would build it here: without cgo when the tests
+	// run with CGO_ENABLED=0, so that such a run tests such a ct.
+	cgo, err := exec.Command(goBin, "env", "CGO_ENABLED").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env CGO_ENABLED: %v", err)
+	}
+	flags := staticFlags
+	if strings.TrimSpace(string(cgo)) != "1" {
+		flags = staticFlagsNoCgo
+	}
 	out := filepath.Join(dir, "ct")
-	args := append([]string{"build"}, staticFlags...)
+	args := append([]string{"build"}, flags...)
 	args = append(args, "-o", out, "./cmd/ct")
 	cmd := exec.Command(goBin, args...)
 	cmd.Dir = modRoot
@@ -124,6 +150,32 @@ func ctBinary(dir string) (string, error) {
 		return "", fmt.Errorf("go build ./cmd/ct: %v\n%s", err, msg)
 	}
 	return out, nil
+}
+
+// hasEnterStage asks ct whether it has libct's enter stage: the
+// annotation of its features (oci.EnterStageAnnotation).
+func hasEnterStage(ct string) (bool, error) {
+	out, err := exec.Command(ct, "features").Output()
+	if err != nil {
+		return false, fmt.Errorf("%s features: %v", ct, err)
+	}
+	var features struct{ Annotations map[string]string }
+	if err := json.Unmarshal(out, &features); err != nil {
+		return false, fmt.Errorf("%s features: %v", ct, err)
+	}
+	v, ok := features.Annotations[oci.EnterStageAnnotation]
+	if !ok {
+		return false, fmt.Errorf("%s features: no annotation %s (a ct older than this tree?)", ct, oci.EnterStageAnnotation)
+	}
+	return strconv.ParseBool(v)
+}
+
+// requireEnterStage skips t, through the one helper and with libct's own
+// reason, when ct cannot exec into the engines' containers: ct built
+// without cgo has no enter stage to join their mount namespace.
+func requireEnterStage(t *testing.T, f *fixture) {
+	t.Helper()
+	testutil.RequireEnterStageIn(t, f.enterStage)
 }
 
 // moduleRoot is the directory of this module's go.mod.

@@ -200,6 +200,7 @@ func (p *podmanEnv) exec(id string, opts []string, argv ...string) command {
 }
 
 func (p *podmanEnv) testExec(t *testing.T) {
+	requireEnterStage(t, p.f) // the engine execs through ct exec
 	id := p.detached(t, "exec", []string{"--network", "none"}, "sleep", "1000")
 	pid, _ := strconv.Atoi(p.inspect(t, id, "{{.State.Pid}}"))
 	mounts := mountsOf(t, pid)
@@ -224,6 +225,7 @@ func (p *podmanEnv) testExec(t *testing.T) {
 }
 
 func (p *podmanEnv) testExecTTY(t *testing.T) {
+	requireEnterStage(t, p.f) // the engine execs through ct exec
 	id := p.detached(t, "exectty", []string{"--network", "none"}, "sleep", "1000")
 	pid, _ := strconv.Atoi(p.inspect(t, id, "{{.State.Pid}}"))
 	mounts := mountsOf(t, pid)

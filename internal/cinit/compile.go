@@ -25,21 +25,31 @@ import (
 // the same errors (step, field and errno), so that a caller cannot tell
 // which init started the container but by its cost.
 func Compile(s *spec.Init) (prog []byte, ok bool) {
-	prog, why := compile(s)
-	return prog, why == ""
+	if !Available {
+		return nil, false
+	}
+	return compile(s)
 }
 
 // Refusal says why Compile refuses s: what in it needs the Go init. It
 // is empty when Compile makes a program of s.
 func Refusal(s *spec.Init) string {
-	_, why := compile(s)
+	if !Available {
+		return "the C init is not linked in (a build without cgo)"
+	}
+	_, why := compileWhy(s)
 	return why
 }
 
-func compile(s *spec.Init) (prog []byte, why string) {
-	if !Available {
-		return nil, "the C init is not linked in (a build without cgo)"
-	}
+// compile is Compile whether or not the C init is linked in: the program
+// is plain data, which the tests check in every build.
+func compile(s *spec.Init) (prog []byte, ok bool) {
+	prog, why := compileWhy(s)
+	return prog, why == ""
+}
+
+// compileWhy compiles s, or says why it cannot.
+func compileWhy(s *spec.Init) (prog []byte, why string) {
 	if why := unsupported(&s.Process); why != "" {
 		return nil, why
 	}

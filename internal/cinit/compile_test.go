@@ -69,12 +69,21 @@ func baseInit(root string) *spec.Init {
 	}
 }
 
+// TestCompileWithoutCInit: a binary without the C init (no cgo) compiles
+// nothing, so that every start goes to the Go init; one with it compiles
+// the base start.
+func TestCompileWithoutCInit(t *testing.T) {
+	if _, ok := Compile(baseInit(testRoot(t))); ok != Available {
+		t.Errorf("Compile ok = %v with the C init linked in: %v", ok, Available)
+	}
+	if _, ok := CompileEnter(&spec.Init{Process: spec.Process{Args: []string{"sh"}}}, testRoot(t)); ok != Available {
+		t.Errorf("CompileEnter ok = %v with the C init linked in: %v", ok, Available)
+	}
+}
+
 // TestCompileLeavesToTheGoInit: each feature the C init does not have
 // sends the start to the Go init, and the base start does not.
 func TestCompileLeavesToTheGoInit(t *testing.T) {
-	if !Available {
-		t.Skip("built without cgo: no C init")
-	}
 	root := testRoot(t)
 	u32 := uint32(0)
 	for _, tc := range []struct {
@@ -139,7 +148,7 @@ func TestCompileLeavesToTheGoInit(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := baseInit(testRoot(t))
 			tc.change(s)
-			if _, ok := Compile(s); ok != tc.ok {
+			if _, ok := compile(s); ok != tc.ok {
 				t.Errorf("Compile ok = %v, want %v", ok, tc.ok)
 			}
 		})
@@ -148,7 +157,7 @@ func TestCompileLeavesToTheGoInit(t *testing.T) {
 		r := testRoot(t)
 		os.Rename(filepath.Join(r, "etc/passwd"), filepath.Join(r, "passwd"))
 		os.Symlink("../passwd", filepath.Join(r, "etc/passwd"))
-		if _, ok := Compile(baseInit(r)); ok {
+		if _, ok := compile(baseInit(r)); ok {
 			t.Error("Compile ok with a symlinked /etc/passwd")
 		}
 	})
@@ -157,9 +166,6 @@ func TestCompileLeavesToTheGoInit(t *testing.T) {
 // TestCompileOrder: the program does the work in initstage's order, and
 // resolves the user on the host as the Go init would in the container.
 func TestCompileOrder(t *testing.T) {
-	if !Available {
-		t.Skip("built without cgo: no C init")
-	}
 	s := baseInit(testRoot(t))
 	s.LoopbackUp = true
 	s.Hostname = "h"
@@ -171,7 +177,7 @@ func TestCompileOrder(t *testing.T) {
 	s.Process.Env = []string{"PATH=/bin"}
 	s.Process.Capabilities = security.DefaultCapabilities()
 	s.Process.NoNewPrivs = true
-	prog, ok := Compile(s)
+	prog, ok := compile(s)
 	if !ok {
 		t.Fatal("Compile refused the start")
 	}

@@ -1,5 +1,15 @@
 package nsenter
 
+import "errors"
+
+// ErrMissing is the one refusal of everything that needs the enter stage
+// in a binary built without it (Available false): libct, its OCI
+// converter and ct all return it, wrapped with their context, so that a
+// caller tests it with errors.Is and a user reads the same words
+// wherever the limit is hit.
+var ErrMissing = errors.New("joining a user, mount or time namespace needs libct's enter stage, " +
+	"C code built only with cgo (CGO_ENABLED=1); this binary was built without it")
+
 // Arg0 marks a process started as the enter stage (argv[0]).
 const Arg0 = "libct-enter"
 

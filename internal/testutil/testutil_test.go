@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/libct/libct/internal/nsenter"
 )
 
 // fakeTB records what RequireRoot asks of a test. Its embedded TB is nil:
@@ -21,6 +24,7 @@ type fakeTB struct {
 func (f *fakeTB) Helper()                        {}
 func (f *fakeTB) Fatalf(format string, a ...any) { f.fatal = format }
 func (f *fakeTB) Skipf(format string, a ...any)  { f.skip = format }
+func (f *fakeTB) Skip(a ...any)                  { f.skip = fmt.Sprint(a...) }
 
 func TestRequireRoot(t *testing.T) {
 	for _, tc := range []struct {
@@ -255,5 +259,23 @@ func TestChildPIDs(t *testing.T) {
 func BenchmarkBusyboxRootfs(b *testing.B) {
 	for b.Loop() {
 		BusyboxRootfs(b)
+	}
+}
+
+func TestRequireEnterStage(t *testing.T) {
+	f := &fakeTB{}
+	requireEnterStage(f, true)
+	if f.skip != "" || f.fatal != "" {
+		t.Errorf("with the stage: skip %q, fatal %q; want neither", f.skip, f.fatal)
+	}
+	f = &fakeTB{}
+	requireEnterStage(f, false)
+	if f.skip != nsenter.ErrMissing.Error() || f.fatal != "" {
+		t.Errorf("without the stage: skip %q, fatal %q; want skip %q", f.skip, f.fatal, nsenter.ErrMissing.Error())
+	}
+	for _, words := range []string{"enter stage", "user, mount or time namespace", "cgo", "CGO_ENABLED=1"} {
+		if !strings.Contains(nsenter.ErrMissing.Error(), words) {
+			t.Errorf("skip reason %q does not name %q", nsenter.ErrMissing.Error(), words)
+		}
 	}
 }
