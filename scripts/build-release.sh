@@ -79,11 +79,11 @@ EOF
 	fi
 fi
 
-(
-	set -x
-	env ${env[@]+"${env[@]}"} "$go" build "${static[@]}" ${extra[@]+"${extra[@]}"} \
-		${toolexec[@]+"${toolexec[@]}"} -o "$bin" ./cmd/ct
-)
+cmd=(env ${env[@]+"${env[@]}"} "$go" build "${static[@]}" ${extra[@]+"${extra[@]}"}
+	${toolexec[@]+"${toolexec[@]}"} -o "$bin" ./cmd/ct)
+printf '%q ' "${cmd[@]}"
+echo
+"${cmd[@]}"
 
 # The order file names functions; a function renamed or removed since
 # profile.sh wrote it is no longer laid out first. ordercheck reports the
