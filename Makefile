@@ -128,9 +128,6 @@ test: deps vet fmt-check
 	@BUILDS='$(BUILDS)' MAKE='$(MAKE)' scripts/test.sh
 	@echo "==> test: PASS"
 
-# What the scripts take from make (command line or defaults).
-export GO PKGS TESTFLAGS GOINIT_PKGS VM VMTESTS VALIDATION CONFORMANCE_MIN CONFORMANCE_MAX_FAILED
-
 # The plain build, as `go build` and `go install` make it (cgo on, linked
 # dynamically with glibc when gcc is there), and the one without cgo.
 build-plain:
@@ -218,3 +215,7 @@ demo:
 
 clean:
 	rm -rf bin/
+
+# What the scripts take from make (command line or defaults). Last: an
+# export before a variable's ?= would define it empty first.
+export GO PKGS TESTFLAGS GOINIT_PKGS VM VMTESTS VALIDATION CONFORMANCE_MIN CONFORMANCE_MAX_FAILED

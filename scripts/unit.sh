@@ -33,13 +33,20 @@ if [ -n "${CT_BINARY:-}" ]; then
 	export CT_BINARY
 fi
 
-# run LABEL COMMAND...: prints the command and its time.
+# run LABEL COMMAND...: prints the command, its result and its time. A
+# failure is remembered, and the next pass runs all the same.
+failed=0
 run() {
-	local label=$1 start=$SECONDS
+	local label=$1 start=$SECONDS rc=0
 	shift
 	echo "==> $label: $(printf '%q ' "$@") (euid $(id -u), CI=${CI:-}, CT_BINARY=${CT_BINARY:-})"
-	"$@"
-	echo "==> $label: ok in $((SECONDS - start)) s"
+	"$@" || rc=$?
+	if [ "$rc" = 0 ]; then
+		echo "==> $label: ok in $((SECONDS - start)) s"
+	else
+		echo "==> $label: FAILED (exit $rc) in $((SECONDS - start)) s"
+		failed=1
+	fi
 }
 
 case $build in
@@ -72,3 +79,4 @@ nocgo)
 	exit 2
 	;;
 esac
+exit "$failed"
