@@ -55,11 +55,11 @@ BENCH     ?= .
 # tests start their own daemons.
 DEMO_DEPS := busybox-static:/bin/busybox musl-tools:/usr/bin/musl-gcc
 DEPS      := $(DEMO_DEPS) iproute2:/usr/sbin/ip uidmap:/usr/bin/newuidmap \
-	containerd:/usr/bin/containerd podman:/usr/bin/podman
+	containerd:/usr/bin/containerd podman:/usr/bin/podman shellcheck:/usr/bin/shellcheck
 
 .DEFAULT_GOAL := build
 .PHONY: all deps build build-plain build-nocgo test unit unit-plain unit-nocgo vmtest vmtest-plain \
-	conformance conformance-plain e2e vet fmt-check bench bench-ci bench-scale demo clean
+	conformance conformance-plain e2e vet fmt-check shellcheck bench bench-ci bench-scale demo clean
 
 all: build test
 
@@ -112,6 +112,13 @@ fmt-check:
 		exit 1; \
 	fi
 
+# The shell scripts of the build, CI, tests and benchmarks, at shellcheck's
+# warning level (its style and info notes do not fail).
+SH_SCRIPTS := .ci/run $(wildcard scripts/*.sh build/linkorder/*.sh bench/*.sh cgroups/*.sh)
+shellcheck:
+	@echo "==> shellcheck -S warning $(SH_SCRIPTS)"
+	@shellcheck -S warning $(SH_SCRIPTS)
+
 # make test runs scripts/test.sh: every stage below for each of the three
 # builds (README, "Building"), each stage timed, all of them even when one
 # fails (except those of a build whose binary could not be made), and a
@@ -124,7 +131,7 @@ fmt-check:
 # suite as its runtime (conformance*). cmd/ct's tests need none: they run
 # their own test binary as ct, built like the rest of that suite.
 BUILDS ?= release plain nocgo
-test: deps vet fmt-check
+test: deps vet fmt-check shellcheck
 	@BUILDS='$(BUILDS)' MAKE='$(MAKE)' scripts/test.sh
 	@echo "==> test: PASS"
 
