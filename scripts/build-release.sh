@@ -30,18 +30,11 @@ min=${CT_ORDER_MIN:-90}
 read -ra extra <<<"${CT_FLAGS:-}"
 goversion=$("$go" env GOVERSION)
 
-# The flags of the Makefile's STATIC.
-static=(-tags 'netgo,osusergo' -ldflags '-linkmode=external -extldflags=-static')
-env=()
-# musl's start-up runs no cpuid (each a VM exit on a virtual machine;
-# glibc's runs dozens). musl ships no kernel headers: the C stages get the
-# system's linux/ and asm/ (bin/musl-include, made by the Makefile) after
-# musl's own.
-if command -v musl-gcc >/dev/null 2>&1; then
-	env+=(CC=musl-gcc "CGO_CFLAGS=-O2 -g -idirafter $PWD/bin/musl-include")
-else
-	echo "==> $bin: musl-gcc is missing (make deps installs musl-tools): linked with glibc" >&2
-fi
+# static and musl: the flags and environment of the release build.
+# shellcheck source=scripts/release-flags.sh
+. scripts/release-flags.sh
+env=(${musl[@]+"${musl[@]}"})
+[ "$libc" = musl ] || echo "==> $bin: musl-gcc is missing (make deps installs musl-tools): linked with glibc" >&2
 
 # ct is built without Go 1.26's default Green Tea garbage collector, whose
 # mark bits sit at the end of each small-object span: a short command that

@@ -51,11 +51,8 @@ run() {
 
 case $build in
 release)
-	static=(-tags 'netgo,osusergo' -ldflags '-linkmode=external -extldflags=-static')
-	musl=() libc=glibc
-	if command -v musl-gcc >/dev/null 2>&1; then
-		musl=(CC=musl-gcc "CGO_CFLAGS=-O2 -g -idirafter $PWD/bin/musl-include") libc=musl
-	fi
+	# shellcheck source=scripts/release-flags.sh
+	. scripts/release-flags.sh
 	run "unit (release flags, static $libc)" \
 		env ${musl[@]+"${musl[@]}"} "$go" test "${static[@]}" "${common[@]}" \
 		${testflags[@]+"${testflags[@]}"} "${pkgs[@]}"

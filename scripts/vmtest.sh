@@ -27,11 +27,8 @@ vm=${VM:-$(dirname "$PWD")/shared/vm/run-in-vm.sh}
 vmtests=${VMTESTS:-TestCgroup|TestPauseResume|TestKillable|TestAppArmorInContainer}
 [ -x "$vm" ] || { echo "vmtest: $vm is missing (the shared/ folder beside the repository)" >&2; exit 1; }
 
-static=(-tags 'netgo,osusergo' -ldflags '-linkmode=external -extldflags=-static')
-musl=()
-if command -v musl-gcc >/dev/null 2>&1; then
-	musl=(CC=musl-gcc "CGO_CFLAGS=-O2 -g -idirafter $PWD/bin/musl-include")
-fi
+# shellcheck source=scripts/release-flags.sh
+. scripts/release-flags.sh
 
 work=$(mktemp -d /tmp/libct-vm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
