@@ -100,9 +100,13 @@ $(MUSL_INC):
 		ln -sfn $$d $@/; \
 	done
 
+# Twice: the files of the CGO_ENABLED=0 build (*_nocgo.go) are vetted
+# only without cgo.
 vet:
 	@echo "==> go vet $(PKGS)"
 	@$(GO) vet $(PKGS)
+	@echo "==> CGO_ENABLED=0 go vet $(PKGS)"
+	@CGO_ENABLED=0 $(GO) vet $(PKGS)
 
 fmt-check:
 	@echo "==> gofmt check"
