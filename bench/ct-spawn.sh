@@ -13,7 +13,7 @@ work=$(mktemp -d /tmp/libct-bench.XXXXXX)
 state=$(mktemp -d /run/libct-bench.XXXXXX)
 trap 'rm -rf "$work" "$state"' EXIT
 bin/mkrootfs "$work/rootfs" >/dev/null
-ct=(bin/ct --root "$state" spawn --rootfs "$work/rootfs" --ns mnt,pid,uts,ipc,net -- /bin/true)
+ct=(bin/ct --root "$state" spawn --rootfs "$work/rootfs" --ns 'mnt,pid,uts,ipc,net' -- /bin/true)
 "${ct[@]}"  # warm the page cache
 
 start=$(date +%s%N)
