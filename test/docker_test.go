@@ -779,6 +779,7 @@ func (e *dockerEnv) exec(id string, opts []string, argv ...string) command {
 }
 
 func (e *dockerEnv) testExec(t *testing.T) {
+	requireEnterStage(t, e.f) // dockerd execs through ct exec
 	id := e.detached(t, "exec", nil, "sleep", "1000")
 	pid := e.initPid(t, id)
 	mounts := mountsOf(t, pid)
@@ -828,6 +829,7 @@ func (e *dockerEnv) testExec(t *testing.T) {
 }
 
 func (e *dockerEnv) testExecTTY(t *testing.T) {
+	requireEnterStage(t, e.f) // dockerd execs through ct exec
 	id := e.detached(t, "exectty", nil, "sleep", "1000")
 	pid := e.initPid(t, id)
 	mounts := mountsOf(t, pid)
@@ -885,7 +887,7 @@ func (e *dockerEnv) testStats(t *testing.T) {
 }
 
 func (e *dockerEnv) testPauseUnpause(t *testing.T) {
-	id := e.detached(t, "pause", nil, "sleep", "1000")
+	id := e.detached(t, "pause", nil, "sh", "-c", "while :; do echo tick; sleep 0.05; done")
 	cg := e.cgroup(id)
 	e.docker("pause", id).mustRun(t)
 	if st := e.inspect(t, id, "{{.State.Status}}"); st != "paused" {
@@ -907,8 +909,16 @@ func (e *dockerEnv) testPauseUnpause(t *testing.T) {
 	if st := ctStatus(t, e.ct("state", id)); st != "running" {
 		t.Errorf("ct state: %s, want running", st)
 	}
-	// The container still works.
-	checkExec(t, e.exec(id, nil, "echo", "alive").run(t), 0, "alive", "")
+	// The container runs on: its program goes on printing.
+	ticks := func() int { return strings.Count(e.docker("logs", id).run(t).stdout, "tick") }
+	before := ticks()
+	if !waitFor(10*time.Second, func() bool { return ticks() > before }) {
+		t.Errorf("after docker unpause the program printed nothing more (%d ticks)", before)
+	}
+	t.Run("exec", func(t *testing.T) {
+		requireEnterStage(t, e.f)
+		checkExec(t, e.exec(id, nil, "echo", "alive").run(t), 0, "alive", "")
+	})
 }
 
 // testRemovePaused removes a paused container: ct must kill the frozen
@@ -1005,7 +1015,10 @@ func (e *dockerEnv) testRestart(t *testing.T) {
 		if logs := e.docker("logs", id).run(t); strings.Count(logs.stdout, "started") != 2 {
 			t.Errorf("after docker restart: the program's output %q, want it started twice", logs.stdout)
 		}
-		checkExec(t, e.exec(id, nil, "echo", "alive").run(t), 0, "alive", "")
+		t.Run("exec", func(t *testing.T) {
+			requireEnterStage(t, e.f)
+			checkExec(t, e.exec(id, nil, "echo", "alive").run(t), 0, "alive", "")
+		})
 	})
 	t.Run("on-failure", func(t *testing.T) {
 		// The program fails each time: dockerd starts it again twice.
@@ -1026,6 +1039,7 @@ func (e *dockerEnv) testRestart(t *testing.T) {
 
 func (e *dockerEnv) testHealthcheck(t *testing.T) {
 	// dockerd runs the check as an exec every interval.
+	requireEnterStage(t, e.f)
 	id := e.detached(t, "health", []string{"--health-cmd", "test -e /tmp/healthy", "--health-interval", "1s", "--health-retries", "1"},
 		"sh", "-c", "touch /tmp/healthy; sleep 1000")
 	var st string
@@ -1067,14 +1081,19 @@ func (e *dockerEnv) testMemoryOOM(t *testing.T) {
 }
 
 func (e *dockerEnv) testPidsLimit(t *testing.T) {
-	id := e.detached(t, "pids", []string{"--pids-limit", "10"}, "sleep", "1000")
+	// The program's shell starts a shell that runs 20 sleeps in the
+	// background: fork fails once 10 processes run, and busybox's inner
+	// shell gives up; the outer one says so and stays.
+	id := e.detached(t, "pids", []string{"--pids-limit", "10"}, "sh", "-c",
+		`sh -c 'i=0; while [ $i -lt 20 ]; do sleep 30 & i=$((i+1)); done; echo all-started'; echo inner-done; exec sleep 1000`)
 	cg := e.cgroup(id)
 	if got := cgroupFile("pids", cg, "pids.max"); got != "10" {
 		t.Errorf("--pids-limit 10: pids.max of %s: %s, want 10", cg, got)
 	}
-	// 20 more sleeps in the background: fork fails once 10 processes
-	// run, and busybox's shell gives up.
-	r := e.exec(id, nil, "sh", "-c", `i=0; while [ $i -lt 20 ]; do sleep 30 & i=$((i+1)); done; echo all-started`).run(t)
+	var r result
+	if !waitFor(10*time.Second, func() bool { r = e.docker("logs", id).run(t); return strings.Contains(r.stdout, "inner-done") }) {
+		t.Fatalf("--pids-limit 10: the program did not get past its forks: %s", r)
+	}
 	if strings.Contains(r.stdout, "all-started") || !strings.Contains(r.stderr, "can't fork") {
 		t.Errorf("--pids-limit 10: 21 processes started, or fork failed for another reason: %s", r)
 	}
