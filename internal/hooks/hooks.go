@@ -9,12 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"os/exec"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Hook is one program to run.
@@ -70,51 +66,18 @@ func (h *Hook) run(state []byte) error {
 	if cmd.Env == nil {
 		cmd.Env = []string{}
 	}
-	// The state and the output go through memory files rather than
-	// pipes that os/exec would serve with goroutines: in an init stage
-	// (one P, its thread locked) a goroutine ready to run while the hook
-	// runs makes the runtime start a thread.
-	stdin, err := memFile("libct-hook-state", state)
-	if err != nil {
-		return err
-	}
-	defer stdin.Close()
-	out, err := memFile("libct-hook-output", nil)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, out, out
-	err = cmd.Run()
+	cmd.Stdin = bytes.NewReader(state)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("timed out after %v", h.Timeout)
 	}
 	if err != nil {
-		msg, _ := io.ReadAll(io.NewSectionReader(out, 0, 64<<10))
-		if msg := bytes.TrimSpace(msg); len(msg) > 0 {
+		if msg := bytes.TrimSpace(out.Bytes()); len(msg) > 0 {
 			return fmt.Errorf("%w: %s", err, msg)
 		}
 		return err
 	}
 	return nil
-}
-
-// memFile is an anonymous file holding data, at offset 0.
-func memFile(name string, data []byte) (*os.File, error) {
-	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC)
-	if err != nil {
-		return nil, fmt.Errorf("memfd_create: %w", err)
-	}
-	f := os.NewFile(uintptr(fd), name)
-	if len(data) > 0 {
-		if _, err := f.Write(data); err != nil {
-			f.Close()
-			return nil, err
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			f.Close()
-			return nil, err
-		}
-	}
-	return f, nil
 }
