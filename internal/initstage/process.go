@@ -285,12 +285,12 @@ func takeTerminal() error {
 }
 
 // setCredentials changes the groups and ids of this thread only, with
-// bare system calls. The thread execs next, and execve gives its
-// credentials to the whole new image. The syscall package's setters would
-// instead, in a binary linked with cgo, ask the C library to change every
-// thread at once (setxid(7)): glibc does that by signalling its threads,
-// and in an enter stage that the C stage forked with a raw clone its
-// bookkeeping of threads is the parent's, which crashes the init.
+// bare system calls, as the C init does. The thread execs next, and
+// execve gives its credentials to the whole new image. The syscall
+// package's setters would instead, in a binary linked with cgo, have the
+// C library signal every thread to change them all (setxid(7)): work for
+// threads that are about to vanish, and one more way for the init to
+// depend on the C library's state in the container.
 func (r *process) setCredentials() error {
 	if r.groups != nil {
 		if err := rawSetgroups(r.groups); err != nil {
