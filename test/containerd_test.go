@@ -626,19 +626,7 @@ func (e *containerdEnv) testNothingLeft(t *testing.T) {
 	l.check(t)
 	e.stop(t)
 	e.leakCheck().check(t)
-	var sockets []string
-	waitFor(5*time.Second, func() bool {
-		sockets = nil
-		for _, s := range dirEntries(shimSocketDir) {
-			if !contains(e.shimSockets, s) {
-				sockets = append(sockets, s)
-			}
-		}
-		return len(sockets) == 0
-	})
-	if len(sockets) > 0 {
-		t.Errorf("shim sockets left in %s: %v", shimSocketDir, sockets)
-	}
+	checkShimSocketsGone(t, e.shimSockets)
 }
 
 // stop stops the daemon by its PID (SIGTERM, SIGKILL after 10s) and ends

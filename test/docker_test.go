@@ -234,25 +234,11 @@ func (e *dockerEnv) detached(t *testing.T, n string, opts []string, argv ...stri
 
 // id is the full ID of container name, from its cidfile.
 func (e *dockerEnv) id(t testing.TB, name string) string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(e.dir, "cids", name))
-	id := strings.TrimSpace(string(data))
-	if err != nil || id == "" {
-		t.Fatalf("container %s: no ID in its cidfile: %v", name, err)
-	}
-	return id
+	return cidOf(t, filepath.Join(e.dir, "cids"), name)
 }
 
 // ids are the IDs of every container the test made.
-func (e *dockerEnv) ids() []string {
-	var ids []string
-	for _, name := range dirEntries(filepath.Join(e.dir, "cids")) {
-		if data, err := os.ReadFile(filepath.Join(e.dir, "cids", name)); err == nil && len(data) > 0 {
-			ids = append(ids, strings.TrimSpace(string(data)))
-		}
-	}
-	return ids
-}
+func (e *dockerEnv) ids() []string { return cidsIn(filepath.Join(e.dir, "cids")) }
 
 // remove removes container name, whatever its state.
 func (e *dockerEnv) remove(t testing.TB, name string) {
@@ -1159,19 +1145,7 @@ func (e *dockerEnv) testNothingLeft(t *testing.T) {
 	l.check(t)
 	e.stop(t)
 	e.leakCheck().check(t)
-	var sockets []string
-	waitFor(5*time.Second, func() bool {
-		sockets = nil
-		for _, s := range dirEntries(shimSocketDir) {
-			if !contains(e.shimSockets, s) {
-				sockets = append(sockets, s)
-			}
-		}
-		return len(sockets) == 0
-	})
-	if len(sockets) > 0 {
-		t.Errorf("shim sockets left in %s: %v", shimSocketDir, sockets)
-	}
+	checkShimSocketsGone(t, e.shimSockets)
 }
 
 // stop stops dockerd by its PID (SIGTERM, SIGKILL after 20s); it stops

@@ -303,3 +303,45 @@ func stopPID(pid int, done <-chan struct{}, sig syscall.Signal, grace time.Durat
 	<-done
 	return true
 }
+
+// cidOf is the full ID of container name, from its cidfile in dir (the
+// engines' --cidfile).
+func cidOf(t testing.TB, dir, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	id := strings.TrimSpace(string(data))
+	if err != nil || id == "" {
+		t.Fatalf("container %s: no ID in its cidfile: %v", name, err)
+	}
+	return id
+}
+
+// cidsIn are the IDs of the cidfiles in dir: every container a test made.
+func cidsIn(dir string) []string {
+	var ids []string
+	for _, name := range dirEntries(dir) {
+		if data, err := os.ReadFile(filepath.Join(dir, name)); err == nil && len(data) > 0 {
+			ids = append(ids, strings.TrimSpace(string(data)))
+		}
+	}
+	return ids
+}
+
+// checkShimSocketsGone fails t when shimSocketDir holds a socket that
+// was not among before, once the shims had a moment to go.
+func checkShimSocketsGone(t testing.TB, before []string) {
+	t.Helper()
+	var sockets []string
+	waitFor(5*time.Second, func() bool {
+		sockets = nil
+		for _, s := range dirEntries(shimSocketDir) {
+			if !contains(before, s) {
+				sockets = append(sockets, s)
+			}
+		}
+		return len(sockets) == 0
+	})
+	if len(sockets) > 0 {
+		t.Errorf("shim sockets left in %s: %v", shimSocketDir, sockets)
+	}
+}

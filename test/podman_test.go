@@ -116,25 +116,11 @@ func (p *podmanEnv) runArgs(name string, opts ...string) []string {
 
 // id is the full ID of container name, from its cidfile.
 func (p *podmanEnv) id(t testing.TB, name string) string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(p.dir, "cids", name))
-	id := strings.TrimSpace(string(data))
-	if err != nil || id == "" {
-		t.Fatalf("container %s: no ID in its cidfile: %v", name, err)
-	}
-	return id
+	return cidOf(t, filepath.Join(p.dir, "cids"), name)
 }
 
 // ids are the IDs of every container the test made.
-func (p *podmanEnv) ids() []string {
-	var ids []string
-	for _, name := range dirEntries(filepath.Join(p.dir, "cids")) {
-		if data, err := os.ReadFile(filepath.Join(p.dir, "cids", name)); err == nil && len(data) > 0 {
-			ids = append(ids, strings.TrimSpace(string(data)))
-		}
-	}
-	return ids
-}
+func (p *podmanEnv) ids() []string { return cidsIn(filepath.Join(p.dir, "cids")) }
 
 // detached starts argv in a new container in the background and removes
 // it at the end of the test.

@@ -34,6 +34,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/libct/libct/build/linkorder/internal/nm"
 	"io"
 	"io/fs"
 	"os"
@@ -58,7 +59,7 @@ func main() {
 func run(w io.Writer, nmPath string, tierDirs []string) error {
 	var text []string
 	err := eachLine(nmPath, func(line string) error {
-		if name, ok := nmTextSymbol(line); ok {
+		if name, ok := nm.TextSymbol(line); ok {
 			text = append(text, name)
 		}
 		return nil
@@ -163,18 +164,6 @@ func genericMethodName(name string) string {
 		return ""
 	}
 	return pkg + "." + method
-}
-
-// nmTextSymbol returns the name in a line of go tool nm -n -size
-// ("  4d3e20   219 T os.(*File).Read") when it is a function's.
-func nmTextSymbol(line string) (string, bool) {
-	f := strings.Fields(line)
-	if len(f) < 4 || (f[2] != "T" && f[2] != "t") {
-		return "", false
-	}
-	// Names of generic instances hold spaces ("go.shape.struct { ... }").
-	_, name, _ := strings.Cut(line, " "+f[2]+" ")
-	return name, true
 }
 
 // coveredFunction parses a line of go tool covdata func

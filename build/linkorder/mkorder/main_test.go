@@ -10,29 +10,6 @@ import (
 	"testing"
 )
 
-func TestNMTextSymbol(t *testing.T) {
-	tests := []struct {
-		name, line, want string
-		ok               bool
-	}{
-		{"function", "  4d3e20        219 T os.(*File).Read", "os.(*File).Read", true},
-		{"local function", "  4d3e20         19 t runtime.check.abi0", "runtime.check.abi0", true},
-		{"spaces in the name", "  5a1000         88 T unique.(*entry[go.shape.struct { net/netip.isV6 bool }]).prune",
-			"unique.(*entry[go.shape.struct { net/netip.isV6 bool }]).prune", true},
-		{"data", "  8a7000          8 D os.Args", "", false},
-		{"read-only data", "  64a000         16 R go:string.*", "", false},
-		{"short line", "  400000 T", "", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, ok := nmTextSymbol(tt.line)
-			if got != tt.want || ok != tt.ok {
-				t.Errorf("nmTextSymbol(%q) = %q, %v; want %q, %v", tt.line, got, ok, tt.want, tt.ok)
-			}
-		})
-	}
-}
-
 func TestCoveredFunction(t *testing.T) {
 	tests := []struct {
 		name, line, want string

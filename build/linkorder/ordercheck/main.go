@@ -24,6 +24,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/libct/libct/build/linkorder/internal/nm"
 	"io"
 	"os"
 	"os/exec"
@@ -183,7 +184,7 @@ func readText(r io.Reader) ([]string, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		if n, ok := nmTextSymbol(sc.Text()); ok {
+		if n, ok := nm.TextSymbol(sc.Text()); ok {
 			names = append(names, n)
 		}
 	}
@@ -194,16 +195,4 @@ func readText(r io.Reader) ([]string, error) {
 		return nil, errors.New("no text symbols (a stripped binary?)")
 	}
 	return names, nil
-}
-
-// nmTextSymbol returns the name in a line of go tool nm -n
-// ("  4d3e20 T os.(*File).Read") when it is a function's. Names of
-// generic instances hold spaces ("go.shape.struct { ... }").
-func nmTextSymbol(line string) (string, bool) {
-	f := strings.Fields(line)
-	if len(f) < 3 || (f[1] != "T" && f[1] != "t") {
-		return "", false
-	}
-	_, name, _ := strings.Cut(line, " "+f[1]+" ")
-	return name, name != ""
 }
