@@ -34,13 +34,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/libct/libct/build/linkorder/internal/nm"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/libct/libct/build/linkorder/internal/nm"
 )
 
 func main() {

@@ -24,11 +24,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/libct/libct/build/linkorder/internal/nm"
 	"io"
 	"os"
 	"os/exec"
 	"strings"
+
+	"github.com/libct/libct/build/linkorder/internal/nm"
 )
 
 // layoutMin is the least share, in percent, of the leading Go functions
