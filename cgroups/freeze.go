@@ -1,7 +1,9 @@
 package cgroups
 
 import (
+	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -9,6 +11,29 @@ import (
 // freezeTimeout bounds the wait for the kernel to report a cgroup frozen
 // or thawed.
 const freezeTimeout = 10 * time.Second
+
+// ErrAncestorFrozen: the cgroup cannot thaw because a parent cgroup is
+// frozen, which only whoever froze the parent can undo.
+var ErrAncestorFrozen = errors.New("frozen by a parent cgroup")
+
+// ancestorFreezer returns the directory of the nearest parent cgroup that
+// freezes the cgroup whose freezer directory is dir, or "".
+func (m *manager) ancestorFreezer(dir string, v1 bool) string {
+	mnt := strings.TrimSuffix(dir, m.st.Path)
+	if v1 {
+		if v, err := readFile(dir, "freezer.parent_freezing"); err != nil || v != "1" {
+			return ""
+		}
+		if p := frozenAncestor(mnt, filepath.Dir(m.st.Path), "freezer.self_freezing", "1"); p != "" {
+			return filepath.Join(mnt, p)
+		}
+		return "a parent of " + dir
+	}
+	if p := frozenAncestor(mnt, filepath.Dir(m.st.Path), "cgroup.freeze", "1"); p != "" {
+		return filepath.Join(mnt, p)
+	}
+	return ""
+}
 
 // freezer returns the directory that freezes the cgroup: v1's freezer
 // hierarchy, or the unified one (cgroup.freeze).
@@ -82,6 +107,13 @@ func (m *manager) setFrozen(frozen bool) error {
 	}
 	if err := ask(); err != nil {
 		return err
+	}
+	if !frozen {
+		// A thaw cannot complete under a frozen parent: say so at once
+		// rather than after the timeout.
+		if parent := m.ancestorFreezer(dir, v1); parent != "" {
+			return paramErr("freezer", file, value, fmt.Errorf("%w: %s", ErrAncestorFrozen, parent))
+		}
 	}
 	deadline := time.Now().Add(freezeTimeout)
 	delay := 50 * time.Microsecond

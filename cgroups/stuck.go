@@ -140,17 +140,18 @@ func inspectStuck(pid int, own string) StuckProcess {
 		if len(parts) != 3 {
 			continue
 		}
-		var frozenBy string
+		var mnt, frozen string
 		switch {
 		case parts[0] == "0" && parts[1] == "" && l.unified != "":
-			frozenBy = frozenAncestor(l.unified, parts[2], "cgroup.freeze", "1")
+			mnt, frozen = l.unified, frozenAncestor(l.unified, parts[2], "cgroup.freeze", "1")
 		case hasController(parts[1], "freezer") && l.v1["freezer"] != nil:
-			frozenBy = frozenAncestor(l.v1["freezer"].mount, parts[2], "freezer.self_freezing", "1")
+			mnt, frozen = l.v1["freezer"].mount, frozenAncestor(l.v1["freezer"].mount, parts[2], "freezer.self_freezing", "1")
 		}
-		if frozenBy != "" {
-			p.FrozenBy = frozenBy
-			rel := "/" + strings.TrimPrefix(parts[2], "/")
-			p.Foreign = own == "" || !(rel == own || strings.HasPrefix(rel, own+"/"))
+		if frozen != "" {
+			p.FrozenBy = filepath.Join(mnt, frozen)
+			// The freeze is libct's when the cgroup that asked for it is
+			// the container's or below.
+			p.Foreign = own == "" || !(frozen == own || strings.HasPrefix(frozen, own+"/"))
 			if p.Foreign {
 				break
 			}
@@ -159,13 +160,13 @@ func inspectStuck(pid int, own string) StuckProcess {
 	return p
 }
 
-// frozenAncestor returns the directory of the nearest cgroup at or above
-// path (under mnt) whose file says value: the one that froze it.
+// frozenAncestor returns the path of the nearest cgroup at or above path
+// (in the hierarchy mounted at mnt) whose file says value: the one that
+// froze it.
 func frozenAncestor(mnt, path, file, value string) string {
 	for p := filepath.Clean("/" + path); p != "/"; p = filepath.Dir(p) {
-		dir := filepath.Join(mnt, p)
-		if v, err := readFile(dir, file); err == nil && v == value {
-			return dir
+		if v, err := readFile(filepath.Join(mnt, p), file); err == nil && v == value {
+			return p
 		}
 	}
 	return ""
