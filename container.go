@@ -481,6 +481,12 @@ func (c *Container) killAll(rec *record, sig syscall.Signal) error {
 		if err := m.Kill(sig); err != nil {
 			return fmt.Errorf("container %q: kill: %w", c.name, err)
 		}
+		if sig == unix.SIGKILL {
+			// The init may have been moved out of the cgroup (into a
+			// freezer cgroup of someone else's, say); its pidfd reaches
+			// it wherever it is, and a second SIGKILL costs nothing.
+			return signalPid(rec.Pid, rec.StartTime, sig)
+		}
 		return nil
 	}
 	if !rec.PidNS {

@@ -16,32 +16,40 @@ import (
 	"github.com/libct/libct/internal/testutil"
 )
 
-// v1Freezer makes a v1 freezer cgroup of the test's own, which libct does
-// not own, and returns its directory and a function that freezes (true)
-// or thaws (false) it. It is thawed and removed at the end of the test;
-// cleanups registered after this call run before that. Without a v1
-// freezer the test is skipped: on cgroup v2, SIGKILL ends frozen tasks,
-// so a foreign freeze holds no kill.
-func v1Freezer(t *testing.T) (string, func(bool)) {
+// foreignFreezer makes a freezer cgroup of the test's own, which libct
+// does not own: in the v1 freezer hierarchy when the host has one, else
+// in the unified one. It returns its directory, whether it is v1, and a
+// function that freezes (true) or thaws (false) it. It is thawed and
+// removed at the end of the test; cleanups registered after this call
+// run before that.
+func foreignFreezer(t *testing.T) (dir string, v1 bool, set func(bool)) {
 	t.Helper()
-	if _, err := os.Stat("/sys/fs/cgroup/freezer/cgroup.procs"); err != nil {
-		t.Skip("no v1 freezer hierarchy: on cgroup v2 a frozen task dies of SIGKILL")
+	mnt, file, on, off := "/sys/fs/cgroup", "cgroup.freeze", "1", "0"
+	if _, err := os.Stat("/sys/fs/cgroup/freezer/cgroup.procs"); err == nil {
+		mnt, file, on, off, v1 = "/sys/fs/cgroup/freezer", "freezer.state", "FROZEN", "THAWED", true
+	} else if _, err := os.Stat("/sys/fs/cgroup/cgroup.subtree_control"); err != nil {
+		t.Skip("no v1 freezer hierarchy and no cgroup v2 root at /sys/fs/cgroup")
 	}
-	dir := fmt.Sprintf("/sys/fs/cgroup/freezer/libct-wait-%d", os.Getpid())
+	dir = filepath.Join(mnt, fmt.Sprintf("libct-wait-%d", os.Getpid()))
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	set := func(frozen bool) {
+	set = func(frozen bool) {
 		t.Helper()
-		value := "THAWED"
+		value := off
 		if frozen {
-			value = "FROZEN"
+			value = on
 		}
-		if err := os.WriteFile(filepath.Join(dir, "freezer.state"), []byte(value), 0); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(value), 0); err != nil {
 			t.Fatal(err)
 		}
 		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-			if b, _ := os.ReadFile(filepath.Join(dir, "freezer.state")); strings.TrimSpace(string(b)) == value {
+			b, _ := os.ReadFile(filepath.Join(dir, file))
+			if v1 && strings.TrimSpace(string(b)) == value ||
+				!v1 && func() bool {
+					ev, _ := os.ReadFile(filepath.Join(dir, "cgroup.events"))
+					return strings.Contains(string(ev), "frozen "+value)
+				}() {
 				return
 			}
 			if time.Now().After(deadline) {
@@ -50,7 +58,7 @@ func v1Freezer(t *testing.T) (string, func(bool)) {
 		}
 	}
 	t.Cleanup(func() {
-		os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0)
+		os.WriteFile(filepath.Join(dir, file), []byte(off), 0)
 		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 			err := unix.Rmdir(dir)
 			if err == nil || err == unix.ENOENT {
@@ -62,17 +70,19 @@ func v1Freezer(t *testing.T) (string, func(bool)) {
 			}
 		}
 	})
-	return dir, set
+	return dir, v1, set
 }
 
 // TestDestroyForeignFreezer: the init sits in a frozen freezer cgroup
-// libct does not own. Destroy gives up at the session's wait limit with
-// an error naming the pid and that cgroup (EBUSY, as crun), instead of
-// waiting forever; once the freezer is thawed, Destroy removes
-// everything.
+// libct does not own. On v1, where SIGKILL cannot end a frozen task,
+// Destroy gives up at the session's wait limit with an error naming the
+// pid and that cgroup (EBUSY, as crun), instead of waiting forever; once
+// the freezer is thawed, Destroy removes everything. On v2 a frozen task
+// dies of SIGKILL: Destroy reaches the init outside its cgroup and
+// succeeds at once.
 func TestDestroyForeignFreezer(t *testing.T) {
 	testutil.RequireRoot(t)
-	dir, setFrozen := v1Freezer(t)
+	dir, v1, setFrozen := foreignFreezer(t)
 	s, err := libct.Open("local", libct.WithRoot(t.TempDir()), libct.WithWaitLimit(500*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -91,6 +101,15 @@ func TestDestroyForeignFreezer(t *testing.T) {
 
 	start := time.Now()
 	err = c.Destroy()
+	if !v1 {
+		if err != nil {
+			t.Fatalf("Destroy of a container whose init a foreign v2 cgroup froze: %v", err)
+		}
+		if !gone(pid) {
+			t.Errorf("init %d still alive after Destroy", pid)
+		}
+		return
+	}
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("Destroy took %v with a wait limit of 500ms", took)
 	}
