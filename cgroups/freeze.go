@@ -136,10 +136,11 @@ func (m *manager) setFrozen(frozen bool) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
+			why := m.freezeHolders()
 			if frozen {
 				m.setFrozen(false)
 			}
-			return paramErr("freezer", file, value, fmt.Errorf("the kernel did not complete it in %v", freezeTimeout))
+			return paramErr("freezer", file, value, fmt.Errorf("the kernel did not complete it in %v%s", freezeTimeout, why))
 		}
 		time.Sleep(delay)
 		delay = min(delay*2, 10*time.Millisecond)
@@ -149,4 +150,28 @@ func (m *manager) setFrozen(frozen bool) error {
 			}
 		}
 	}
+}
+
+// freezeHolders says which processes keep a freeze from completing, as
+// ": pid 42 is in uninterruptible sleep (state D); ...", or "" when none
+// is known: those in uninterruptible sleep outside any freeze, and those
+// a freezer cgroup of someone else's holds. Tasks the freeze already
+// stopped are not named.
+func (m *manager) freezeHolders() string {
+	pids, err := m.Pids()
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, p := range Stuck("freeze", m.st.Path, freezeTimeout, pids).Procs {
+		if p.Foreign || p.FrozenBy == "" && p.State == "D" {
+			if b.Len() == 0 {
+				b.WriteString(": ")
+			} else {
+				b.WriteString("; ")
+			}
+			b.WriteString(p.String())
+		}
+	}
+	return b.String()
 }
