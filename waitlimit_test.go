@@ -140,3 +140,54 @@ func gone(pid int) bool {
 	i := strings.LastIndexByte(string(b), ')')
 	return i < 0 || i+2 >= len(b) || b[i+2] == 'Z' || b[i+2] == 'X'
 }
+
+// TestCloseForeignFreezer: Session.Close destroys the containers it
+// started within the session's wait limit too, and reports the one a
+// foreign v1 freezer holds (on v2 it succeeds).
+func TestCloseForeignFreezer(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir, v1, setFrozen := foreignFreezer(t)
+	root := t.TempDir()
+	s, err := libct.Open("local", libct.WithRoot(root), libct.WithWaitLimit(300*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := sleeper(t, s, cgroupConfig(t, libct.Resources{}))
+	t.Cleanup(func() { setFrozen(false) })
+	pid, err := c.Pid()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(fmt.Sprint(pid)), 0); err != nil {
+		t.Fatal(err)
+	}
+	setFrozen(true)
+	start := time.Now()
+	err = s.Close()
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Close took %v with a wait limit of 300ms", took)
+	}
+	if !v1 {
+		if err != nil {
+			t.Fatalf("Close with an init a foreign v2 cgroup froze: %v", err)
+		}
+		return
+	}
+	if !errors.Is(err, unix.EBUSY) || !strings.Contains(err.Error(), fmt.Sprintf("pid %d is frozen by %s", pid, dir)) {
+		t.Fatalf("Close: %v, want EBUSY naming pid %d and %s", err, pid, dir)
+	}
+	setFrozen(false)
+	s2, err := libct.Open("local", libct.WithRoot(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	c2, err := s2.Container(c.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.Destroy(); err != nil {
+		t.Fatalf("Destroy once thawed: %v", err)
+	}
+	c.Wait() // reap the init, a child of this process
+}
