@@ -460,8 +460,9 @@ func (c *Container) Signal(sig syscall.Signal) error {
 // Kill sends sig to every process of the container: those of its cgroup
 // when it has one (also once the init is gone, for a container without a
 // pid namespace of its own, whose other processes outlive it), else those
-// of its pid namespace, else its init. Kill of a frozen container freezes
-// nothing new; the wait for a v1 freeze is bounded by the wait limit.
+// of its pid namespace, else its init. On v1 the cgroup is frozen while
+// it is signalled; that wait gives up after 10 s, naming the processes
+// that kept the freeze from completing.
 func (c *Container) Kill(sig syscall.Signal) error {
 	return c.locked(func(rec *record, st State) error {
 		if st == Stopped {
