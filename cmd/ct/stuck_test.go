@@ -173,8 +173,10 @@ func TestRunIntoBusyCgroup(t *testing.T) {
 
 // TestHostPIDNamespaceInitGone: a container without a pid namespace
 // whose init was killed leaves its other processes in its cgroup; kill
-// --all KILL (runc's "kill KILL [host pidns + init gone]") and delete
-// ("delete [host pidns + init gone]") end them.
+// --all KILL and kill KILL (runc's "kill KILL [host pidns + init gone]")
+// and delete ("delete [host pidns + init gone]") end them. kill KILL of
+// such a container whose init lives ends them all too ("kill KILL [host
+// pidns]").
 func TestHostPIDNamespaceInitGone(t *testing.T) {
 	e := newOCIEnv(t)
 	bundle := e.bundle([]string{"sh", "-c", "sleep 1000 & sleep 1000 & wait"}, func(s *specs.Spec) {
@@ -186,7 +188,7 @@ func TestHostPIDNamespaceInitGone(t *testing.T) {
 		}
 		s.Linux.Namespaces = ns
 	})
-	for _, end := range []string{"kill", "delete"} {
+	for _, end := range []string{"kill --all", "kill", "kill running", "delete"} {
 		t.Run(end, func(t *testing.T) {
 			e := e.sub(t)
 			id := e.id("hostpid")
@@ -198,18 +200,24 @@ func TestHostPIDNamespaceInitGone(t *testing.T) {
 					t.Fatalf("cgroup of %s holds %v, want the init and two sleeps", id, pids)
 				}
 			}
-			if err := syscall.Kill(init, syscall.SIGKILL); err != nil {
-				t.Fatal(err)
+			if end != "kill running" {
+				if err := syscall.Kill(init, syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+				e.waitStatus(id, specs.StateStopped)
 			}
-			e.waitStatus(id, specs.StateStopped)
 			switch end {
-			case "kill":
-				e.ok("kill", "--all", id, "KILL")
+			case "kill --all", "kill", "kill running":
+				args := []string{"kill", id, "KILL"}
+				if end == "kill --all" {
+					args = []string{"kill", "--all", id, "KILL"}
+				}
+				e.ok(args...)
 				for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 					if left := livePids(pids); len(left) == 0 {
 						break
 					} else if time.Now().After(deadline) {
-						t.Fatalf("processes %v outlive kill --all", left)
+						t.Fatalf("processes %v outlive %s", left, end)
 					}
 				}
 				e.ok("delete", id)
