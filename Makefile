@@ -200,7 +200,7 @@ e2e: deps build
 # `go test -c`: run-in-vm.sh copies a dynamic executable's libraries into
 # the guest, so the plain build needs no static binary there.
 VM       ?= $(CURDIR)/../shared/vm/run-in-vm.sh
-VMTESTS  ?= TestCgroup|TestPauseResume|TestKillable|TestAppArmorInContainer
+VMTESTS  ?= TestCgroup|TestPauseResume|TestKillable|TestAppArmorInContainer|ForeignFreezer|TestHostPIDNamespaceLeftovers
 vmtest: $(MUSL_INC)
 	@scripts/vmtest.sh release
 vmtest-plain:

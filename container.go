@@ -457,12 +457,16 @@ func (c *Container) Signal(sig syscall.Signal) error {
 	})
 }
 
-// Kill sends sig to every process of the container when it has a pid
-// namespace of its own, and to its init otherwise.
+// Kill sends sig to every process of the container: those of its cgroup
+// when it has one (also once the init is gone, for a container without a
+// pid namespace of its own, whose other processes outlive it), else those
+// of its pid namespace, else its init. On v1 the cgroup is frozen while
+// it is signalled; that wait gives up after 10 s, naming the processes
+// that kept the freeze from completing.
 func (c *Container) Kill(sig syscall.Signal) error {
 	return c.locked(func(rec *record, st State) error {
 		if st == Stopped {
-			return &StateError{Container: c.name, Op: "kill", State: st}
+			return c.killLeftovers(rec, sig)
 		}
 		if rec.Pid == 0 {
 			return nil // taskless: no process to signal
@@ -477,6 +481,12 @@ func (c *Container) killAll(rec *record, sig syscall.Signal) error {
 		// or not (libct's KILLABLE).
 		if err := m.Kill(sig); err != nil {
 			return fmt.Errorf("container %q: kill: %w", c.name, err)
+		}
+		if sig == unix.SIGKILL {
+			// The init may have been moved out of the cgroup (into a
+			// freezer cgroup of someone else's, say); its pidfd reaches
+			// it wherever it is, and a second SIGKILL costs nothing.
+			return signalPid(rec.Pid, rec.StartTime, sig)
 		}
 		return nil
 	}
@@ -550,26 +560,6 @@ func (c *Container) Destroy() error {
 	return err
 }
 
-// awaitExit waits until the init recorded in rec is gone.
-func (c *Container) awaitExit(rec *record) error {
-	c.mu.Lock()
-	ch := c.child
-	c.mu.Unlock()
-	if ch != nil {
-		_, err := ch.wait()
-		return err
-	}
-	fd, err := pidfdOf(rec.Pid, rec.StartTime)
-	if errors.Is(err, os.ErrProcessDone) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	return waitPidfd(fd)
-}
-
 // reap collects an exited init this handle started, so that no zombie is
 // left behind.
 func (c *Container) reap() {
@@ -596,7 +586,7 @@ func (c *Container) undoStart(rec *record) error {
 	if rec.Cgroup != nil {
 		m, err := c.cgroupOf(rec)
 		if err == nil {
-			err = m.Destroy()
+			err = m.DestroyWithin(c.session.waitLimit())
 		}
 		if err != nil {
 			return fmt.Errorf("container %q: cgroup: %w", c.name, err)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/libct/libct/internal/state"
 )
@@ -40,6 +41,8 @@ type Session struct {
 	warnings func(error)
 	// trace receives the phases of every start (WithTrace).
 	trace func(string, []Phase)
+	// waitFor bounds waits for processes to die (see waitLimit).
+	waitFor time.Duration
 }
 
 func (s *Session) warn(err error) {
@@ -55,6 +58,8 @@ type sessionOptions struct {
 	root  string
 	warn  func(error)
 	trace func(string, []Phase)
+	// waitLimit bounds waits for processes to die (WithWaitLimit).
+	waitLimit time.Duration
 }
 
 // WithRoot sets the directory that holds the containers' state, instead
@@ -88,7 +93,7 @@ func Open(url string, opts ...SessionOption) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Session{store: store, started: make(map[string]*Container), warnings: o.warn, trace: o.trace}, nil
+	return &Session{store: store, started: make(map[string]*Container), warnings: o.warn, trace: o.trace, waitFor: o.waitLimit}, nil
 }
 
 // Root is the directory holding the containers' state.

@@ -11,11 +11,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// destroyTimeout bounds the wait for the processes of a cgroup to die and
-// for the kernel to let the cgroup go.
-const destroyTimeout = 10 * time.Second
+func (m *manager) Destroy() error { return m.DestroyWithin(DefaultWaitLimit) }
 
-func (m *manager) Destroy() error {
+func (m *manager) DestroyWithin(limit time.Duration) error {
 	// Most cgroups are empty by the time they are destroyed: the
 	// container's program has been waited for (ct run, delete of a
 	// stopped container). They are removed at once then, without asking
@@ -30,7 +28,7 @@ func (m *manager) Destroy() error {
 	if m.remove(time.Time{}) == nil {
 		return nil
 	}
-	deadline := time.Now().Add(destroyTimeout)
+	deadline := time.Now().Add(limit)
 	delay := 100 * time.Microsecond
 	for round := 0; ; round++ {
 		pids, err := m.Pids()
@@ -41,7 +39,7 @@ func (m *manager) Destroy() error {
 			break
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("cgroups: destroy %s: processes %v still run after %v", m.st.Path, pids, destroyTimeout)
+			return Stuck("destroy", m.st.Path, limit, pids)
 		}
 		if err := m.Kill(unix.SIGKILL); err != nil && !errors.Is(err, unix.ENOENT) {
 			return err

@@ -1,7 +1,9 @@
 package cgroups
 
 import (
+	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -9,6 +11,29 @@ import (
 // freezeTimeout bounds the wait for the kernel to report a cgroup frozen
 // or thawed.
 const freezeTimeout = 10 * time.Second
+
+// ErrAncestorFrozen: the cgroup cannot thaw because a parent cgroup is
+// frozen, which only whoever froze the parent can undo.
+var ErrAncestorFrozen = errors.New("frozen by a parent cgroup")
+
+// ancestorFreezer returns the directory of the nearest parent cgroup that
+// freezes the cgroup whose freezer directory is dir, or "".
+func (m *manager) ancestorFreezer(dir string, v1 bool) string {
+	mnt := strings.TrimSuffix(dir, m.st.Path)
+	if v1 {
+		if v, err := readFile(dir, "freezer.parent_freezing"); err != nil || v != "1" {
+			return ""
+		}
+		if p := frozenAncestor(mnt, filepath.Dir(m.st.Path), "freezer.self_freezing", "1"); p != "" {
+			return filepath.Join(mnt, p)
+		}
+		return "a parent of " + dir
+	}
+	if p := frozenAncestor(mnt, filepath.Dir(m.st.Path), "cgroup.freeze", "1"); p != "" {
+		return filepath.Join(mnt, p)
+	}
+	return ""
+}
 
 // freezer returns the directory that freezes the cgroup: v1's freezer
 // hierarchy, or the unified one (cgroup.freeze).
@@ -83,6 +108,13 @@ func (m *manager) setFrozen(frozen bool) error {
 	if err := ask(); err != nil {
 		return err
 	}
+	if !frozen {
+		// A thaw cannot complete under a frozen parent: say so at once
+		// rather than after the timeout.
+		if parent := m.ancestorFreezer(dir, v1); parent != "" {
+			return paramErr("freezer", file, value, fmt.Errorf("%w: %s", ErrAncestorFrozen, parent))
+		}
+	}
 	deadline := time.Now().Add(freezeTimeout)
 	delay := 50 * time.Microsecond
 	for i := 0; ; i++ {
@@ -104,10 +136,11 @@ func (m *manager) setFrozen(frozen bool) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
+			why := m.freezeHolders()
 			if frozen {
 				m.setFrozen(false)
 			}
-			return paramErr("freezer", file, value, fmt.Errorf("the kernel did not complete it in %v", freezeTimeout))
+			return paramErr("freezer", file, value, fmt.Errorf("the kernel did not complete it in %v%s", freezeTimeout, why))
 		}
 		time.Sleep(delay)
 		delay = min(delay*2, 10*time.Millisecond)
@@ -117,4 +150,28 @@ func (m *manager) setFrozen(frozen bool) error {
 			}
 		}
 	}
+}
+
+// freezeHolders says which processes keep a freeze from completing, as
+// ": pid 42 is in uninterruptible sleep (state D); ...", or "" when none
+// is known: those in uninterruptible sleep outside any freeze, and those
+// a freezer cgroup of someone else's holds. Tasks the freeze already
+// stopped are not named.
+func (m *manager) freezeHolders() string {
+	pids, err := m.Pids()
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, p := range Stuck("freeze", m.st.Path, freezeTimeout, pids).Procs {
+		if p.Foreign || p.FrozenBy == "" && p.State == "D" {
+			if b.Len() == 0 {
+				b.WriteString(": ")
+			} else {
+				b.WriteString("; ")
+			}
+			b.WriteString(p.String())
+		}
+	}
+	return b.String()
 }

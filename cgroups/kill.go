@@ -23,7 +23,7 @@ func (m *manager) Kill(sig syscall.Signal) error {
 			// only once thawed.
 			if m.st.V1["freezer"] != "" {
 				if frozen, _ := m.Frozen(); frozen {
-					return m.Thaw()
+					return thawForKill(m.Thaw())
 				}
 			}
 			return nil
@@ -54,11 +54,22 @@ func (m *manager) killFrozen(sig syscall.Signal) error {
 	serr := m.signalAll(sig, false)
 	// A frozen task dies of SIGKILL only once thawed.
 	if !was || sig == unix.SIGKILL {
-		if err := m.Thaw(); err != nil {
+		if err := thawForKill(m.Thaw()); err != nil {
 			return err
 		}
 	}
 	return serr
+}
+
+// thawForKill is the outcome of the thaw that lets a SIGKILL take
+// effect. A parent frozen by someone else keeps the cgroup frozen: the
+// signal is sent and takes effect once the parent thaws, so Kill has done
+// its part (a wait for the deaths, as Destroy's, reports who holds them).
+func thawForKill(err error) error {
+	if errors.Is(err, ErrAncestorFrozen) {
+		return nil
+	}
+	return err
 }
 
 // signalAll sends sig to every process of the cgroup; with repeat, again

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -62,8 +63,12 @@ type Manager interface {
 	Mounts(dest string, cgroupNS bool) []Mount
 	// Destroy kills what runs in the cgroup, waits until it is empty and
 	// removes the cgroup, its descendants and the empty parents it owns,
-	// in every hierarchy. It is idempotent.
+	// in every hierarchy. It is idempotent. The wait for the processes to
+	// die is bounded by DefaultWaitLimit: past it Destroy returns a
+	// *StuckError that says what holds them.
 	Destroy() error
+	// DestroyWithin is Destroy with another bound on the wait.
+	DestroyWithin(limit time.Duration) error
 }
 
 // State is the persisted description of a created cgroup: enough for Load
@@ -142,6 +147,9 @@ func Create(cfg *Config) (Manager, error) {
 		}
 	}
 	m.st.Top = topOf(p.path, l, made)
+	if err := m.checkReusable(made); err != nil {
+		return nil, err
+	}
 	// Every raw parameter's file must exist before anything is written.
 	for _, prm := range cfg.Params {
 		ctl, _ := canonical(prm.Controller)

@@ -24,7 +24,7 @@ cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 build=${1:?usage: scripts/vmtest.sh release|plain}
 go=${GO:-go}
 vm=${VM:-$(dirname "$PWD")/shared/vm/run-in-vm.sh}
-vmtests=${VMTESTS:-TestCgroup|TestPauseResume|TestKillable|TestAppArmorInContainer}
+vmtests=${VMTESTS:-TestCgroup|TestPauseResume|TestKillable|TestAppArmorInContainer|ForeignFreezer|TestHostPIDNamespaceLeftovers}
 [ -x "$vm" ] || { echo "vmtest: $vm is missing (the shared/ folder beside the repository)" >&2; exit 1; }
 
 # shellcheck source=scripts/release-flags.sh

@@ -320,12 +320,22 @@ func runKill(g *globals, args []string) (int, error) {
 		return fail(err)
 	}
 	defer s.Close()
-	if all {
+	if all || sig == syscall.SIGKILL && !ownPIDNamespace(c) {
+		// Without a pid namespace of its own, the init's death ends
+		// nothing else: a SIGKILL ends every process of the container,
+		// as runc's does ("kill KILL [host pidns]").
 		err = c.Kill(sig)
 	} else {
 		err = c.Signal(sig)
 	}
 	return fail(notRunning(pos[0], err))
+}
+
+// ownPIDNamespace tells whether container c has a pid namespace of its
+// own, where a SIGKILL of the init ends every process.
+func ownPIDNamespace(c *libct.Container) bool {
+	cfg, err := c.Config()
+	return err != nil || cfg.Namespaces.Has(libct.NewPID)
 }
 
 // parseSignal reads a signal by number or name, with or without "SIG",
