@@ -82,25 +82,11 @@ func foreignFreezer(t *testing.T) (dir string, v1 bool, set func(bool)) {
 // succeeds at once.
 func TestDestroyForeignFreezer(t *testing.T) {
 	testutil.RequireRoot(t)
-	dir, v1, setFrozen := foreignFreezer(t)
-	s, err := libct.Open("local", libct.WithRoot(t.TempDir()), libct.WithWaitLimit(500*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, c, pid, dir, v1, setFrozen := frozenSleeper(t, 500*time.Millisecond)
 	t.Cleanup(func() { s.Close() })
-	c := sleeper(t, s, cgroupConfig(t, libct.Resources{}))
-	t.Cleanup(func() { setFrozen(false) })
-	pid, err := c.Pid()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(fmt.Sprint(pid)), 0); err != nil {
-		t.Fatal(err)
-	}
-	setFrozen(true)
 
 	start := time.Now()
-	err = c.Destroy()
+	err := c.Destroy()
 	if !v1 {
 		if err != nil {
 			t.Fatalf("Destroy of a container whose init a foreign v2 cgroup froze: %v", err)
@@ -146,24 +132,9 @@ func gone(pid int) bool {
 // foreign v1 freezer holds (on v2 it succeeds).
 func TestCloseForeignFreezer(t *testing.T) {
 	testutil.RequireRoot(t)
-	dir, v1, setFrozen := foreignFreezer(t)
-	root := t.TempDir()
-	s, err := libct.Open("local", libct.WithRoot(root), libct.WithWaitLimit(300*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := sleeper(t, s, cgroupConfig(t, libct.Resources{}))
-	t.Cleanup(func() { setFrozen(false) })
-	pid, err := c.Pid()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(fmt.Sprint(pid)), 0); err != nil {
-		t.Fatal(err)
-	}
-	setFrozen(true)
+	s, c, pid, dir, v1, setFrozen := frozenSleeper(t, 300*time.Millisecond)
 	start := time.Now()
-	err = s.Close()
+	err := s.Close()
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("Close took %v with a wait limit of 300ms", took)
 	}
@@ -177,7 +148,7 @@ func TestCloseForeignFreezer(t *testing.T) {
 		t.Fatalf("Close: %v, want EBUSY naming pid %d and %s", err, pid, dir)
 	}
 	setFrozen(false)
-	s2, err := libct.Open("local", libct.WithRoot(root))
+	s2, err := libct.Open("local", libct.WithRoot(s.Root()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,4 +161,26 @@ func TestCloseForeignFreezer(t *testing.T) {
 		t.Fatalf("Destroy once thawed: %v", err)
 	}
 	c.Wait() // reap the init, a child of this process
+}
+
+// frozenSleeper is a sleeper of a session with the given wait limit
+// whose init was moved into a foreign freezer cgroup (dir), then frozen;
+// setFrozen thaws it again, and does at the end of the test.
+func frozenSleeper(t *testing.T, limit time.Duration) (s *libct.Session, c *libct.Container, pid int, dir string, v1 bool, setFrozen func(bool)) {
+	t.Helper()
+	dir, v1, setFrozen = foreignFreezer(t)
+	s, err := libct.Open("local", libct.WithRoot(t.TempDir()), libct.WithWaitLimit(limit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = sleeper(t, s, cgroupConfig(t, libct.Resources{}))
+	t.Cleanup(func() { setFrozen(false) })
+	if pid, err = c.Pid(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(fmt.Sprint(pid)), 0); err != nil {
+		t.Fatal(err)
+	}
+	setFrozen(true)
+	return s, c, pid, dir, v1, setFrozen
 }
