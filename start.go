@@ -189,6 +189,27 @@ type launch struct {
 	// program is what the C init runs, or nil when the Go init starts
 	// the container.
 	program []byte
+	// clonedIntoCgroup tells that the init was cloned into the cgroup's
+	// unified directory (CLONE_INTO_CGROUP), and initJoinsCgroup that
+	// the C init moves itself into the v1 ones.
+	clonedIntoCgroup, initJoinsCgroup bool
+}
+
+// attachCgroup moves the init into the container's cgroup wherever the
+// clone did not put it and it does not move itself. Each write of a pid
+// to a cgroup.procs waits for an RCU grace period, even when the process
+// is there already, so none is made that is not needed.
+func (l *launch) attachCgroup(pid int) error {
+	switch {
+	case l.cgroup == nil:
+		return nil
+	case !l.clonedIntoCgroup && l.cgroup.State().Unified != "":
+		return l.cgroup.Attach(pid)
+	case l.initJoinsCgroup:
+		return nil
+	default:
+		return l.cgroup.AttachV1(pid)
+	}
 }
 
 func (l *launch) run() error {
@@ -238,10 +259,8 @@ func (l *launch) run() error {
 	if err := initialAffinity(l.proc, proc.Pid); err != nil {
 		return startError(c.name, "affinity", err)
 	}
-	if l.cgroup != nil {
-		if err := l.cgroup.Attach(proc.Pid); err != nil {
-			return startError(c.name, "cgroup", err)
-		}
+	if err := l.attachCgroup(proc.Pid); err != nil {
+		return startError(c.name, "cgroup", err)
 	}
 	if l.ids != nil {
 		if err := l.ids.writeWithHelpers(proc.Pid); err != nil {
@@ -499,11 +518,19 @@ func (l *launch) fork(sp *spec.Init) (*childProcess, error) {
 	if l.ids != nil {
 		l.ids.apply(attr)
 	}
+	stage := cfg.joinsInStage()
+	if l.cgroup != nil && !stage {
+		// The C init moves itself into the v1 hierarchies (see
+		// cinit's compile): the Go init ignores the list.
+		sp.CgroupJoin = l.cgroup.V1Dirs()
+	}
 	l.program, _ = l.compile(sp)
-	if cfg.joinsInStage() {
+	if stage {
 		attr.Cloneflags = 0
 		return l.forkThroughStage(files, selfFD, sockFD, clone, attr)
 	}
+	l.clonedIntoCgroup = attr.UseCgroupFD
+	l.initJoinsCgroup = l.program != nil && len(sp.CgroupJoin) > 0
 	arg0 := initstage.Arg0
 	if l.program != nil {
 		arg0 = cinit.Arg0

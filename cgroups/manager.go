@@ -27,8 +27,17 @@ type Manager interface {
 	OpenDir() (*os.File, error)
 	// Attach moves the process pid (all its threads) into the cgroup in
 	// every hierarchy. After a clone into OpenDir's cgroup it is still
-	// needed on v1 and hybrid hosts, and harmless on v2.
+	// needed on v1 and hybrid hosts, and harmless on v2; AttachV1 is
+	// what is left to do then.
 	Attach(pid int) error
+	// AttachV1 is Attach in the v1 hierarchies only (nothing on v2). A
+	// write of a pid to cgroup.procs waits for an RCU grace period, even
+	// when the process is there already: after a clone into OpenDir's
+	// cgroup, the unified hierarchy needs none.
+	AttachV1(pid int) error
+	// V1Dirs lists the cgroup's directories in the v1 hierarchies, each
+	// once, in the order Attach writes them.
+	V1Dirs() []string
 	// Set applies the set fields of r at once.
 	Set(r *Resources) error
 	// SetParam writes value to the file param of controller (a raw
@@ -365,8 +374,24 @@ func (m *manager) OpenDir() (*os.File, error) {
 }
 
 func (m *manager) Attach(pid int) error {
+	return m.attach(pid, m.dirs())
+}
+
+func (m *manager) AttachV1(pid int) error {
+	return m.attach(pid, m.V1Dirs())
+}
+
+func (m *manager) V1Dirs() []string {
+	dirs := m.dirs()
+	if m.st.Unified != "" {
+		dirs = dirs[1:]
+	}
+	return dirs
+}
+
+func (m *manager) attach(pid int, dirs []string) error {
 	v := strconv.Itoa(pid)
-	for _, dir := range m.dirs() {
+	for _, dir := range dirs {
 		if err := writeFile(dir, "cgroup.procs", v); err != nil {
 			return paramErr(m.ctlOfDir(dir), "cgroup.procs", v, fmt.Errorf("attach to %s: %w", dir, err))
 		}

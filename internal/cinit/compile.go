@@ -106,6 +106,17 @@ func (c *compiler) mark(name string) {
 func (c *compiler) namespaces() {
 	s := c.s
 	c.mark("program read")
+	// A process that moves itself, one thread, into a v1 cgroup takes
+	// none of the kernel's locks that make a write of another process's
+	// pid to cgroup.procs wait for an RCU grace period (milliseconds, and
+	// more on a busy host). The C init has one thread, and the cgroup
+	// namespace below must be made in the cgroup.
+	for _, dir := range s.CgroupJoin {
+		c.p.op(opWriteFile, str("cgroup"), str(dir+"/tasks"), str("0"), str("attach to "+dir))
+	}
+	if len(s.CgroupJoin) > 0 {
+		c.mark("cgroup")
+	}
 	if s.UnshareCgroupNS {
 		c.p.op(opUnshare, num(unix.CLONE_NEWCGROUP), str("unshare cgroup namespace"))
 	}

@@ -209,6 +209,34 @@ func TestCompileOrder(t *testing.T) {
 	}
 }
 
+// TestCompileJoinsCgroups: the init moves itself into each v1 directory
+// of CgroupJoin first, before the cgroup namespace it makes there.
+func TestCompileJoinsCgroups(t *testing.T) {
+	if !Available {
+		t.Skip("built without cgo: no C init")
+	}
+	s := baseInit(testRoot(t))
+	s.CgroupJoin = []string{"/sys/fs/cgroup/cpu/c", "/sys/fs/cgroup/pids/c"}
+	s.UnshareCgroupNS = true
+	prog, ok := Compile(s)
+	if !ok {
+		t.Fatal("Compile refused the start")
+	}
+	ops := decode(t, prog)
+	if len(ops) < 3 {
+		t.Fatalf("%d operations", len(ops))
+	}
+	for i, dir := range s.CgroupJoin {
+		want := []string{"cgroup", dir + "/tasks", "0", "attach to " + dir}
+		if ops[i].code != opWriteFile || !slices.Equal(ops[i].args, want) {
+			t.Errorf("operation %d: %d %q, want write %q", i, ops[i].code, ops[i].args, want)
+		}
+	}
+	if ops[2].code != opUnshare {
+		t.Errorf("operation 2: %d, want the cgroup namespace's unshare", ops[2].code)
+	}
+}
+
 // TestCompileKnowsEveryField: a field added to the init's spec must be
 // taught to Compile (applied, or sent to the Go init) before this passes.
 func TestCompileKnowsEveryField(t *testing.T) {
@@ -218,7 +246,7 @@ func TestCompileKnowsEveryField(t *testing.T) {
 	}{
 		{reflect.TypeFor[spec.Init](), []string{"NewTimeNS", "MonotonicOffset", "BoottimeOffset", "Reexec",
 			"UnshareCgroupNS", "LoopbackUp", "Rootfs", "Hostname", "Domainname", "Sysctl", "Process",
-			"PreSwitchHooks", "CreateContainer", "StartContainer", "HookState", "Trace", "ExecFifo"}},
+			"PreSwitchHooks", "CreateContainer", "StartContainer", "HookState", "Trace", "ExecFifo", "CgroupJoin"}},
 		{reflect.TypeFor[spec.Process](), []string{"Args", "Func", "FuncArg", "Env", "Cwd", "User",
 			"AdditionalGroups", "SetgroupsAllowed", "Rlimits", "Umask", "HasUmask", "Pdeathsig", "ExtraFiles",
 			"Terminal", "TerminalInside", "ConsoleBind", "ConsoleRows", "ConsoleCols", "Personality",
