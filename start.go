@@ -189,27 +189,10 @@ type launch struct {
 	// program is what the C init runs, or nil when the Go init starts
 	// the container.
 	program []byte
-	// clonedIntoCgroup tells that the init was cloned into the cgroup's
-	// unified directory (CLONE_INTO_CGROUP), and initJoinsCgroup that
-	// the C init moves itself into the v1 ones.
-	clonedIntoCgroup, initJoinsCgroup bool
-}
-
-// attachCgroup moves the init into the container's cgroup wherever the
-// clone did not put it and it does not move itself. Each write of a pid
-// to a cgroup.procs waits for an RCU grace period, even when the process
-// is there already, so none is made that is not needed.
-func (l *launch) attachCgroup(pid int) error {
-	switch {
-	case l.cgroup == nil:
-		return nil
-	case !l.clonedIntoCgroup && l.cgroup.State().Unified != "":
-		return l.cgroup.Attach(pid)
-	case l.initJoinsCgroup:
-		return nil
-	default:
-		return l.cgroup.AttachV1(pid)
-	}
+	// initInCgroup tells that the init gets into its cgroup without the
+	// parent's Attach, whose writes of its pid each wait for an RCU
+	// grace period.
+	initInCgroup bool
 }
 
 func (l *launch) run() error {
@@ -259,8 +242,10 @@ func (l *launch) run() error {
 	if err := initialAffinity(l.proc, proc.Pid); err != nil {
 		return startError(c.name, "affinity", err)
 	}
-	if err := l.attachCgroup(proc.Pid); err != nil {
-		return startError(c.name, "cgroup", err)
+	if l.cgroup != nil && !l.initInCgroup {
+		if err := l.cgroup.Attach(proc.Pid); err != nil {
+			return startError(c.name, "cgroup", err)
+		}
 	}
 	if l.ids != nil {
 		if err := l.ids.writeWithHelpers(proc.Pid); err != nil {
@@ -529,8 +514,9 @@ func (l *launch) fork(sp *spec.Init) (*childProcess, error) {
 		attr.Cloneflags = 0
 		return l.forkThroughStage(files, selfFD, sockFD, clone, attr)
 	}
-	l.clonedIntoCgroup = attr.UseCgroupFD
-	l.initJoinsCgroup = l.program != nil && len(sp.CgroupJoin) > 0
+	// The C init moves itself into the v1 cgroups, and the clone puts
+	// it into the unified one (OpenDir): the parent has nothing to write.
+	l.initInCgroup = l.program != nil
 	arg0 := initstage.Arg0
 	if l.program != nil {
 		arg0 = cinit.Arg0

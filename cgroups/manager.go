@@ -27,16 +27,15 @@ type Manager interface {
 	OpenDir() (*os.File, error)
 	// Attach moves the process pid (all its threads) into the cgroup in
 	// every hierarchy. After a clone into OpenDir's cgroup it is still
-	// needed on v1 and hybrid hosts, and harmless on v2; AttachV1 is
-	// what is left to do then.
+	// needed on v1 and hybrid hosts, and harmless on v2 (but each write
+	// of a pid to a cgroup.procs waits for an RCU grace period, even
+	// when the process is there already).
 	Attach(pid int) error
-	// AttachV1 is Attach in the v1 hierarchies only (nothing on v2). A
-	// write of a pid to cgroup.procs waits for an RCU grace period, even
-	// when the process is there already: after a clone into OpenDir's
-	// cgroup, the unified hierarchy needs none.
-	AttachV1(pid int) error
 	// V1Dirs lists the cgroup's directories in the v1 hierarchies, each
-	// once, in the order Attach writes them.
+	// once, in the order Attach writes them: a single-threaded process
+	// cloned into OpenDir's cgroup can move itself there ("0" to each
+	// one's tasks file), which takes none of the locks that make Attach
+	// wait.
 	V1Dirs() []string
 	// Set applies the set fields of r at once.
 	Set(r *Resources) error
@@ -373,14 +372,6 @@ func (m *manager) OpenDir() (*os.File, error) {
 	return os.NewFile(uintptr(fd), m.st.Unified), nil
 }
 
-func (m *manager) Attach(pid int) error {
-	return m.attach(pid, m.dirs())
-}
-
-func (m *manager) AttachV1(pid int) error {
-	return m.attach(pid, m.V1Dirs())
-}
-
 func (m *manager) V1Dirs() []string {
 	dirs := m.dirs()
 	if m.st.Unified != "" {
@@ -389,9 +380,9 @@ func (m *manager) V1Dirs() []string {
 	return dirs
 }
 
-func (m *manager) attach(pid int, dirs []string) error {
+func (m *manager) Attach(pid int) error {
 	v := strconv.Itoa(pid)
-	for _, dir := range dirs {
+	for _, dir := range m.dirs() {
 		if err := writeFile(dir, "cgroup.procs", v); err != nil {
 			return paramErr(m.ctlOfDir(dir), "cgroup.procs", v, fmt.Errorf("attach to %s: %w", dir, err))
 		}

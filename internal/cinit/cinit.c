@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/mount.h>
@@ -713,6 +714,28 @@ static void write_file(const char *path, const char *data, const char *field)
 	close(fd);
 }
 
+// join_cgroup moves the init, whose one thread this is, into each v1
+// cgroup directory of its arguments: "0" written to a tasks file moves
+// the writing thread, under none of the locks that make a write of a pid
+// to cgroup.procs wait for an RCU grace period.
+//
+// Its one argument holds the directories, separated by NULs.
+static void join_cgroup(const struct op *op)
+{
+	const char *dir = str(op, 0), *end = dir + op->args[0].len;
+	char path[PATH_MAX];
+	int fd;
+
+	for (; dir < end; dir += strlen(dir) + 1) {
+		if (snprintf(path, sizeof(path), "%s/tasks", dir) >= (int)sizeof(path))
+			fail(ENAMETOOLONG, "attach to %s", dir);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			fail(errno, "attach to %s", dir);
+		close(fd);
+	}
+}
+
 static void mark(const char *name)
 {
 	struct timespec ts;
@@ -880,7 +903,8 @@ static void do_exec(const struct op *op)
 static const char *step_of(uint32_t code)
 {
 	switch (code) {
-	case OP_UNSHARE: return "cgroup";
+	case OP_UNSHARE:
+	case OP_JOIN_CGROUP: return "cgroup";
 	case OP_LOOPBACK: return "network";
 	case OP_SETHOSTNAME:
 	case OP_SETDOMAINNAME: return "uts";
@@ -1087,6 +1111,9 @@ static void run(const struct op *op)
 		break;
 	case OP_EXEC:
 		do_exec(op);
+		break;
+	case OP_JOIN_CGROUP:
+		join_cgroup(op);
 		break;
 	default:
 		fail(EINVAL, "init program: unknown operation %u", op->code);

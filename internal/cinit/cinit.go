@@ -94,6 +94,8 @@ var (
 	_ = [1]struct{}{}[C.OP_NO_NEW_PRIVS-opNoNewPrivs]
 	_ = [1]struct{}{}[opExec-C.OP_EXEC]
 	_ = [1]struct{}{}[C.OP_EXEC-opExec]
+	_ = [1]struct{}{}[opJoinCgroup-C.OP_JOIN_CGROUP]
+	_ = [1]struct{}{}[C.OP_JOIN_CGROUP-opJoinCgroup]
 	_ = [1]struct{}{}[opCount-C.OP_COUNT]
 	_ = [1]struct{}{}[C.OP_COUNT-opCount]
 )

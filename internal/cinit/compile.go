@@ -111,10 +111,10 @@ func (c *compiler) namespaces() {
 	// pid to cgroup.procs wait for an RCU grace period (milliseconds, and
 	// more on a busy host). The C init has one thread, and the cgroup
 	// namespace below must be made in the cgroup.
-	for _, dir := range s.CgroupJoin {
-		c.p.op(opWriteFile, str("cgroup"), str(dir+"/tasks"), str("0"), str("attach to "+dir))
-	}
 	if len(s.CgroupJoin) > 0 {
+		// One argument, the directories separated by NULs: the start
+		// path's code stays small (build/linkorder lays it out tight).
+		c.p.op(opJoinCgroup, str(strings.Join(s.CgroupJoin, "\x00")))
 		c.mark("cgroup")
 	}
 	if s.UnshareCgroupNS {

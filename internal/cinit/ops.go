@@ -43,5 +43,6 @@ const (
 	opPdeathsig
 	opNoNewPrivs
 	opExec
+	opJoinCgroup
 	opCount
 )

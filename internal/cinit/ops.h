@@ -45,6 +45,7 @@ enum cinit_op {
 	OP_PDEATHSIG,
 	OP_NO_NEW_PRIVS,
 	OP_EXEC,
+	OP_JOIN_CGROUP,
 	OP_COUNT
 };
 
