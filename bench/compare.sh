@@ -22,8 +22,10 @@
 # bundle in temporary directories and removes them, the containers and
 # their cgroups when it ends. The
 # table is printed and written to bench/results.md (RESULTS=path to move
-# it, RESULTS= to skip). RUNTIMES="ct ct-plain crun runc" picks the
-# runtimes (ct first, ct-plain next if at all, then the goals' reference).
+# it, RESULTS= to skip), above whatever followed the line
+# "<!-- kept by compare.sh -->" there. RUNTIMES="ct ct-plain crun runc"
+# picks the runtimes (ct first, ct-plain next if at all, then the goals'
+# reference).
 # HIDE_UNIFIED=all runs every runtime,
 # not only crun, without the cgroup2 tree (see below).
 #
@@ -391,7 +393,16 @@ echo "$header"
 echo
 echo "$table"
 if [[ -n $results ]]; then
+	# What follows the marker line in the old file (notes written by
+	# hand, such as where the time goes) is kept below the new table.
+	kept=
+	if [[ -f $results ]]; then
+		kept=$(sed -n '/^<!-- kept by compare.sh -->$/,$p' "$results")
+	fi
 	printf '%s\n\n%s\n' "$header" "$table" >"$results"
+	if [[ -n $kept ]]; then
+		printf '\n%s\n' "$kept" >>"$results"
+	fi
 	echo
 	echo "==> written to $results"
 fi
