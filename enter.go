@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -240,6 +241,36 @@ func (e *entry) run(reap bool) (*Task, error) {
 	sockFD := len(files)
 	files = append(files, childSock)
 	var list []string
+	m, err := c.cgroupOf(e.rec)
+	if err != nil {
+		return nil, err
+	}
+	// With the stage, the process gets into the container's cgroup
+	// without the parent's Attach, whose writes of its pid to
+	// cgroup.procs each wait for an RCU grace period: the clone puts the
+	// stage into the unified cgroup, and the stage, one thread, moves
+	// itself into the v1 ones ("0" to each tasks file, opened here)
+	// before it joins any namespace. Its fork inherits them.
+	staged := m != nil && nsenter.Available
+	if staged {
+		dir, err := m.OpenDir()
+		if err != nil {
+			return nil, startError(c.name, "cgroup", err)
+		}
+		if dir != nil {
+			defer dir.Close()
+			attr.UseCgroupFD, attr.CgroupFD = true, int(dir.Fd())
+		}
+		for _, d := range m.V1Dirs() {
+			f, err := os.OpenFile(filepath.Join(d, "tasks"), os.O_WRONLY, 0)
+			if err != nil {
+				return nil, startError(c.name, "cgroup", err)
+			}
+			defer f.Close()
+			list = append(list, nsenter.CgroupTasks+":"+strconv.Itoa(len(files)))
+			files = append(files, f)
+		}
+	}
 	if nsenter.Available {
 		for _, j := range joins {
 			list = append(list, strconv.FormatUint(uint64(j.ns), 10)+":"+strconv.Itoa(len(files)))
@@ -308,9 +339,7 @@ func (e *entry) run(reap bool) (*Task, error) {
 			return nil, err
 		}
 	}
-	if m, err := c.cgroupOf(e.rec); err != nil {
-		return nil, err
-	} else if m != nil {
+	if m != nil && !staged {
 		if err := m.Attach(proc.Pid); err != nil {
 			return nil, startError(c.name, "cgroup", err)
 		}

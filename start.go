@@ -222,6 +222,10 @@ type launch struct {
 	program []byte
 	// init is the init's process, once it is started.
 	init *childProcess
+	// initInCgroup tells that the init gets into its cgroup without the
+	// parent's Attach, whose writes of its pid each wait for an RCU
+	// grace period.
+	initInCgroup bool
 }
 
 func (l *launch) run() error {
@@ -271,7 +275,7 @@ func (l *launch) run() error {
 	if err := initialAffinity(l.proc, proc.Pid); err != nil {
 		return startError(c.name, "affinity", err)
 	}
-	if l.cgroup != nil {
+	if l.cgroup != nil && !l.initInCgroup {
 		if err := l.cgroup.Attach(proc.Pid); err != nil {
 			return startError(c.name, "cgroup", err)
 		}
@@ -532,16 +536,25 @@ func (l *launch) fork(sp *spec.Init) (*childProcess, error) {
 	if l.ids != nil {
 		l.ids.apply(attr)
 	}
+	stage := cfg.joinsInStage()
+	if l.cgroup != nil && !stage {
+		// The C init moves itself into the v1 hierarchies (see
+		// cinit's compile): the Go init ignores the list.
+		sp.CgroupJoin = l.cgroup.V1Dirs()
+	}
 	l.program, _ = l.compile(sp)
 	if l.program == nil {
 		if err := refuseFuncImage(&sp.Process, sp.Rootfs.Root != "", func() string { return l.refusal(sp) }); err != nil {
 			return nil, err
 		}
 	}
-	if cfg.joinsInStage() {
+	if stage {
 		attr.Cloneflags = 0
 		return l.forkThroughStage(files, selfFD, sockFD, clone, attr)
 	}
+	// The C init moves itself into the v1 cgroups, and the clone puts
+	// it into the unified one (OpenDir): the parent has nothing to write.
+	l.initInCgroup = l.program != nil
 	arg0 := initstage.Arg0
 	if l.program != nil {
 		arg0 = cinit.Arg0

@@ -42,8 +42,13 @@ func (t *tracer) mark(name string) {
 	t.at(name, time.Now())
 }
 
-// at ends the phase name at a time another process took.
+// at ends the phase name at a time another process took. The init's
+// phases overlap the caller's (its start, the caller's attach and network
+// phase): one that ended before the last lasted nothing.
 func (t *tracer) at(name string, when time.Time) {
+	if when.Before(t.last) {
+		when = t.last
+	}
 	t.phases = append(t.phases, Phase{Name: name, Duration: when.Sub(t.last)})
 	t.last = when
 }

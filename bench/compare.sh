@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Measures ct against crun and runc, side by side on one busybox bundle
-# (/bin/true, pid+network+ipc+uts+mount namespaces, a cgroup under
-# /libct-bench/), and prints one table with the goals of issue 8:
+# Measures ct, as `make build` links it (the release build) and as a plain
+# `go build` does (ct-plain), against crun and runc, side by side on one
+# busybox bundle (/bin/true, pid+network+ipc+uts+mount namespaces, a cgroup
+# under /libct-bench/), and prints one table with the goals of issue 8
+# (ct no more than crun) and of the plain build (ct-plain no more than
+# 1.15 times crun):
 #
 #   run of /bin/true   wall (median, min–max) and CPU (user+sys, children
 #                      included) back to back and with runs 100 ms apart
@@ -11,13 +14,19 @@
 # usage: bench/compare.sh [RUNS]     (as root; RUNS per item, default 100)
 #
 # It installs what it lacks from Debian (hyperfine runc crun time
-# busybox-static musl-tools), builds bin/ct (make build, with musl) when
-# it is missing or older than the sources, keeps every state root and the
+# busybox-static musl-tools), builds bin/ct (make build, with musl) and
+# bin/ct-plain (`go build -o bin/ct-plain ./cmd/ct`: cgo, glibc linked
+# dynamically, the stock linker and garbage collector) when they are
+# missing or older than the sources (CT_PLAIN=path measures that binary
+# as the plain build instead, built elsewhere), keeps every state root and the
 # bundle in temporary directories and removes them, the containers and
 # their cgroups when it ends. The
 # table is printed and written to bench/results.md (RESULTS=path to move
-# it, RESULTS= to skip). RUNTIMES="ct crun runc" picks the runtimes (ct
-# first, then the goal's reference). HIDE_UNIFIED=all runs every runtime,
+# it, RESULTS= to skip), above whatever followed the line
+# "<!-- kept by compare.sh -->" there. RUNTIMES="ct ct-plain crun runc"
+# picks the runtimes (ct first, ct-plain next if at all, then the goals'
+# reference).
+# HIDE_UNIFIED=all runs every runtime,
 # not only crun, without the cgroup2 tree (see below).
 #
 # crun refuses a hybrid cgroup host ("cgroups in hybrid mode not
@@ -75,14 +84,22 @@ if [[ $(id -u) -ne 0 ]]; then
 	echo "compare.sh: must run as root (the runtimes make namespaces and cgroups)" >&2
 	exit 1
 fi
-read -r -a runtimes <<<"${RUNTIMES:-ct crun runc}"
-if ((${#runtimes[@]} < 2)) || [[ ${runtimes[0]} != ct ]]; then
-	echo "compare.sh: RUNTIMES: ct first, then at least one runtime to compare it with" >&2
+read -r -a runtimes <<<"${RUNTIMES:-ct ct-plain crun runc}"
+# The runtimes under test (ct, then ct-plain when it is measured) and
+# their goals: at most this many times the reference's figure.
+goals=(-goal ct=1)
+under=1
+if [[ ${runtimes[1]:-} == ct-plain ]]; then
+	goals+=(-goal ct-plain=1.15)
+	under=2
+fi
+if ((${#runtimes[@]} < under + 1)) || [[ ${runtimes[0]} != ct ]]; then
+	echo "compare.sh: RUNTIMES: ct first (ct-plain next, if at all), then at least one runtime to compare them with" >&2
 	exit 2
 fi
-for r in "${runtimes[@]}"; do
-	case $r in ct | crun | runc) ;; *)
-		echo "compare.sh: RUNTIMES: unknown runtime $r (ct, crun, runc)" >&2
+for r in "${runtimes[@]:under}"; do
+	case $r in crun | runc) ;; *)
+		echo "compare.sh: RUNTIMES: $r: after ct (and ct-plain) come crun or runc" >&2
 		exit 2
 		;;
 	esac
@@ -114,6 +131,19 @@ if [[ ! -x bin/ct || ! -x bin/mkrootfs ]] ||
 	echo "==> make build"
 	make -s build
 fi
+# The plain build is what a user gets from `go build` with the toolchain's
+# defaults: none of make build's settings leak into it.
+ctplain=${CT_PLAIN:-$repo/bin/ct-plain}
+if [[ ${runtimes[1]} == ct-plain && -z ${CT_PLAIN:-} ]] &&
+	[[ ! -x $ctplain || -n $(find . \( -name '*.go' -o -name '*.c' -o -name '*.h' \) -not -path './bench/*' -newer "$ctplain" -print -quit) ]]; then
+	echo "==> go build -o bin/ct-plain ./cmd/ct"
+	env -u CC -u CGO_CFLAGS -u CGO_LDFLAGS -u GOEXPERIMENT -u GOFLAGS go build -o "$ctplain" ./cmd/ct
+fi
+if [[ ${runtimes[1]} == ct-plain && ! -x $ctplain ]]; then
+	echo "compare.sh: CT_PLAIN=$ctplain is not an executable" >&2
+	exit 2
+fi
+ctplain=$(readlink -f "$ctplain")
 
 # --- bundle, state roots, cleanup ------------------------------------------
 work=$(mktemp -d /tmp/libct-compare.XXXXXX)
@@ -132,6 +162,7 @@ fi
 
 declare -A rtcmd
 rtcmd[ct]="$repo/bin/ct --root $state/ct"
+rtcmd[ct-plain]="$ctplain --root $state/ct-plain"
 rtcmd[crun]="crun --root $state/crun"
 rtcmd[runc]="runc --root $state/runc"
 
@@ -331,6 +362,7 @@ loadend=$(load)
 version() {
 	case $1 in
 	ct) bin/ct --version | sed -n 1p ;;
+	ct-plain) echo "ct-plain: $("$ctplain" --version | sed -n 1p)" ;;
 	*) "$1" --version 2>/dev/null | sed -n 1p ;;
 	esac
 }
@@ -342,17 +374,18 @@ notes=(
 	"Peak RSS: GNU time %M of run (the largest of the runtime's process and the processes it reaped), median (min–max) of $runs runs. Waiting RSS: VmRSS of the pid in the state of a created container, $waitruns samples. Before the first run, every runtime's executable and the shared libraries it loads were written back and dropped from the page cache (benchtool settle), so that each was read back from disk the same way."
 	"The bundle: config.json from \`ct spec\` with process.args [/bin/true], terminal false, namespaces pid, network, ipc, uts, mount, linux.cgroupsPath $cgparent/true, whose parent the script made beforehand in every hierarchy (as an engine's kubepods or machine.slice is there), so that each runtime makes and removes the container's own cgroup only; a busybox root from bin/mkrootfs; state roots under /run, on $(stat -f -c %T /run)."
 )
+notes+=("ct: bin/ct from \`make build\` (the release build: static, musl, functions laid out by build/linkorder, Go's older garbage collector). ct-plain: $ctplain, $(if ldd "$ctplain" >/dev/null 2>&1; then echo "linked dynamically ($(ldd "$ctplain" | awk '$2 == "=>" {print $1}' | paste -sd, -))"; else echo "linked statically"; fi)$(if [[ -z ${CT_PLAIN:-} ]]; then echo ", from \`go build -o bin/ct-plain ./cmd/ct\` with the toolchain's defaults (cgo, the stock linker and collector)"; fi).")
 if [[ $hybrid == true && ${HIDE_UNIFIED:-} == all ]]; then
 	notes+=("This host is a cgroup v1 hybrid, which crun refuses (\"cgroups in hybrid mode not supported\"). HIDE_UNIFIED=all: every runtime's commands ran in a private mount namespace where /sys/fs/cgroup/unified is unmounted (unshare -m; nothing changed outside it), so that all three saw the same cgroup v1 host.")
 elif [[ $hybrid == true ]]; then
-	notes+=("This host is a cgroup v1 hybrid and crun refuses it (\"cgroups in hybrid mode not supported\"): every crun command ran in a private mount namespace where /sys/fs/cgroup/unified is unmounted (unshare -m; nothing changed outside it), so crun saw a cgroup v1 host. ct and runc ran on the host as it is (HIDE_UNIFIED=all runs them in such a namespace too).")
+	notes+=("This host is a cgroup v1 hybrid and crun refuses it (\"cgroups in hybrid mode not supported\"): every crun command ran in a private mount namespace where /sys/fs/cgroup/unified is unmounted (unshare -m; nothing changed outside it), so crun saw a cgroup v1 host. The others ran on the host as it is (HIDE_UNIFIED=all runs them in such a namespace too).")
 fi
 notes+=("Host: $(uname -srm), $(nproc) CPUs, load average $load0 at the start, $loadend at the end. $(
 	IFS=,
 	echo "${versions[*]}" | sed 's/,/; /g'
 ).")
 
-table=$("$work/benchtool" table "${notes[@]/#/-note=}" "$res" "${runtimes[@]}")
+table=$("$work/benchtool" table "${notes[@]/#/-note=}" "${goals[@]}" "$res" "${runtimes[@]}")
 names=$(printf '%s, ' "${runtimes[@]}")
 header="## ${names%, } side by side ($(date -u '+%Y-%m-%d %H:%M UTC'), \`bench/compare.sh $runs\`)"
 echo
@@ -360,7 +393,16 @@ echo "$header"
 echo
 echo "$table"
 if [[ -n $results ]]; then
+	# What follows the marker line in the old file (notes written by
+	# hand, such as where the time goes) is kept below the new table.
+	kept=
+	if [[ -f $results ]]; then
+		kept=$(sed -n '/^<!-- kept by compare.sh -->$/,$p' "$results")
+	fi
 	printf '%s\n\n%s\n' "$header" "$table" >"$results"
+	if [[ -n $kept ]]; then
+		printf '\n%s\n' "$kept" >>"$results"
+	fi
 	echo
 	echo "==> written to $results"
 fi

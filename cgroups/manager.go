@@ -28,8 +28,16 @@ type Manager interface {
 	OpenDir() (*os.File, error)
 	// Attach moves the process pid (all its threads) into the cgroup in
 	// every hierarchy. After a clone into OpenDir's cgroup it is still
-	// needed on v1 and hybrid hosts, and harmless on v2.
+	// needed on v1 and hybrid hosts, and harmless on v2 (but each write
+	// of a pid to a cgroup.procs waits for an RCU grace period, even
+	// when the process is there already).
 	Attach(pid int) error
+	// V1Dirs lists the cgroup's directories in the v1 hierarchies, each
+	// once, in the order Attach writes them: a single-threaded process
+	// cloned into OpenDir's cgroup can move itself there ("0" to each
+	// one's tasks file), which takes none of the locks that make Attach
+	// wait.
+	V1Dirs() []string
 	// Set applies the set fields of r at once.
 	Set(r *Resources) error
 	// SetParam writes value to the file param of controller (a raw
@@ -370,6 +378,14 @@ func (m *manager) OpenDir() (*os.File, error) {
 		return nil, fmt.Errorf("cgroups: open %s: %w", m.st.Unified, err)
 	}
 	return os.NewFile(uintptr(fd), m.st.Unified), nil
+}
+
+func (m *manager) V1Dirs() []string {
+	dirs := m.dirs()
+	if m.st.Unified != "" {
+		dirs = dirs[1:]
+	}
+	return dirs
 }
 
 func (m *manager) Attach(pid int) error {

@@ -45,6 +45,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct"
 	// Grows the main goroutine's stack before the other packages' init.
@@ -227,6 +228,12 @@ func (g *globals) traceOption() libct.SessionOption {
 		return libct.WithTrace(nil)
 	}
 	start := time.Now()
+	// The CPU ct spent before it opened its session: the exec, the
+	// dynamic loader's and the C library's start (next to nothing with a
+	// static musl build), the Go runtime's, the packages' init, the
+	// command line and the bundle's config.
+	var before unix.Timespec
+	unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &before)
 	return libct.WithTrace(func(container string, phases []libct.Phase) {
 		var total time.Duration
 		for _, p := range phases {
@@ -234,5 +241,6 @@ func (g *globals) traceOption() libct.SessionOption {
 			total += p.Duration
 		}
 		fmt.Fprintf(g.stderr, "ct: trace: %s: %-34s %8.3f ms (since ct started: %.3f ms)\n", container, "total", total.Seconds()*1000, time.Since(start).Seconds()*1000)
+		fmt.Fprintf(g.stderr, "ct: trace: %s: %-34s %8.3f ms of CPU (exec, loader and C library, Go runtime, flags, config)\n", container, "ct before its session", float64(before.Nano())/1e6)
 	})
 }

@@ -123,6 +123,8 @@ var (
 	_ = [1]struct{}{}[C.OP_FUNC-opFunc]
 	_ = [1]struct{}{}[opAnnounceExec-C.OP_ANNOUNCE_EXEC]
 	_ = [1]struct{}{}[C.OP_ANNOUNCE_EXEC-opAnnounceExec]
+	_ = [1]struct{}{}[opJoinCgroup-C.OP_JOIN_CGROUP]
+	_ = [1]struct{}{}[C.OP_JOIN_CGROUP-opJoinCgroup]
 	_ = [1]struct{}{}[opCount-C.OP_COUNT]
 	_ = [1]struct{}{}[C.OP_COUNT-opCount]
 )

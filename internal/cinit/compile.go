@@ -187,6 +187,17 @@ func (c *compiler) mark(name string) {
 func (c *compiler) namespaces() {
 	s := c.s
 	c.mark("program read")
+	// A process that moves itself, one thread, into a v1 cgroup takes
+	// none of the kernel's locks that make a write of another process's
+	// pid to cgroup.procs wait for an RCU grace period. The C init has
+	// one thread, and the cgroup namespace below must be made in the
+	// cgroup.
+	if len(s.CgroupJoin) > 0 {
+		// One argument, the directories separated by NULs: the start
+		// path's code stays small (build/linkorder lays it out tight).
+		c.p.op(opJoinCgroup, str(strings.Join(s.CgroupJoin, "\x00")))
+		c.mark("cgroup")
+	}
 	if s.UnshareCgroupNS {
 		c.p.op(opUnshare, num(unix.CLONE_NEWCGROUP), str("unshare cgroup namespace"))
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/libct/libct/internal/hooks"
@@ -215,6 +216,31 @@ func TestCompileOrder(t *testing.T) {
 	}
 }
 
+// TestCompileJoinsCgroups: the init moves itself into each v1 directory
+// of CgroupJoin first, before the cgroup namespace it makes there.
+func TestCompileJoinsCgroups(t *testing.T) {
+	if !Available {
+		t.Skip("built without cgo: no C init")
+	}
+	s := baseInit(testRoot(t))
+	s.CgroupJoin = []string{"/sys/fs/cgroup/cpu/c", "/sys/fs/cgroup/pids/c"}
+	s.UnshareCgroupNS = true
+	prog, ok := Compile(s)
+	if !ok {
+		t.Fatal("Compile refused the start")
+	}
+	ops := decode(t, prog)
+	if len(ops) < 2 {
+		t.Fatalf("%d operations", len(ops))
+	}
+	if ops[0].code != opJoinCgroup || !slices.Equal(ops[0].args, []string{strings.Join(s.CgroupJoin, "\x00")}) {
+		t.Errorf("operation 0: %d %q, want join %q", ops[0].code, ops[0].args, s.CgroupJoin)
+	}
+	if ops[1].code != opUnshare {
+		t.Errorf("operation 1: %d, want the cgroup namespace's unshare", ops[1].code)
+	}
+}
+
 // TestCompileKnowsEveryField: a field added to the init's spec must be
 // taught to Compile (applied, or sent to the Go init) before this passes.
 func TestCompileKnowsEveryField(t *testing.T) {
@@ -224,7 +250,7 @@ func TestCompileKnowsEveryField(t *testing.T) {
 	}{
 		{reflect.TypeFor[spec.Init](), []string{"NewTimeNS", "MonotonicOffset", "BoottimeOffset", "Reexec",
 			"UnshareCgroupNS", "LoopbackUp", "Rootfs", "Hostname", "Domainname", "Sysctl", "Process",
-			"PreSwitchHooks", "CreateContainer", "StartContainer", "HookState", "Trace", "ExecFifo"}},
+			"PreSwitchHooks", "CreateContainer", "StartContainer", "HookState", "Trace", "ExecFifo", "CgroupJoin"}},
 		{reflect.TypeFor[spec.Process](), []string{"Args", "Func", "FuncArg", "Env", "Cwd", "User",
 			"AdditionalGroups", "SetgroupsAllowed", "Rlimits", "Umask", "HasUmask", "Pdeathsig", "ExtraFiles",
 			"Terminal", "TerminalInside", "ConsoleBind", "ConsoleRows", "ConsoleCols", "Personality",

@@ -45,5 +45,6 @@ const (
 	opExec
 	opFunc
 	opAnnounceExec
+	opJoinCgroup
 	opCount
 )

@@ -47,6 +47,7 @@ enum cinit_op {
 	OP_EXEC,
 	OP_FUNC,
 	OP_ANNOUNCE_EXEC,
+	OP_JOIN_CGROUP,
 	OP_COUNT
 };
 

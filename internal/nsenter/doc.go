@@ -17,6 +17,11 @@ const Arg0 = "libct-enter"
 // once it joined the namespaces, instead of returning to the Go runtime.
 const Arg0CInit = "libct-enter-cinit"
 
+// CgroupTasks is the TYPE of an item of the stage's list (argv[2]) whose
+// FD is a v1 cgroup's tasks file, open for writing: the stage moves
+// itself into that cgroup before it joins any namespace.
+const CgroupTasks = "0"
+
 // MsgPID is the kind of the message the stage sends with the pid of the
 // child it forked (in the message's index field).
 const MsgPID = "pid"

@@ -8,7 +8,11 @@
 //	argv[0] = "libct-enter"
 //	argv[1] = the control socket's fd number
 //	argv[2] = "TYPE:FD,TYPE:FD,...", namespace fds in the order to join
-//	          (TYPE is a CLONE_NEW* value in decimal)
+//	          (TYPE is a CLONE_NEW* value in decimal); TYPE 0 is a v1
+//	          cgroup's tasks file, which the stage writes "0" to, and so
+//	          moves itself, its one thread, into the cgroup (a write of
+//	          a pid to cgroup.procs by its parent would wait for an RCU
+//	          grace period)
 //	argv[3] = "fork" when the process must fork to be in the namespaces
 //	          (a pid or time namespace is joined for children only)
 //	argv[4] = optional CLONE_NEW* flags, in decimal, of namespaces to
@@ -100,7 +104,7 @@ int libct_stage_args(int argc, char **argv, char ***out)
 #endif
 }
 
-static void report(int sock, const char *kind, const char *text, int err, long pid)
+static void report_step(int sock, const char *kind, const char *step, const char *text, int err, long pid)
 {
 	char msg[512];
 	int n;
@@ -109,10 +113,15 @@ static void report(int sock, const char *kind, const char *text, int err, long p
 		n = snprintf(msg, sizeof(msg), "{\"kind\":\"%s\",\"index\":%ld}", kind, pid);
 	else
 		n = snprintf(msg, sizeof(msg),
-			     "{\"kind\":\"%s\",\"step\":\"setns\",\"text\":\"%s: %s\",\"errno\":%d}",
-			     kind, text, strerror(err), err);
+			     "{\"kind\":\"%s\",\"step\":\"%s\",\"text\":\"%s: %s\",\"errno\":%d}",
+			     kind, step, text, strerror(err), err);
 	if (n > 0 && write(sock, msg, (size_t)n) < 0)
 		_exit(1);
+}
+
+static void report(int sock, const char *kind, const char *text, int err, long pid)
+{
+	report_step(sock, kind, "setns", text, err, pid);
 }
 
 static const char *ns_name(long type)
@@ -160,6 +169,14 @@ __attribute__((constructor)) static void libct_nsenter(int argc, char **argv, ch
 		*colon = '\0';
 		type = strtol(item, NULL, 10);
 		fd = atoi(colon + 1);
+		if (type == 0) {
+			if (write(fd, "0", 1) != 1) {
+				report_step(sock, "error", "cgroup", "attach to the cgroup", errno, 0);
+				_exit(1);
+			}
+			close(fd);
+			continue;
+		}
 		if (setns(fd, (int)type) < 0) {
 			report(sock, "error", ns_name(type), errno, 0);
 			_exit(1);

@@ -55,6 +55,11 @@ type Init struct {
 	// container's exec fifo: the init stops right before exec and opens
 	// it for writing, which blocks until Start opens it for reading.
 	ExecFifo int `json:"execFifo,omitempty"`
+	// CgroupJoin lists the container's cgroup directories in the v1
+	// hierarchies, which the C init moves itself into before anything
+	// else (internal/cinit). The Go init never reads it: the parent
+	// attaches the Go init's process.
+	CgroupJoin []string `json:"-"`
 }
 
 // Process is the program the init becomes.

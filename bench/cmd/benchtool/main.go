@@ -3,7 +3,7 @@
 // exports and RSS samples) into one table.
 //
 //	benchtool spec CONFIG ROOT CGROUPS_PATH -- ARGS...
-//	benchtool table [-note TEXT]... DIR RUNTIME...
+//	benchtool table [-note TEXT]... [-goal RUNTIME=FACTOR]... DIR RUNTIME...
 //	benchtool settle FILE...
 //
 // spec rewrites the config.json that `ct spec` wrote: ociVersion 1.0.2
@@ -14,9 +14,13 @@
 // is edited as generic JSON, so no field is lost.
 //
 // table reads DIR/ITEM.RUNTIME.json (hyperfine --export-json) and
-// DIR/ITEM.RUNTIME.txt (one RSS in kB a line) for the runtimes named, the
-// first being the one under test (ct), the second the goal's reference
-// (crun), and prints a Markdown table on stdout.
+// DIR/ITEM.RUNTIME.txt (one RSS in kB a line) for the runtimes named, and
+// prints a Markdown table on stdout. The runtimes under test come first,
+// one for each -goal RUNTIME=FACTOR (its figure in each goal row must be
+// at most FACTOR times the reference's), and the
+// first runtime after them is the goal's reference (crun). Without -goal,
+// the first runtime is under test with a factor of 1 and the second is
+// the reference.
 //
 // settle writes FILEs back and drops them from the page cache (see
 // settle.go for why the runtimes' executables need it).
@@ -59,7 +63,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: benchtool spec CONFIG ROOT CGROUPS_PATH -- ARGS...\n       benchtool table [-note TEXT]... DIR RUNTIME...\n       benchtool settle FILE...")
+	fmt.Fprintln(os.Stderr, "usage: benchtool spec CONFIG ROOT CGROUPS_PATH -- ARGS...\n       benchtool table [-note TEXT]... [-goal RUNTIME=FACTOR]... DIR RUNTIME...\n       benchtool settle FILE...")
 	os.Exit(2)
 }
 
@@ -169,7 +173,7 @@ type row struct {
 	label string
 	item  string // file name stem: DIR/ITEM.RUNTIME.{json,txt}
 	kind  kind
-	goal  bool // the issue's goal: ct's figure <= crun's (>= for rates)
+	goal  bool // a goal row: the figure under test <= FACTOR x the reference's
 }
 
 var rows = []row{
@@ -196,10 +200,48 @@ type noteList []string
 func (n *noteList) String() string     { return strings.Join(*n, "; ") }
 func (n *noteList) Set(v string) error { *n = append(*n, v); return nil }
 
+// goal is one runtime under test and how far above the reference its
+// figures may be.
+type goal struct {
+	rt     string
+	factor float64
+}
+
+// goalList collects repeated -goal flags.
+type goalList []goal
+
+func (g *goalList) String() string {
+	var s []string
+	for _, x := range *g {
+		s = append(s, x.rt+"="+strconv.FormatFloat(x.factor, 'f', -1, 64))
+	}
+	return strings.Join(s, ",")
+}
+
+func (g *goalList) Set(v string) error {
+	rt, f, ok := strings.Cut(v, "=")
+	factor, err := strconv.ParseFloat(f, 64)
+	if !ok || rt == "" || err != nil || factor < 1 {
+		return fmt.Errorf("-goal %q: want RUNTIME=FACTOR, FACTOR >= 1", v)
+	}
+	*g = append(*g, goal{rt, factor})
+	return nil
+}
+
+// bound says "≤ ref" or "≤ 1.15 × ref".
+func (g goal) bound(ref string) string {
+	if g.factor == 1 {
+		return g.rt + " ≤ " + ref
+	}
+	return g.rt + " ≤ " + strconv.FormatFloat(g.factor, 'f', -1, 64) + " × " + ref
+}
+
 func table(args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("table", flag.ContinueOnError)
 	var notes noteList
+	var goals goalList
 	fs.Var(&notes, "note", "a line printed under the table (repeatable)")
+	fs.Var(&goals, "goal", "RUNTIME=FACTOR: a runtime under test, in the order of the runtimes (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -207,14 +249,37 @@ func table(args []string, w io.Writer) error {
 		usage()
 	}
 	dir, runtimes := fs.Arg(0), fs.Args()[1:]
-	ct, ref := runtimes[0], runtimes[1]
-
+	if len(goals) == 0 {
+		goals = goalList{{runtimes[0], 1}}
+	}
+	if len(goals) >= len(runtimes) {
+		return fmt.Errorf("%d runtimes under test and %d runtimes: no reference", len(goals), len(runtimes))
+	}
+	for i, g := range goals {
+		if runtimes[i] != g.rt {
+			return fmt.Errorf("-goal %s: the runtimes under test come first, in the order of -goal (runtime %d is %s)", g.rt, i+1, runtimes[i])
+		}
+	}
+	refIdx := len(goals)
+	ref := runtimes[refIdx]
+	// Ratios: each runtime under test over the reference, then the first
+	// under test over each other runtime.
+	type pair struct{ a, b int }
+	var pairs []pair
+	for i := range goals {
+		pairs = append(pairs, pair{i, refIdx})
+	}
+	for j := refIdx + 1; j < len(runtimes); j++ {
+		pairs = append(pairs, pair{0, j})
+	}
 	head := []string{"item"}
 	head = append(head, runtimes...)
-	for _, rt := range runtimes[1:] {
-		head = append(head, ct+"/"+rt)
+	for _, p := range pairs {
+		head = append(head, runtimes[p.a]+"/"+runtimes[p.b])
 	}
-	head = append(head, "goal ("+ct+" ≤ "+ref+")")
+	for _, g := range goals {
+		head = append(head, "goal ("+g.bound(ref)+")")
+	}
 	fmt.Fprintln(w, "| "+strings.Join(head, " | ")+" |")
 	seps := make([]string, len(head))
 	for i := range seps {
@@ -224,8 +289,7 @@ func table(args []string, w io.Writer) error {
 		}
 	}
 	fmt.Fprintln(w, "|"+strings.Join(seps, "|")+"|")
-
-	met, missed := 0, 0
+	met, missed := make([]int, len(goals)), make([]int, len(goals))
 	for _, r := range rows {
 		figs := make([]figure, len(runtimes))
 		cells := []string{r.label}
@@ -237,29 +301,35 @@ func table(args []string, w io.Writer) error {
 			figs[i] = f
 			cells = append(cells, f.String(r.kind))
 		}
-		for i := range runtimes[1:] {
-			cells = append(cells, ratio(figs[0], figs[i+1]))
+		for _, p := range pairs {
+			cells = append(cells, ratio(figs[p.a], figs[p.b]))
 		}
-		verdict := "—"
-		if r.goal {
-			switch {
-			case !figs[0].ok:
-				verdict = "**not met** (" + ct + " failed)"
-				missed++
-			case !figs[1].ok:
-				verdict = "n/a (" + ref + " failed)"
-			case figs[0].mid <= figs[1].mid:
-				verdict = "met"
-				met++
-			default:
-				verdict = fmt.Sprintf("**not met** (+%.0f%%)", (figs[0].mid/figs[1].mid-1)*100)
-				missed++
+		for i, g := range goals {
+			verdict := "—"
+			if r.goal {
+				limit := figs[refIdx].mid * g.factor
+				switch {
+				case !figs[i].ok:
+					verdict = "**not met** (" + g.rt + " failed)"
+					missed[i]++
+				case !figs[refIdx].ok:
+					verdict = "n/a (" + ref + " failed)"
+				case figs[i].mid <= limit:
+					verdict = "met"
+					met[i]++
+				default:
+					verdict = fmt.Sprintf("**not met** (+%.0f%%)", (figs[i].mid/figs[refIdx].mid-1)*100)
+					missed[i]++
+				}
 			}
+			cells = append(cells, verdict)
 		}
-		cells = append(cells, verdict)
 		fmt.Fprintln(w, "| "+strings.Join(cells, " | ")+" |")
 	}
-	fmt.Fprintf(w, "\nGoals met: %d of %d.\n", met, met+missed)
+	fmt.Fprintln(w)
+	for i, g := range goals {
+		fmt.Fprintf(w, "Goals met (%s): %d of %d.\n", g.bound(ref), met[i], met[i]+missed[i])
+	}
 	if len(notes) > 0 {
 		fmt.Fprintln(w)
 		for _, n := range notes {
