@@ -53,7 +53,7 @@ run() {
 # test binaries built with the tag libct_faultinject: it gives them the
 # points where ct kills itself (internal/faultpoint). Every other test
 # runs without it, as released.
-fault=(-run 'TestKilledAt' ./cmd/ct)
+fault=(-run 'TestKilledAt' . ./cmd/ct)
 
 case $build in
 release)
