@@ -63,7 +63,7 @@ DEPS      := $(DEMO_DEPS) iproute2:/usr/sbin/ip uidmap:/usr/bin/newuidmap \
 
 .DEFAULT_GOAL := build
 .PHONY: all deps build build-plain build-nocgo test unit unit-plain unit-nocgo vmtest vmtest-plain \
-	conformance conformance-plain e2e vet fmt-check shellcheck bench bench-ci bench-scale demo clean
+	conformance conformance-plain e2e soak vet fmt-check shellcheck bench bench-ci bench-scale demo clean
 
 all: build test
 
@@ -184,6 +184,13 @@ unit-plain: build-plain
 	@CT_BINARY=$(CURDIR)/bin/ct-plain scripts/unit.sh plain
 unit-nocgo: build-nocgo
 	@CT_BINARY=$(CURDIR)/bin/ct-nocgo scripts/unit.sh nocgo
+
+# SOAK_KILLS random-delay (0-60 ms) SIGKILLs of bin/ct create and run -d,
+# each followed by delete -f and a scan for leaks (scripts/soak.sh); it
+# prints its counts and fails on any leak. CI does not run it.
+SOAK_KILLS ?= 500
+soak: build
+	@scripts/soak.sh $(SOAK_KILLS)
 
 # The engines alone: containerd, podman and Docker with bin/ct as their
 # runtime (make unit runs them too, with the same bin/ct).

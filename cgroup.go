@@ -57,6 +57,8 @@ func (l *launch) createCgroup(rec *record) error {
 		return startError(l.c.name, "cgroup", err)
 	}
 	l.undo.add(func() { m.Destroy() })
+	// The plan recorded before (planCgroup) may be wider (its Top); what
+	// was made is what the record keeps from here on.
 	st := m.State()
 	rec.Cgroup = &st
 	l.cgroup = m

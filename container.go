@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct/cgroups"
+	"github.com/libct/libct/internal/faultpoint"
 	"github.com/libct/libct/internal/state"
 	"github.com/libct/libct/network"
 	"github.com/libct/libct/rootfs"
@@ -206,7 +207,12 @@ func (c *Container) Pid() (int, error) {
 func (c *Container) record() (*record, error) {
 	var rec record
 	if err := c.dir.Read(stateFile, &rec); err != nil {
-		return nil, c.wrapMissing(err)
+		return nil, c.stateFileError(err)
+	}
+	if rec.namesNothing() {
+		// Never started, or started by a creator killed before it wrote
+		// this record: then its intent names what it made.
+		mergeIntent(&rec, c.readIntent())
 	}
 	return &rec, nil
 }
@@ -244,6 +250,28 @@ func (c *Container) locked(fn func(rec *record, st State) error) error {
 	}
 	defer unlock()
 	rec, err := c.record()
+	if err != nil {
+		return err
+	}
+	st, err := c.stateOf(rec)
+	if err != nil {
+		return err
+	}
+	return fn(rec, st)
+}
+
+// lockedRecovering is locked for Destroy: a damaged or missing state.json
+// gives the record recoveredRecord rebuilds instead of an error.
+func (c *Container) lockedRecovering(fn func(rec *record, st State) error) error {
+	unlock, err := c.dir.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	rec, err := c.record()
+	if errors.Is(err, ErrDamagedState) {
+		rec, err = c.recoveredRecord(), nil
+	}
 	if err != nil {
 		return err
 	}
@@ -525,8 +553,13 @@ func signalPid(pid int, start uint64, sig syscall.Signal) error {
 // Destroy kills every process of the container, waits for its init, undoes
 // what its start made on the host and removes the container from the
 // session root. It works in every state.
+//
+// A container whose state.json is damaged or missing is destroyed too:
+// its processes are found through the cgroup that the intent of its last
+// start or its config names (see recoveredRecord).
 func (c *Container) Destroy() error {
-	err := c.locked(func(rec *record, st State) error {
+	err := c.lockedRecovering(func(rec *record, st State) error {
+		faultpoint.Hit("delete: locked")
 		if st != Stopped {
 			// Host NICs can go back only while the namespace lives.
 			netns, _ := c.namespacePath(rec, st, "net")
@@ -535,6 +568,7 @@ func (c *Container) Destroy() error {
 			}
 			rec.Network = nil
 		}
+		faultpoint.Hit("delete: network")
 		if st != Stopped && rec.Pid != 0 {
 			if err := c.killAll(rec, unix.SIGKILL); err != nil {
 				return err
@@ -543,10 +577,12 @@ func (c *Container) Destroy() error {
 				return err
 			}
 		}
+		faultpoint.Hit("delete: killed")
 		c.reap()
 		if err := c.undoStart(rec); err != nil {
 			return err
 		}
+		faultpoint.Hit("delete: undone")
 		hc, hcErr := c.hookConfig()
 		if err := c.dir.Remove(); err != nil {
 			return err
@@ -604,6 +640,7 @@ func (c *Container) undoStart(rec *record) error {
 		rec.HostMounts = ""
 	}
 	os.Remove(c.dir.File(execFifo))
+	os.Remove(c.dir.File(intentFile))
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct/internal/cinit"
+	"github.com/libct/libct/internal/faultpoint"
 	"github.com/libct/libct/internal/nsenter"
 	"github.com/libct/libct/internal/spec"
 	"github.com/libct/libct/internal/sysfile"
@@ -101,11 +102,13 @@ func (c *Container) enter(p *Process, reap bool) (*Task, error) {
 		if err != nil {
 			return err
 		}
+		faultpoint.Hit("exec: locked")
 		e := &entry{c: c, cfg: cfg, rec: rec, proc: p}
 		defer e.undo.run()
 		if task, err = e.run(reap); err != nil {
 			return err
 		}
+		faultpoint.Hit("exec: started")
 		e.undo.release()
 		return nil
 	})

@@ -127,3 +127,34 @@ func (e *URLError) Error() string {
 
 // Is makes errors.Is(err, ErrUnsupportedURL) hold.
 func (e *URLError) Is(target error) bool { return target == ErrUnsupportedURL }
+
+// ErrDamagedState: a container's state document is missing or cannot be
+// decoded; the error is a *StateFileError. Destroy still removes such a
+// container, finding its processes through its cgroups.
+var ErrDamagedState = errors.New("container state is damaged")
+
+// StateFileError says what is wrong with a container's state document.
+type StateFileError struct {
+	Container string
+	Path      string
+	// Problem reads "is missing", "is empty" or "cannot be decoded".
+	Problem string
+	// Err is the decoder's error, when there is one.
+	Err error
+}
+
+func (e *StateFileError) Error() string {
+	msg := fmt.Sprintf("container %q: state file %s %s", e.Container, e.Path, e.Problem)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg + " (delete --force removes the container)"
+}
+
+// Unwrap returns ErrDamagedState and the decoder's error.
+func (e *StateFileError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrDamagedState}
+	}
+	return []error{ErrDamagedState, e.Err}
+}

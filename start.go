@@ -16,6 +16,7 @@ import (
 
 	"github.com/libct/libct/cgroups"
 	"github.com/libct/libct/internal/cinit"
+	"github.com/libct/libct/internal/faultpoint"
 	"github.com/libct/libct/internal/hooks"
 	"github.com/libct/libct/internal/initstage"
 	"github.com/libct/libct/internal/nsenter"
@@ -44,9 +45,11 @@ func (c *Container) Start() error {
 		if st != Created {
 			return &StateError{Container: c.name, Op: "start", State: st}
 		}
+		faultpoint.Hit("start: locked")
 		if err := c.releaseInit(rec); err != nil {
 			return err
 		}
+		faultpoint.Hit("start: released")
 		if hc, err := c.hookConfig(); err == nil {
 			c.runWarnHooks("hooks.poststart", hc.Hooks.Poststart, hc, specs.StateRunning, rec.Pid)
 		}
@@ -75,6 +78,7 @@ func (c *Container) releaseInit(rec *record) error {
 		return fmt.Errorf("container %q: open exec fifo: %w", c.name, err)
 	}
 	defer unix.Close(fifo)
+	faultpoint.Hit("start: fifo opened")
 	fds := []unix.PollFd{{Fd: int32(fifo), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
 	for {
 		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
@@ -226,19 +230,33 @@ type launch struct {
 	// parent's Attach, whose writes of its pid each wait for an RCU
 	// grace period.
 	initInCgroup bool
+	// clonedIntoCgroup is set when the init is cloned straight into the
+	// container's cgroup, where Destroy finds it without a record of it.
+	clonedIntoCgroup bool
 }
 
 func (l *launch) run() error {
 	c, cfg := l.c, l.cfg
 	rec := &record{PidNS: cfg.Namespaces.Has(NewPID)}
-	if !cfg.Namespaces.Has(NewMount) && (cfg.Private != "" || cfg.rootfsSpec().SharedMountNS) {
+	hostMounts := !cfg.Namespaces.Has(NewMount) && (cfg.Private != "" || cfg.rootfsSpec().SharedMountNS)
+	if _, joined := cfg.NamespacePaths[NewMount]; hostMounts && !joined {
+		rec.HostMounts = cfg.Root
+	}
+	// What the start makes on the host is recorded before it is made, and
+	// the record goes last when a failed start is undone.
+	if err := l.planCgroup(rec); err != nil {
+		return err
+	}
+	if recordsBeforeClone(rec) {
+		if err := l.writeIntent(rec); err != nil {
+			return err
+		}
+	}
+	if hostMounts {
 		// Mounts in the caller's mount namespace, under the root: made by
 		// this start, undone by Destroy.
 		root := cfg.Root
 		l.undo.add(func() { rootfs.UnmountUnder(root) })
-		if _, joined := cfg.NamespacePaths[NewMount]; !joined {
-			rec.HostMounts = root
-		}
 	}
 	if cfg.Private != "" && !cfg.Namespaces.Has(NewMount) {
 		if err := rootfs.BindPrivate(cfg.Private, cfg.Root); err != nil {
@@ -267,11 +285,24 @@ func (l *launch) run() error {
 		return err
 	}
 	l.pid, l.init = proc.Pid, proc
-	l.trace.mark("clone")
 	l.undo.add(func() {
 		proc.Kill()
 		proc.Wait()
 	})
+	if !l.clonedIntoCgroup {
+		// Nothing else would lead a later Destroy to the init: its pid
+		// goes on record before anything else happens with it.
+		start, _, err := processStart(proc.Pid)
+		if err != nil {
+			return err
+		}
+		intent := *rec
+		intent.Pid, intent.StartTime = proc.Pid, start
+		if err := l.writeIntent(&intent); err != nil {
+			return err
+		}
+	}
+	l.trace.mark("clone")
 	if err := initialAffinity(l.proc, proc.Pid); err != nil {
 		return startError(c.name, "affinity", err)
 	}
@@ -511,6 +542,7 @@ func (l *launch) fork(sp *spec.Init) (*childProcess, error) {
 		if dir != nil {
 			defer dir.Close()
 			attr.UseCgroupFD, attr.CgroupFD = true, int(dir.Fd())
+			l.clonedIntoCgroup = true
 		}
 	}
 	if p.Terminal {

@@ -49,6 +49,12 @@ run() {
 	fi
 }
 
+# The fault-injection tests (TestKilledAt*) run once more per build, in
+# test binaries built with the tag libct_faultinject: it gives them the
+# points where ct kills itself (internal/faultpoint). Every other test
+# runs without it, as released.
+fault=(-run 'TestKilledAt' . ./cmd/ct)
+
 case $build in
 release)
 	# shellcheck source=scripts/release-flags.sh
@@ -62,14 +68,21 @@ release)
 	run "unit (LIBCT_INIT=go: every start through the Go init; static glibc)" \
 		env LIBCT_INIT=go "$go" test "${static[@]}" "${common[@]}" \
 		${testflags[@]+"${testflags[@]}"} "${goinit_pkgs[@]}"
+	run "fault injection (release flags, static $libc)" \
+		env ${musl[@]+"${musl[@]}"} "$go" test -tags netgo,osusergo,libct_faultinject \
+		-ldflags '-linkmode=external -extldflags=-static' "${common[@]}" "${fault[@]}"
 	;;
 plain)
 	run "unit (plain go test: cgo, dynamic glibc)" \
 		"$go" test "${common[@]}" ${testflags[@]+"${testflags[@]}"} "${pkgs[@]}"
+	run "fault injection (plain go test)" \
+		"$go" test -tags libct_faultinject "${common[@]}" "${fault[@]}"
 	;;
 nocgo)
 	run "unit (CGO_ENABLED=0 go test: no C stages)" \
 		env CGO_ENABLED=0 "$go" test "${common[@]}" ${testflags[@]+"${testflags[@]}"} "${pkgs[@]}"
+	run "fault injection (CGO_ENABLED=0 go test)" \
+		env CGO_ENABLED=0 "$go" test -tags libct_faultinject "${common[@]}" "${fault[@]}"
 	;;
 *)
 	echo "usage: scripts/unit.sh release|plain|nocgo" >&2

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +15,10 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/libct/libct"
 )
 
 func runPs(g *globals, args []string) (int, error) {
@@ -140,8 +145,14 @@ func runList(g *globals, args []string) (int, error) {
 			continue // destroyed meanwhile
 		}
 		st, err := stateOf(s, c)
+		if errors.Is(err, libct.ErrNotExist) {
+			continue // destroyed meanwhile
+		}
 		if err != nil {
-			continue
+			// Listed all the same, so that it can be found and deleted,
+			// with one line on stderr saying what is wrong.
+			fmt.Fprintf(os.Stderr, "ct list: %v\n", err)
+			st = unknownState(s, n)
 		}
 		states = append(states, st)
 	}
@@ -160,4 +171,12 @@ func runList(g *globals, args []string) (int, error) {
 			st.Created.Format(time.RFC3339Nano), st.Owner)
 	}
 	return fail(w.Flush())
+}
+
+// unknownState is the list entry of a container whose state cannot be
+// read: its name, status "unknown", and what its directory tells.
+func unknownState(s *libct.Session, id string) *containerState {
+	st := &containerState{State: specs.State{Version: specs.Version, ID: id, Status: "unknown"}}
+	st.Created, st.Owner = stateDirInfo(s.Root(), id)
+	return st
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/mailru/easyjson/jwriter"
 	"golang.org/x/sys/unix"
 
+	"github.com/libct/libct/internal/faultpoint"
 	"github.com/libct/libct/internal/sysfile"
 )
 
@@ -31,7 +32,8 @@ var (
 
 // Store is the session root.
 type Store struct {
-	root string
+	root    string
+	creator creator
 }
 
 // NewStore opens (creating when needed) the state root.
@@ -48,24 +50,27 @@ func (s *Store) Root() string { return s.root }
 // Create makes the directory of container name holding the given
 // documents (file name to value), all at once.
 func (s *Store) Create(name string, docs map[string]any) (*Dir, error) {
-	tmp, err := os.MkdirTemp(s.root, "."+name+".")
+	tmp, err := os.MkdirTemp(s.root, s.tempPrefix(name))
 	if err != nil {
 		return nil, fmt.Errorf("create state of %q: %w", name, err)
 	}
 	// Nobody sees the directory before the rename below: its documents
-	// are written in place, without writeJSON's rename of each.
+	// are written in place, without writeJSON's rename of each. A process
+	// killed before the rename leaves it to the next SweepTemp.
 	for file, v := range docs {
 		if err := writeNew(filepath.Join(tmp, file), v); err != nil {
 			os.RemoveAll(tmp)
 			return nil, err
 		}
 	}
+	faultpoint.Hit("state dir")
 	final := filepath.Join(s.root, name)
 	// rename(2) onto an existing non-empty directory fails, so two
 	// creators of one name cannot both win.
 	if err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, final, unix.RENAME_NOREPLACE); err != nil {
 		os.RemoveAll(tmp)
 		if errors.Is(err, unix.EEXIST) || errors.Is(err, unix.ENOTEMPTY) {
+			s.SweepTemp()
 			return nil, fmt.Errorf("container %q: %w", name, ErrExist)
 		}
 		return nil, fmt.Errorf("create state of %q: %w", name, err)
@@ -78,6 +83,7 @@ func (s *Store) Open(name string) (*Dir, error) {
 	path := filepath.Join(s.root, name)
 	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			s.SweepTemp()
 			return nil, fmt.Errorf("container %q: %w", name, ErrNotExist)
 		}
 		return nil, err
@@ -91,6 +97,7 @@ func (s *Store) List() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.sweep(entries)
 	var names []string
 	for _, e := range entries {
 		if e.IsDir() && e.Name()[0] != '.' {
