@@ -231,7 +231,7 @@ func (c *Container) stateOf(rec *record) (State, error) {
 	if !alive || start != rec.StartTime {
 		return Stopped, nil
 	}
-	if _, err := os.Lstat(c.dir.File(execFifo)); err == nil {
+	if c.preparedNotStarted() {
 		return Created, nil
 	}
 	if m, err := c.cgroupOf(rec); err == nil && m != nil {

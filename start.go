@@ -42,6 +42,10 @@ func (c *Container) Prepare(p *Process) error {
 // Start runs the program of a Created container.
 func (c *Container) Start() error {
 	return c.locked(func(rec *record, st State) error {
+		if st == Stopped && rec.Pid != 0 && c.preparedNotStarted() {
+			// Its init died while it waited for Start: say how.
+			return c.diedBeforeStart(rec)
+		}
 		if st != Created {
 			return &StateError{Container: c.name, Op: "start", State: st}
 		}
@@ -98,6 +102,13 @@ func (c *Container) releaseInit(rec *record) error {
 		return err
 	}
 	return c.awaitExec(fifo, pidfd)
+}
+
+// preparedNotStarted tells whether the container was prepared and not
+// started since: its exec fifo, which Start removes, is still there.
+func (c *Container) preparedNotStarted() bool {
+	_, err := os.Lstat(c.dir.File(execFifo))
+	return err == nil
 }
 
 // diedBeforeStart is the StartError of a created container whose init is
