@@ -25,8 +25,7 @@ import (
 // veths it names do not survive one either. (A sync would cost a disk
 // flush on every start where the root is on a disk file system.)
 //
-// Cost: a start writes it at most once (about 57 µs for the write and
-// 14 µs for the init's start time, on this host's ext4 /run). A start that makes a cgroup or
+// Cost: a start writes it at most once. A start that makes a cgroup or
 // host mounts writes it before the first of them and does not write the
 // init's pid there: the init is cloned straight into the cgroup, where
 // Destroy finds it. A start that makes neither writes it right after the
