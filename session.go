@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/internal/state"
 )
 
@@ -82,7 +83,7 @@ func Open(url string, opts ...SessionOption) (*Session, error) {
 		opt(&o)
 	}
 	if o.root == "" || o.root[0] != '/' {
-		return nil, invalid("root", "%q is not an absolute path", o.root)
+		return nil, invalid("root", "%s is not an absolute path", quote.Value(o.root))
 	}
 	store, err := state.NewStore(o.root)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/libct/libct/internal/hooks"
 	"github.com/libct/libct/internal/initstage"
 	"github.com/libct/libct/internal/nsenter"
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/internal/spec"
 	"github.com/libct/libct/rootfs"
 )
@@ -135,7 +136,7 @@ func (c *Container) awaitExec(fifo, pidfd int) error {
 	for dec.More() {
 		var m spec.Message
 		if err := dec.Decode(&m); err != nil {
-			return fmt.Errorf("container %q: start: unexpected %q from init", c.name, out)
+			return fmt.Errorf("container %q: start: unexpected %s from init", c.name, quote.Value(string(out)))
 		}
 		switch m.Kind {
 		case spec.MsgExec:
@@ -143,7 +144,7 @@ func (c *Container) awaitExec(fifo, pidfd int) error {
 		case spec.MsgError:
 			return &StartError{Container: c.name, Step: m.Step, Text: m.Text, Errno: syscall.Errno(m.Errno)}
 		default:
-			return fmt.Errorf("container %q: start: unexpected %q from init", c.name, out)
+			return fmt.Errorf("container %q: start: unexpected %s from init", c.name, quote.Value(string(out)))
 		}
 	}
 	if !execs {
@@ -588,7 +589,7 @@ func refuseFuncImage(p *spec.Process, hasRoot bool, why func() string) error {
 	if p.Func == "" || !hasRoot || !selfDynamic() {
 		return nil
 	}
-	return invalid("process.func", "function %q: this start needs the Go init (%s), which cannot run a function in a container's root from a dynamically linked binary: link the binary statically (see the README)", p.Func, why())
+	return invalid("process.func", "function %s: this start needs the Go init (%s), which cannot run a function in a container's root from a dynamically linked binary: link the binary statically (see the README)", quote.Value(p.Func), why())
 }
 
 // goInitForced tells whether LIBCT_INIT=go in the caller's environment
@@ -622,7 +623,7 @@ func (l *launch) forkThroughStage(files []*os.File, selfFD, sockFD int, clone Na
 		}
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, invalid(fmt.Sprintf("namespacePaths[%s]", n.name), "%q: %v", path, err)
+			return nil, invalid(fmt.Sprintf("namespacePaths[%s]", n.name), "%s: %v", quote.Value(path), err)
 		}
 		defer f.Close()
 		list = append(list, strconv.FormatUint(uint64(n.ns), 10)+":"+strconv.Itoa(len(files)))
@@ -840,7 +841,7 @@ func (l *launch) runAction(kind string, i int) error {
 		"LIBCT_MOUNT_DESTINATION="+m.Destination)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("%q: %w: %s", argv, err, bytes.TrimSpace(out))
+		return fmt.Errorf("%s: %w: %s", quote.Values(argv), err, bytes.TrimSpace(out))
 	}
 	return nil
 }

@@ -15,7 +15,9 @@ const MaxShown = 64
 
 // Value quotes s as strconv.Quote does, cut after MaxShown bytes (on a
 // character boundary) with its length said: `"aaaa…" (100000 bytes)`.
-func Value(s string) string {
+// It takes any string type, such as the spec's named ones.
+func Value[S ~string](value S) string {
+	s := string(value)
 	if len(s) <= MaxShown {
 		return strconv.Quote(s)
 	}
