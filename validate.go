@@ -51,6 +51,11 @@ const (
 // validate checks everything that can be checked before anything is
 // created. Errors are *ConfigError naming the field.
 func (c *Config) validate() error {
+	// First: the other checks may quote the values, or pass them to the
+	// kernel (a namespace file, a mount source).
+	if err := c.checkLimits(); err != nil {
+		return err
+	}
 	if rest := c.Namespaces &^ allNamespaces; rest != 0 {
 		return invalid("namespaces", "unknown clone flags %#x", uint64(rest))
 	}
@@ -100,12 +105,6 @@ func (c *Config) validate() error {
 	}
 	if (c.Hostname != "" || c.Domainname != "") && !c.hasNamespace(NewUTS) {
 		return invalid("hostname", "needs a UTS namespace")
-	}
-	if len(c.Hostname) > 64 {
-		return invalid("hostname", "%s is longer than 64 bytes", quote.Value(c.Hostname))
-	}
-	if len(c.Domainname) > 64 {
-		return invalid("domainname", "%s is longer than 64 bytes", quote.Value(c.Domainname))
 	}
 	for key := range c.Sysctl {
 		if err := c.checkSysctl(key); err != nil {
@@ -231,6 +230,9 @@ func (p *Process) validate() error {
 		}
 	case p.Args[0] == "":
 		return invalid("process.args", "empty program name")
+	}
+	if err := p.checkLimits(); err != nil {
+		return err
 	}
 	for i, kv := range p.Env {
 		if !strings.Contains(kv, "=") {
