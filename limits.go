@@ -199,7 +199,7 @@ func checkExec(argsField, envField string, args, env []string, stackLimit uint64
 	}{{argsField, args}, {envField, env}} {
 		for i, s := range list.strings {
 			f := fmt.Sprintf("%s[%d]", list.field, i)
-			if err := checkString(f, s, maxArgStrlen+1, "one execve(2) string (MAX_ARG_STRLEN, with its NUL)"); err != nil {
+			if err := checkString(f, s, maxArgStrlen, "one execve(2) string (MAX_ARG_STRLEN, with its NUL)"); err != nil {
 				return err
 			}
 			total += uint64(len(s)) + 1 + 8 // the string, its NUL and its pointer
