@@ -697,14 +697,16 @@ func (l *launch) converse(sp *spec.Init) error {
 			return err
 		}
 	}
-	if _, err := unix.Write(l.sock, data); err != nil {
-		return fmt.Errorf("container %q: send spec: %w", l.c.name, err)
+	if err := sendSpec(l.sock, data); err != nil {
+		return fmt.Errorf("container %q: send spec of %d bytes: %w", l.c.name, len(data), err)
 	}
+	// The init's messages are small: its error texts are bounded (the C
+	// init's vfail, the Go init's conn.fail).
 	buf := make([]byte, 64<<10)
 	oob := make([]byte, unix.CmsgSpace(4))
 	execs := false
 	for {
-		n, oobn, _, _, err := unix.Recvmsg(l.sock, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		n, oobn, _, _, err := unix.Recvmsg(l.sock, buf, oob, unix.MSG_CMSG_CLOEXEC|unix.MSG_TRUNC)
 		if err == unix.EINTR {
 			continue
 		}
@@ -721,6 +723,10 @@ func (l *launch) converse(sp *spec.Init) error {
 			return nil // the socket closed on exec
 		}
 		fds := receivedFDs(oob[:oobn])
+		if n > len(buf) {
+			closeFDs(fds)
+			return fmt.Errorf("container %q: read init: a message of %d bytes, longer than the %d expected", l.c.name, n, len(buf))
+		}
 		var m spec.Message
 		if err := json.Unmarshal(buf[:n], &m); err != nil {
 			closeFDs(fds)

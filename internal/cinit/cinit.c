@@ -1200,13 +1200,54 @@ static int next(const char *buf, size_t len, size_t *at, struct op *op)
 	return 1;
 }
 
-// receive reads the program, one datagram of any length.
-static char *receive(size_t *len)
+// read_spec_fd reads the whole program from the sealed memfd the parent
+// sent it in, and closes it.
+static char *read_spec_fd(int fd, size_t *len)
 {
-	char probe;
+	struct stat st;
+	size_t at = 0;
 	ssize_t n;
 	char *buf;
 
+	if (fstat(fd, &st) < 0)
+		fail(errno, "read init program: fstat memfd");
+	buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1);
+	if (buf == NULL)
+		fail(ENOMEM, "read init program");
+	while (at < (size_t)st.st_size) {
+		n = pread(fd, buf + at, (size_t)st.st_size - at, (off_t)at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fail(errno, "read init program: memfd");
+		if (n == 0)
+			fail(EINVAL, "read init program: memfd shorter than its size");
+		at += (size_t)n;
+	}
+	close(fd);
+	*len = at;
+	return buf;
+}
+
+// receive reads the program: one datagram of any length, or, when the
+// program did not fit the socket's send buffer, a datagram carrying the
+// descriptor of a sealed memfd that holds it (libct's sendSpec).
+static char *receive(size_t *len)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct iovec iov;
+	struct msghdr msg;
+	struct cmsghdr *cmsg;
+	char probe;
+	ssize_t n;
+	char *buf;
+	int fd;
+
+	// A peek installs no descriptor: without a control buffer the kernel
+	// drops its copy of them.
 	do
 		n = recv(init.sock, &probe, 1, MSG_PEEK | MSG_TRUNC);
 	while (n < 0 && errno == EINTR);
@@ -1215,11 +1256,26 @@ static char *receive(size_t *len)
 	buf = malloc((size_t)n);
 	if (buf == NULL)
 		fail(ENOMEM, "read init program");
+	iov.iov_base = buf;
+	iov.iov_len = (size_t)n;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control.buf;
+	msg.msg_controllen = sizeof(control.buf);
 	do
-		n = recv(init.sock, buf, (size_t)n, 0);
+		n = recvmsg(init.sock, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		_exit(1);
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
+		    cmsg->cmsg_len < CMSG_LEN(sizeof(int)))
+			continue;
+		memcpy(&fd, CMSG_DATA(cmsg), sizeof(fd));
+		free(buf);
+		return read_spec_fd(fd, len);
+	}
 	*len = (size_t)n;
 	return buf;
 }
