@@ -69,11 +69,11 @@ func execArgMax(stackLimit uint64) uint64 {
 func checkString(field, s string, max int, what string) error {
 	if len(s) >= max {
 		return &ConfigError{Field: field, Value: s,
-			Err: fmt.Errorf("%d bytes: %s takes at most %d", len(s), what, max-1)}
+			Err: fmt.Errorf("too long for %s: at most %d bytes", what, max-1)}
 	}
 	if strings.IndexByte(s, 0) >= 0 {
 		return &ConfigError{Field: field, Value: s,
-			Err: fmt.Errorf("contains a NUL byte, which %s cannot carry", what)}
+			Err: fmt.Errorf("has a NUL byte, where the kernel would end %s", what)}
 	}
 	return nil
 }
@@ -122,7 +122,7 @@ func (c *Config) checkLimits() error {
 		if err := checkString(field+".type", m.Type, pathMax, "a filesystem type"); err != nil {
 			return err
 		}
-		if err := checkString(field+".data", m.Data, pageSize, "mount(2)'s options (one page)"); err != nil {
+		if err := checkString(field+".data", m.Data, pageSize, "mount(2) options (one page)"); err != nil {
 			return err
 		}
 		if err := checkExec(field+".preAction", "", m.PreAction, nil, 0); err != nil {
@@ -199,7 +199,7 @@ func checkExec(argsField, envField string, args, env []string, stackLimit uint64
 	}{{argsField, args}, {envField, env}} {
 		for i, s := range list.strings {
 			f := fmt.Sprintf("%s[%d]", list.field, i)
-			if err := checkString(f, s, maxArgStrlen, "one execve(2) string (MAX_ARG_STRLEN, with its NUL)"); err != nil {
+			if err := checkString(f, s, maxArgStrlen, "an execve(2) string (MAX_ARG_STRLEN with its NUL)"); err != nil {
 				return err
 			}
 			total += uint64(len(s)) + 1 + 8 // the string, its NUL and its pointer
