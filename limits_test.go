@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/libct/libct"
+	"github.com/libct/libct/internal/testutil"
 )
 
 // shown is how an error shows a value of n bytes of c: cut, with its
@@ -287,6 +288,36 @@ func TestLargeHookStateStarts(t *testing.T) {
 				t.Errorf("the hook read %q bytes of state, want more than 300000", data)
 			}
 			leaks.verify(t)
+		})
+	}
+}
+
+// TestLargeSpecEnter: an entered process's spec goes to its init as a
+// start's does; 1.5 MB of environment reaches it too, with either init.
+func TestLargeSpecEnter(t *testing.T) {
+	s := newSession(t)
+	testutil.RequireEnterStage(t) // it enters a mount namespace
+	c := sleeper(t, s, busybox(t))
+	env := append(repeatEnv(14, 100000), "BIG="+strings.Repeat("0123456789", 10000), "PATH=/bin")
+	for _, goInit := range []bool{false, true} {
+		t.Run(fmt.Sprintf("goInit=%v", goInit), func(t *testing.T) {
+			if goInit {
+				t.Setenv("LIBCT_INIT", "go")
+			}
+			r, w := pipe(t)
+			p := sh(`echo ${#BIG} $(env | grep -c '^E[0-9]*=')`)
+			p.Env, p.Stdout, p.Stderr = env, w, w
+			task, err := c.Enter(p)
+			w.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st, err := task.Wait(); err != nil || st != (libct.ExitStatus{}) {
+				t.Errorf("entered task: %v, %v", st, err)
+			}
+			if out := readAll(t, r); out != "100000 14\n" {
+				t.Errorf("the entered process printed %q, want %q", out, "100000 14\n")
+			}
 		})
 	}
 }
