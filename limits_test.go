@@ -323,3 +323,32 @@ func TestLargeSpecEnter(t *testing.T) {
 		})
 	}
 }
+
+// TestStartErrorCutsValues: a failure inside the init quotes the value it
+// failed on cut, as the parent's errors do, with either init.
+func TestStartErrorCutsValues(t *testing.T) {
+	s := newSession(t)
+	warmUp(t, s)
+	program := "/nope/" + strings.Repeat("n", 200)
+	want := `exec "/nope/` + strings.Repeat("n", 58) + `…" (206 bytes): no such file or directory`
+	for _, goInit := range []bool{false, true} {
+		t.Run(fmt.Sprintf("goInit=%v", goInit), func(t *testing.T) {
+			if goInit {
+				t.Setenv("LIBCT_INIT", "go")
+			}
+			leaks := newLeakCheck(t)
+			c, err := s.Create(uniqueName(t), busybox(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Destroy()
+			err = c.Spawn(&libct.Process{Args: []string{program}})
+			var se *libct.StartError
+			if !errors.As(err, &se) || se.Step != "exec" || !strings.HasSuffix(err.Error(), want) {
+				t.Errorf("error %q, want a StartError of step exec ending in %q", err, want)
+			}
+			expectState(t, c, libct.Stopped)
+			leaks.verify(t)
+		})
+	}
+}

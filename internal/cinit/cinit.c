@@ -120,6 +120,33 @@ static size_t jsonstr(char *buf, size_t at, size_t cap, const char *s)
 	return at;
 }
 
+// SHOWN_MAX is how many bytes of a value an error quotes, as in Go's
+// internal/quote.
+#define SHOWN_MAX 64
+
+// shown is a value as an error quotes it, as internal/quote.Value does
+// (without its escapes: the values reaching here have no NUL, and
+// jsonstr escapes the rest): whole when short, else its first SHOWN_MAX
+// bytes, cut on a character boundary, and its length, so that a message
+// about a 4 KiB path stays readable.
+struct shown {
+	char s[SHOWN_MAX + 40];
+};
+
+static const char *shown(struct shown *b, const char *value)
+{
+	size_t n = strlen(value), cut = SHOWN_MAX;
+
+	if (n <= SHOWN_MAX) {
+		snprintf(b->s, sizeof(b->s), "\"%s\"", value);
+		return b->s;
+	}
+	while (cut > 0 && ((unsigned char)value[cut] & 0xC0) == 0x80)
+		cut--;
+	snprintf(b->s, sizeof(b->s), "\"%.*s\u2026\" (%zu bytes)", (int)cut, value, n);
+	return b->s;
+}
+
 static void send_msg(const char *msg, size_t len)
 {
 	while (write(init.msgfd, msg, len) < 0 && errno == EINTR)
@@ -611,13 +638,14 @@ static void target(const struct op *op)
 static void pivot(const char *root)
 {
 	int old = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct shown b;
 
 	if (old < 0)
 		fail(errno, "root: open /");
 	if (chdir(root) < 0)
-		fail(errno, "root: chdir %s", root);
+		fail(errno, "root: chdir %s", shown(&b, root));
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		fail(errno, "root: pivot_root %s", root);
+		fail(errno, "root: pivot_root %s", shown(&b, root));
 	if (fchdir(old) < 0)
 		fail(errno, "root: chdir old root");
 	if (mount("", ".", "", MS_SLAVE | MS_REC, NULL) < 0)
@@ -661,12 +689,13 @@ static int executable(const char *path)
 static void lookpath(const char *file, const char *path)
 {
 	const char *dir, *end;
+	struct shown b;
 	int err;
 
 	if (strchr(file, '/') != NULL) {
 		err = executable(file);
 		if (err != 0)
-			fail(err, "exec \"%s\"", file);
+			fail(err, "exec %s", shown(&b, file));
 		copy_path(init.execpath, sizeof(init.execpath), file, "exec");
 		return;
 	}
@@ -686,7 +715,7 @@ static void lookpath(const char *file, const char *path)
 		if (*end == '\0')
 			break;
 	}
-	fail(0, "exec \"%s\": executable file not found in $PATH", file);
+	fail(0, "exec %s: executable file not found in $PATH", shown(&b, file));
 }
 
 static void loopback_up(void)
@@ -861,6 +890,7 @@ static void setgroups_op(const struct op *op)
 
 static void do_exec(const struct op *op)
 {
+	struct shown b;
 	uint32_t argc = (uint32_t)num(op, 0), envc, i;
 	char **argv, **envp;
 
@@ -876,7 +906,7 @@ static void do_exec(const struct op *op)
 	for (i = 0; i < envc; i++)
 		envp[i] = (char *)op->args[1 + argc + i].s;
 	execve(init.execpath, argv, envp);
-	fail(errno, "exec \"%s\"", init.execpath);
+	fail(errno, "exec %s", shown(&b, init.execpath));
 }
 
 // The registered function that OP_FUNC leaves to the Go runtime, read by
