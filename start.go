@@ -811,10 +811,15 @@ func (l *launch) adopt(kind string, fds []int) error {
 	return nil
 }
 
+// maxReplyText bounds the error text of a reply to the init.
+const maxReplyText = 4096
+
 func (l *launch) reply(actionErr error) error {
 	var r spec.Reply
 	if actionErr != nil {
-		r.Error = actionErr.Error()
+		// Bounded, as the init's own error texts are: it quotes the
+		// action's output, which may be long, and a datagram is bounded.
+		r.Error = quote.Text(actionErr.Error(), maxReplyText)
 	}
 	data, _ := json.Marshal(&r)
 	if _, err := unix.Write(l.sock, data); err != nil {

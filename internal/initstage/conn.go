@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct/internal/hooks"
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/internal/spec"
 )
 
@@ -192,10 +193,7 @@ func (c *conn) fail(err error) {
 	}
 	// The text is bounded as the C init bounds its own, so that the
 	// message fits any send buffer and the parent's read.
-	text := err.Error()
-	if len(text) > maxErrorText {
-		text = text[:maxErrorText] + "… (" + strconv.Itoa(len(text)) + " bytes)"
-	}
+	text := quote.Text(err.Error(), maxErrorText)
 	if c.send(&spec.Message{Kind: spec.MsgError, Step: step, Text: text, Errno: errnoOf(err)}) != nil {
 		fmt.Fprintf(os.Stderr, "libct init: %s: %v\n", step, err)
 	}

@@ -39,3 +39,17 @@ func Values(list []string) string {
 	}
 	return string(append(b, ']'))
 }
+
+// Text bounds a message text (not a value: it is not quoted) to max
+// bytes, cut on a character boundary with its length said, for a text
+// that crosses a socket whose datagrams are bounded.
+func Text(text string, max int) string {
+	if len(text) <= max {
+		return text
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return text[:cut] + "… (" + strconv.Itoa(len(text)) + " bytes)"
+}

@@ -35,3 +35,22 @@ func TestValues(t *testing.T) {
 		t.Errorf("Values = %s, want %s", got, want)
 	}
 }
+
+func TestText(t *testing.T) {
+	tests := []struct {
+		name, in string
+		max      int
+		want     string
+	}{
+		{"short", "exec failed", 64, "exec failed"},
+		{"long", strings.Repeat("x", 10), 4, "xxxx… (10 bytes)"},
+		{"multibyte at the cut", "aaé", 3, "aa… (4 bytes)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Text(tt.in, tt.max); got != tt.want {
+				t.Errorf("Text = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
