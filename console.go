@@ -8,6 +8,8 @@ import (
 
 	"github.com/containerd/console"
 	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/quote"
 )
 
 // ConsoleSize is a terminal's window size.
@@ -101,12 +103,12 @@ func (t *terminal) close() {
 func sendConsole(path string, master console.Console) error {
 	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
-		return fmt.Errorf("process.consoleSocket %q: %w", path, err)
+		return fmt.Errorf("process.consoleSocket %s: %w", quote.Value(path), err)
 	}
 	defer conn.Close()
 	rights := unix.UnixRights(int(master.Fd()))
 	if _, _, err := conn.WriteMsgUnix([]byte(master.Name()), rights, nil); err != nil {
-		return fmt.Errorf("process.consoleSocket %q: send: %w", path, err)
+		return fmt.Errorf("process.consoleSocket %s: send: %w", quote.Value(path), err)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/libct/libct/cgroups"
 	"github.com/libct/libct/internal/faultpoint"
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/internal/state"
 	"github.com/libct/libct/network"
 	"github.com/libct/libct/rootfs"
@@ -385,7 +386,7 @@ func (c *Container) DelMount(dst string) error {
 			}
 		}
 		if len(kept) == len(cfg.Mounts) {
-			return invalid("mounts", "no mount at %q", dst)
+			return invalid("mounts", "no mount at %s", quote.Value(dst))
 		}
 		cfg.Mounts = kept
 		return nil

@@ -7,6 +7,7 @@ import (
 	"syscall"
 
 	"github.com/libct/libct/internal/nsenter"
+	"github.com/libct/libct/internal/quote"
 )
 
 // Sentinel errors, to be tested with errors.Is.
@@ -45,10 +46,11 @@ type ConfigError struct {
 	Err   error
 }
 
-// Error reads "field: cause", or `field "value": cause`.
+// Error reads "field: cause", or `field "value": cause`, the value cut
+// as quote.Value cuts it: a refused value may be a 100 KB string.
 func (e *ConfigError) Error() string {
 	if e.Value != "" {
-		return fmt.Sprintf("%s %q: %v", e.Field, e.Value, e.Err)
+		return e.Field + " " + quote.Value(e.Value) + ": " + e.Err.Error()
 	}
 	return e.Field + ": " + e.Err.Error()
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/quote"
 )
 
 // Namespaces is a clone mask: the set of namespaces a container gets of
@@ -74,7 +76,7 @@ func ParseNamespace(name string) (Namespaces, error) {
 			return n.ns, nil
 		}
 	}
-	return 0, invalid("namespaces", "unknown namespace %q (want user, mnt, uts, ipc, pid, net, cgroup or time)", name)
+	return 0, invalid("namespaces", "unknown namespace %s (want user, mnt, uts, ipc, pid, net, cgroup or time)", quote.Value(name))
 }
 
 // Name is the /proc/PID/ns name of a single namespace.
@@ -116,7 +118,7 @@ func (n *Namespaces) UnmarshalText(b []byte) error {
 	if i := strings.LastIndex(list, "0x"); i >= 0 { // String writes them last
 		v, err := strconv.ParseUint(list[i+2:], 16, 64)
 		if err != nil {
-			return fmt.Errorf("namespaces %q: %w", list, err)
+			return fmt.Errorf("namespaces %s: %w", quote.Value(list), err)
 		}
 		list, unnamed = strings.TrimSuffix(list[:i], ","), Namespaces(v)
 	}

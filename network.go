@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/network"
 )
 
@@ -60,7 +61,7 @@ func (c *Container) AddRoute(r Route) error {
 func (c *Container) DelNetDev(name string) error {
 	return c.configure("remove network device", func(cfg *Config) error {
 		if !cfg.Network.Remove(name) {
-			return invalid("network", "no device %q", name)
+			return invalid("network", "no device %s", quote.Value(name))
 		}
 		return nil
 	})
@@ -76,7 +77,7 @@ func (c *Container) NetDevPeer(name string) (string, error) {
 	}
 	peer, ok := cfg.Network.Peer(name)
 	if !ok {
-		return "", invalid("network", "no veth end %q", name)
+		return "", invalid("network", "no veth end %s", quote.Value(name))
 	}
 	return peer, nil
 }

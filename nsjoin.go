@@ -5,6 +5,8 @@ import (
 	"runtime"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/quote"
 )
 
 // startInNamespaces runs start on an OS thread that has joined the
@@ -74,13 +76,13 @@ func joinNamespaces(paths map[Namespaces]string) (restore func() error, err erro
 		target, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			unix.Close(own)
-			return restore, fmt.Errorf("namespacePaths[%s] %q: %w", n.name, path, err)
+			return restore, fmt.Errorf("namespacePaths[%s] %s: %w", n.name, quote.Value(path), err)
 		}
 		err = unix.Setns(target, int(n.ns))
 		unix.Close(target)
 		if err != nil {
 			unix.Close(own)
-			return restore, fmt.Errorf("setns namespacePaths[%s] %q: %w", n.name, path, err)
+			return restore, fmt.Errorf("setns namespacePaths[%s] %s: %w", n.name, quote.Value(path), err)
 		}
 		undo = append(undo, saved{n.ns, own})
 	}

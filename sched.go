@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/quote"
 )
 
 // IOPriority is the I/O scheduling class and level of a process
@@ -61,14 +63,14 @@ func parseCPUList(list string) (unix.CPUSet, error) {
 			b, err = strconv.Atoi(hi)
 		}
 		if err != nil || a < 0 || b < a || b >= len(set)*64 {
-			return set, fmt.Errorf("%q is not a cpu list", list)
+			return set, fmt.Errorf("%s is not a cpu list", quote.Value(list))
 		}
 		for cpu := a; cpu <= b; cpu++ {
 			set.Set(cpu)
 		}
 	}
 	if set.Count() == 0 {
-		return set, fmt.Errorf("%q names no cpu", list)
+		return set, fmt.Errorf("%s names no cpu", quote.Value(list))
 	}
 	return set, nil
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/internal/state"
 )
 
@@ -87,7 +88,7 @@ func Open(url string, opts ...SessionOption) (*Session, error) {
 		opt(&o)
 	}
 	if o.root == "" || o.root[0] != '/' {
-		return nil, invalid("root", "%q is not an absolute path", o.root)
+		return nil, invalid("root", "%s is not an absolute path", quote.Value(o.root))
 	}
 	store, err := state.NewStore(o.root)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/libct/libct/internal/hooks"
 	"github.com/libct/libct/internal/initstage"
 	"github.com/libct/libct/internal/nsenter"
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/internal/spec"
 	"github.com/libct/libct/rootfs"
 )
@@ -150,7 +151,7 @@ func (c *Container) awaitExec(fifo, pidfd int) error {
 	for dec.More() {
 		var m spec.Message
 		if err := dec.Decode(&m); err != nil {
-			return fmt.Errorf("container %q: start: unexpected %q from init", c.name, out)
+			return fmt.Errorf("container %q: start: unexpected %s from init", c.name, quote.Value(string(out)))
 		}
 		switch m.Kind {
 		case spec.MsgExec:
@@ -158,7 +159,7 @@ func (c *Container) awaitExec(fifo, pidfd int) error {
 		case spec.MsgError:
 			return &StartError{Container: c.name, Step: m.Step, Text: m.Text, Errno: syscall.Errno(m.Errno)}
 		default:
-			return fmt.Errorf("container %q: start: unexpected %q from init", c.name, out)
+			return fmt.Errorf("container %q: start: unexpected %s from init", c.name, quote.Value(string(out)))
 		}
 	}
 	if !execs {
@@ -644,7 +645,7 @@ func refuseFuncImage(p *spec.Process, hasRoot bool, why func() string) error {
 	if p.Func == "" || !hasRoot || !selfDynamic() {
 		return nil
 	}
-	return invalid("process.func", "function %q: this start needs the Go init (%s), which cannot run a function in a container's root from a dynamically linked binary: link the binary statically (see the README)", p.Func, why())
+	return invalid("process.func", "function %s: this start needs the Go init (%s), which cannot run a function in a container's root from a dynamically linked binary: link the binary statically (see the README)", quote.Value(p.Func), why())
 }
 
 // goInitForced tells whether LIBCT_INIT=go in the caller's environment
@@ -678,7 +679,7 @@ func (l *launch) forkThroughStage(files []*os.File, selfFD, sockFD int, clone Na
 		}
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, invalid(fmt.Sprintf("namespacePaths[%s]", n.name), "%q: %v", path, err)
+			return nil, invalid(fmt.Sprintf("namespacePaths[%s]", n.name), "%s: %v", quote.Value(path), err)
 		}
 		defer f.Close()
 		list = append(list, strconv.FormatUint(uint64(n.ns), 10)+":"+strconv.Itoa(len(files)))
@@ -752,14 +753,16 @@ func (l *launch) converse(sp *spec.Init) error {
 			return err
 		}
 	}
-	if _, err := unix.Write(l.sock, data); err != nil {
-		return fmt.Errorf("container %q: send spec: %w", l.c.name, err)
+	if err := sendSpec(l.sock, data); err != nil {
+		return fmt.Errorf("container %q: send spec of %d bytes: %w", l.c.name, len(data), err)
 	}
+	// The init's messages are small: its error texts are bounded (the C
+	// init's vfail, the Go init's conn.fail).
 	buf := make([]byte, 64<<10)
 	oob := make([]byte, unix.CmsgSpace(4))
 	execs := false
 	for {
-		n, oobn, _, _, err := unix.Recvmsg(l.sock, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		n, oobn, _, _, err := unix.Recvmsg(l.sock, buf, oob, unix.MSG_CMSG_CLOEXEC|unix.MSG_TRUNC)
 		if err == unix.EINTR {
 			continue
 		}
@@ -776,6 +779,10 @@ func (l *launch) converse(sp *spec.Init) error {
 			return nil // the socket closed on exec
 		}
 		fds := receivedFDs(oob[:oobn])
+		if n > len(buf) {
+			closeFDs(fds)
+			return fmt.Errorf("container %q: read init: a message of %d bytes, longer than the %d expected", l.c.name, n, len(buf))
+		}
 		var m spec.Message
 		if err := json.Unmarshal(buf[:n], &m); err != nil {
 			closeFDs(fds)
@@ -860,10 +867,15 @@ func (l *launch) adopt(kind string, fds []int) error {
 	return nil
 }
 
+// maxReplyText bounds the error text of a reply to the init.
+const maxReplyText = 4096
+
 func (l *launch) reply(actionErr error) error {
 	var r spec.Reply
 	if actionErr != nil {
-		r.Error = actionErr.Error()
+		// Bounded, as the init's own error texts are: it quotes the
+		// action's output, which may be long, and a datagram is bounded.
+		r.Error = quote.Text(actionErr.Error(), maxReplyText)
 	}
 	data, _ := json.Marshal(&r)
 	if _, err := unix.Write(l.sock, data); err != nil {
@@ -896,7 +908,7 @@ func (l *launch) runAction(kind string, i int) error {
 		"LIBCT_MOUNT_DESTINATION="+m.Destination)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("%q: %w: %s", argv, err, bytes.TrimSpace(out))
+		return fmt.Errorf("%s: %w: %s", quote.Values(argv), err, bytes.TrimSpace(out))
 	}
 	return nil
 }

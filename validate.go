@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct/internal/nsenter"
+	"github.com/libct/libct/internal/quote"
 )
 
 // maxNameLen bounds container names: they become directory names and
@@ -22,16 +23,16 @@ func validateName(name string) error {
 	case len(name) > maxNameLen:
 		return invalid("name", "container name of %d bytes is too long (at most %d)", len(name), maxNameLen)
 	case name == "." || name == "..":
-		return invalid("name", "container name %q is not allowed", name)
+		return invalid("name", "container name %s is not allowed", quote.Value(name))
 	case strings.Contains(name, "/"):
-		return invalid("name", "container name %q contains '/'", name)
+		return invalid("name", "container name %s contains '/'", quote.Value(name))
 	case name[0] == '.':
-		return invalid("name", "container name %q starts with '.'", name)
+		return invalid("name", "container name %s starts with '.'", quote.Value(name))
 	}
 	for _, r := range name {
 		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_.+-", r)
 		if !ok {
-			return invalid("name", "container name %q contains %q (allowed: letters, digits, _ . + -)", name, r)
+			return invalid("name", "container name %s contains %q (allowed: letters, digits, _ . + -)", quote.Value(name), r)
 		}
 	}
 	return nil
@@ -50,6 +51,11 @@ const (
 // validate checks everything that can be checked before anything is
 // created. Errors are *ConfigError naming the field.
 func (c *Config) validate() error {
+	// First: the other checks may quote the values, or pass them to the
+	// kernel (a namespace file, a mount source).
+	if err := c.checkLimits(); err != nil {
+		return err
+	}
 	if rest := c.Namespaces &^ allNamespaces; rest != 0 {
 		return invalid("namespaces", "unknown clone flags %#x", uint64(rest))
 	}
@@ -99,12 +105,6 @@ func (c *Config) validate() error {
 	}
 	if (c.Hostname != "" || c.Domainname != "") && !c.hasNamespace(NewUTS) {
 		return invalid("hostname", "needs a UTS namespace")
-	}
-	if len(c.Hostname) > 64 {
-		return invalid("hostname", "%q is longer than 64 bytes", c.Hostname)
-	}
-	if len(c.Domainname) > 64 {
-		return invalid("domainname", "%q is longer than 64 bytes", c.Domainname)
 	}
 	for key := range c.Sysctl {
 		if err := c.checkSysctl(key); err != nil {
@@ -175,15 +175,15 @@ func overlap(a, n, b, m uint32) bool {
 func checkNamespaceFile(path string, want Namespaces) error {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("%q: %w", path, err)
+		return fmt.Errorf("%s: %w", quote.Value(path), err)
 	}
 	defer unix.Close(fd)
 	kind, err := unix.IoctlRetInt(fd, unix.NS_GET_NSTYPE)
 	if err != nil {
-		return fmt.Errorf("%q is not a namespace file: %w", path, err)
+		return fmt.Errorf("%s is not a namespace file: %w", quote.Value(path), err)
 	}
 	if Namespaces(kind) != want {
-		return fmt.Errorf("%q is a %s namespace, not %s", path, Namespaces(kind).Name(), want.Name())
+		return fmt.Errorf("%s is a %s namespace, not %s", quote.Value(path), Namespaces(kind).Name(), want.Name())
 	}
 	return nil
 }
@@ -191,7 +191,7 @@ func checkNamespaceFile(path string, want Namespaces) error {
 // checkSysctl accepts a key only when it is isolated by a namespace the
 // container has: writing any other would change the host.
 func (c *Config) checkSysctl(key string) error {
-	field := fmt.Sprintf("sysctl[%q]", key)
+	field := fmt.Sprintf("sysctl[%s]", quote.Value(key))
 	k := strings.ReplaceAll(key, "/", ".")
 	var need Namespaces
 	switch {
@@ -226,26 +226,29 @@ func (p *Process) validate() error {
 		return invalid("process.func", "Func and Args are exclusive")
 	case p.Func != "":
 		if _, ok := lookupFunc(p.Func); !ok {
-			return invalid("process.func", "%q is not registered (see Register)", p.Func)
+			return invalid("process.func", "%s is not registered (see Register)", quote.Value(p.Func))
 		}
 	case p.Args[0] == "":
 		return invalid("process.args", "empty program name")
 	}
+	if err := p.checkLimits(); err != nil {
+		return err
+	}
 	for i, kv := range p.Env {
 		if !strings.Contains(kv, "=") {
-			return invalid(fmt.Sprintf("process.env[%d]", i), "%q is not KEY=value", kv)
+			return invalid(fmt.Sprintf("process.env[%d]", i), "%s is not KEY=value", quote.Value(kv))
 		}
 	}
 	if p.Dir != "" && !strings.HasPrefix(p.Dir, "/") {
-		return invalid("process.dir", "%q is not an absolute path", p.Dir)
+		return invalid("process.dir", "%s is not an absolute path", quote.Value(p.Dir))
 	}
 	if strings.Count(p.User, ":") > 1 {
-		return invalid("process.user", "%q: want uid[:gid] or name[:group]", p.User)
+		return invalid("process.user", "%s: want uid[:gid] or name[:group]", quote.Value(p.User))
 	}
 	for i, rl := range p.Rlimits {
 		field := fmt.Sprintf("process.rlimits[%d]", i)
 		if _, ok := rlimitResource(rl.Type); !ok {
-			return invalid(field, "unknown resource %q", rl.Type)
+			return invalid(field, "unknown resource %s", quote.Value(rl.Type))
 		}
 		if rl.Soft > rl.Hard {
 			return invalid(field, "soft limit %d above hard limit %d", rl.Soft, rl.Hard)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/libct/libct/internal/quote"
 )
 
 // Sentinel errors, to be tested with errors.Is. Every error of this package
@@ -45,7 +47,7 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, " controller %q", e.Controller)
 	}
 	if e.Param != "" {
-		fmt.Fprintf(&b, " parameter %q value %q", e.Param, e.Value)
+		fmt.Fprintf(&b, " parameter %q value %s", e.Param, quote.Value(e.Value))
 	}
 	b.WriteString(": ")
 	b.WriteString(e.Err.Error())

@@ -20,6 +20,8 @@ import (
 	"reflect"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/quote"
 )
 
 // Spec is a container's network: the devices and routes configured before
@@ -222,7 +224,7 @@ func (e *FieldError) Error() string {
 	if e.Value == "" {
 		return e.Field + ": " + e.Err.Error()
 	}
-	return fmt.Sprintf("%s %q: %v", e.Field, e.Value, e.Err)
+	return e.Field + " " + quote.Value(e.Value) + ": " + e.Err.Error()
 }
 
 // Unwrap returns the cause.

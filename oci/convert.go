@@ -17,6 +17,7 @@ import (
 
 	"github.com/libct/libct"
 	"github.com/libct/libct/internal/nsenter"
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/internal/sysfile"
 	"github.com/libct/libct/rootfs"
 	"github.com/libct/libct/security"
@@ -55,7 +56,7 @@ func Convert(id, bundle string, s *specs.Spec, opts ...Option) (*libct.Config, *
 	if !filepath.IsAbs(bundle) {
 		abs, err := filepath.Abs(bundle)
 		if err != nil {
-			return nil, nil, fmt.Errorf("bundle %q: %w", bundle, err)
+			return nil, nil, fmt.Errorf("bundle %s: %w", quote.Value(bundle), err)
 		}
 		bundle = abs
 	}

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/libct/libct"
+	"github.com/libct/libct/internal/quote"
 )
 
 // ErrUnsupported is matched (errors.Is) by the cause of a FieldError that
@@ -32,12 +33,20 @@ type FieldError struct {
 	Path  string
 	Value string
 	Err   error
+	// shown is the value as a leaf package's message already showed it,
+	// cut (`"aaaa…" (100000 bytes)`), when rebase found it so: the whole
+	// value is not known then.
+	shown string
 }
 
-// Error reads "PATH: cause", or `PATH "VALUE": cause`.
+// Error reads "PATH: cause", or `PATH "VALUE": cause`, the value cut as
+// quote.Value cuts it: a refused value may be a 100 KB string.
 func (e *FieldError) Error() string {
-	if e.Value != "" {
-		return fmt.Sprintf("%s %q: %v", e.Path, e.Value, e.Err)
+	switch {
+	case e.shown != "":
+		return e.Path + " " + e.shown + ": " + e.Err.Error()
+	case e.Value != "":
+		return e.Path + " " + quote.Value(e.Value) + ": " + e.Err.Error()
 	}
 	return e.Path + ": " + e.Err.Error()
 }
@@ -109,11 +118,33 @@ func rebase(err error, from, prefix string) *FieldError {
 		if q, e := strconv.QuotedPrefix(rest[1:]); e == nil {
 			fe.Value, _ = strconv.Unquote(q)
 			rest = rest[1+len(q):]
+			// A value quote.Value cut is followed by its length.
+			if n, ok := cutLength(rest); ok {
+				fe.Value, fe.shown = "", q+rest[:n]
+				rest = rest[n:]
+			}
 		}
 	}
 	rest = strings.TrimPrefix(rest, ":")
 	fe.Err = errors.New(strings.TrimSpace(rest))
 	return fe
+}
+
+// cutLength finds the ` (N bytes)` that quote.Value writes after a cut
+// value at the start of rest, and returns its length.
+func cutLength(rest string) (int, bool) {
+	digits, ok := strings.CutPrefix(rest, " (")
+	if !ok {
+		return 0, false
+	}
+	end := strings.Index(digits, " bytes)")
+	if end <= 0 {
+		return 0, false
+	}
+	if _, err := strconv.Atoi(digits[:end]); err != nil {
+		return 0, false
+	}
+	return len(" (") + end + len(" bytes)"), true
 }
 
 // index renders "path[i]".

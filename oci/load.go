@@ -14,6 +14,7 @@ import (
 	"github.com/mailru/easyjson/jlexer"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/internal/sysfile"
 )
 
@@ -72,9 +73,9 @@ func LoadProcess(bundle string) (*specs.Process, error) {
 // readConfig reads BUNDLE/config.json, and returns it with its path.
 func readConfig(bundle string) (data []byte, file string, err error) {
 	if fi, err := os.Stat(bundle); err != nil {
-		return nil, "", fmt.Errorf("bundle %q: %w", bundle, unwrapPath(err))
+		return nil, "", fmt.Errorf("bundle %s: %w", quote.Value(bundle), unwrapPath(err))
 	} else if !fi.IsDir() {
-		return nil, "", fmt.Errorf("bundle %q: not a directory", bundle)
+		return nil, "", fmt.Errorf("bundle %s: not a directory", quote.Value(bundle))
 	}
 	file = filepath.Join(bundle, ConfigName)
 	data, err = sysfile.Read(file)

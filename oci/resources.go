@@ -14,6 +14,7 @@ import (
 
 	"github.com/libct/libct"
 	"github.com/libct/libct/cgroups"
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/internal/sysfile"
 )
 
@@ -560,7 +561,7 @@ func (rc *resConv) rdma(r *specs.LinuxResources) error {
 	for _, name := range names {
 		p := key(resourcesPath+".rdma", name)
 		if name == "" || strings.ContainsAny(name, " \t\n=") {
-			return invalid(p, "%q is not a device name", name)
+			return invalid(p, "%s is not a device name", quote.Value(name))
 		}
 		lim := r.Rdma[name]
 		var parts []string

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/quote"
 )
 
 // devices makes Spec.Devices. A node that already exists at the path is
@@ -26,7 +28,7 @@ func (st *state) devices() error {
 func (st *state) device(i int, d *Device) error {
 	rel, err := InRootNotRoot(d.Path)
 	if err != nil {
-		return fmt.Errorf("devices[%d].path %q: %w", i, d.Path, err)
+		return fmt.Errorf("devices[%d].path %s: %w", i, quote.Value(d.Path), err)
 	}
 	bind := st.spec.UserNS && d.Type != FifoDevice
 	if bind {
@@ -34,22 +36,22 @@ func (st *state) device(i int, d *Device) error {
 		// namespace is not allowed (fifos are).
 		var host unix.Stat_t
 		if err := unix.Stat(d.Path, &host); err != nil {
-			return fmt.Errorf("devices[%d].path %q: cannot bind the host's node in a user namespace: %w", i, d.Path, err)
+			return fmt.Errorf("devices[%d].path %s: cannot bind the host's node in a user namespace: %w", i, quote.Value(d.Path), err)
 		}
 		if !d.matches(&host) {
-			return fmt.Errorf("devices[%d].path %q: the host's node is not %c %d:%d", i, d.Path, d.Type, d.Major, d.Minor)
+			return fmt.Errorf("devices[%d].path %s: the host's node is not %c %d:%d", i, quote.Value(d.Path), d.Type, d.Major, d.Minor)
 		}
 	}
 	parent, base := ".", rel
 	if j := strings.LastIndexByte(rel, '/'); j >= 0 {
 		parent, base = rel[:j], rel[j+1:]
 		if err := st.root.MkdirAll(parent, 0o755); err != nil {
-			return fmt.Errorf("devices[%d].path %q: %w", i, d.Path, err)
+			return fmt.Errorf("devices[%d].path %s: %w", i, quote.Value(d.Path), err)
 		}
 	}
 	dir, err := openPath(st.root, parent, true)
 	if err != nil {
-		return fmt.Errorf("devices[%d].path %q: %w", i, d.Path, err)
+		return fmt.Errorf("devices[%d].path %s: %w", i, quote.Value(d.Path), err)
 	}
 	defer dir.Close()
 	if e := withFD(dir, func(fd int) { err = makeDevice(fd, base, "/"+rel, d, bind) }); e != nil {

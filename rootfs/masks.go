@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/quote"
 )
 
 // DefaultMaskedPaths are the paths the OCI runtime defaults (runc's
@@ -31,7 +33,7 @@ func (st *state) maskPaths() error {
 	for i, p := range st.spec.MaskedPaths {
 		f, shown, err := st.openExisting(p)
 		if err != nil {
-			return fmt.Errorf("maskedPaths[%d] %q: %w", i, p, err)
+			return fmt.Errorf("maskedPaths[%d] %s: %w", i, quote.Value(p), err)
 		}
 		if f == nil {
 			continue
@@ -59,7 +61,7 @@ func (st *state) readonlyPaths() error {
 	for i, p := range st.spec.ReadonlyPaths {
 		f, shown, err := st.openExisting(p)
 		if err != nil {
-			return fmt.Errorf("readonlyPaths[%d] %q: %w", i, p, err)
+			return fmt.Errorf("readonlyPaths[%d] %s: %w", i, quote.Value(p), err)
 		}
 		if f == nil {
 			continue

@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/quote"
 )
 
 // mountOn calls mount(2) with the descriptor target as mount point and
@@ -52,7 +54,7 @@ func (st *state) mount(i int) error {
 func (st *state) mountOne(i int, m *Mount) error {
 	rel, err := InRootNotRoot(m.Destination)
 	if err != nil {
-		return fmt.Errorf("mounts[%d].destination %q: %w", i, m.Destination, err)
+		return fmt.Errorf("mounts[%d].destination %s: %w", i, quote.Value(m.Destination), err)
 	}
 	shown := "/" + rel
 	bind := m.Flags&Bind != 0
@@ -62,13 +64,13 @@ func (st *state) mountOne(i int, m *Mount) error {
 		// bind-mounted onto a file.
 		fi, err := os.Stat(m.Source)
 		if err != nil {
-			return fmt.Errorf("mounts[%d].source %q: %w", i, m.Source, cause(err))
+			return fmt.Errorf("mounts[%d].source %s: %w", i, quote.Value(m.Source), cause(err))
 		}
 		dir = fi.IsDir()
 	}
 	target, err := makeTarget(st.root, rel, dir)
 	if err != nil {
-		return fmt.Errorf("mounts[%d].destination %q: %w", i, m.Destination, err)
+		return fmt.Errorf("mounts[%d].destination %s: %w", i, quote.Value(m.Destination), err)
 	}
 	defer target.Close()
 
@@ -93,7 +95,7 @@ func (st *state) mountOne(i int, m *Mount) error {
 	// the propagation are set on the new mount, so open it again.
 	top, err := openPath(st.root, rel, dir)
 	if err != nil {
-		return fmt.Errorf("mounts[%d].destination %q: %w", i, m.Destination, err)
+		return fmt.Errorf("mounts[%d].destination %s: %w", i, quote.Value(m.Destination), err)
 	}
 	defer top.Close()
 	if bind && m.Flags&attrFlags != 0 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+
+	"github.com/libct/libct/internal/quote"
 )
 
 // Validate checks the spec on the host, before anything is created. Every
@@ -77,7 +79,7 @@ func (s *Spec) check(host bool) error {
 	for field, paths := range map[string][]string{"maskedPaths": s.MaskedPaths, "readonlyPaths": s.ReadonlyPaths} {
 		for i, p := range paths {
 			if _, err := InRootNotRoot(p); err != nil {
-				return fmt.Errorf("%s[%d] %q: %w", field, i, p, err)
+				return fmt.Errorf("%s[%d] %s: %w", field, i, quote.Value(p), err)
 			}
 		}
 	}
@@ -86,17 +88,17 @@ func (s *Spec) check(host bool) error {
 
 func checkDir(field, p string, host bool) error {
 	if _, err := InRoot(p); err != nil {
-		return fmt.Errorf("%s %q: %w", field, p, err)
+		return fmt.Errorf("%s %s: %w", field, quote.Value(p), err)
 	}
 	if !host {
 		return nil
 	}
 	fi, err := os.Stat(p)
 	if err != nil {
-		return fmt.Errorf("%s %q: %w", field, p, cause(err))
+		return fmt.Errorf("%s %s: %w", field, quote.Value(p), cause(err))
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("%s %q: %w", field, p, syscall.ENOTDIR)
+		return fmt.Errorf("%s %s: %w", field, quote.Value(p), syscall.ENOTDIR)
 	}
 	return nil
 }
@@ -110,7 +112,7 @@ const (
 
 func (m *Mount) check(i int, host bool) error {
 	if _, err := InRootNotRoot(m.Destination); err != nil {
-		return fmt.Errorf("mounts[%d].destination %q: %w", i, m.Destination, err)
+		return fmt.Errorf("mounts[%d].destination %s: %w", i, quote.Value(m.Destination), err)
 	}
 	f := m.Flags
 	switch {
@@ -140,11 +142,11 @@ func (m *Mount) check(i int, host bool) error {
 		return fmt.Errorf("mounts[%d].data: a bind mount takes no data", i)
 	}
 	if _, err := InRoot(m.Source); err != nil {
-		return fmt.Errorf("mounts[%d].source %q: %w", i, m.Source, err)
+		return fmt.Errorf("mounts[%d].source %s: %w", i, quote.Value(m.Source), err)
 	}
 	if host {
 		if _, err := os.Stat(m.Source); err != nil {
-			return fmt.Errorf("mounts[%d].source %q: %w", i, m.Source, cause(err))
+			return fmt.Errorf("mounts[%d].source %s: %w", i, quote.Value(m.Source), cause(err))
 		}
 	}
 	return nil
@@ -152,7 +154,7 @@ func (m *Mount) check(i int, host bool) error {
 
 func (d *Device) check(i int) error {
 	if _, err := InRootNotRoot(d.Path); err != nil {
-		return fmt.Errorf("devices[%d].path %q: %w", i, d.Path, err)
+		return fmt.Errorf("devices[%d].path %s: %w", i, quote.Value(d.Path), err)
 	}
 	switch d.Type {
 	case CharDevice, BlockDevice, FifoDevice:

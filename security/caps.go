@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/quote"
 )
 
 // capNames maps each capability this package knows to its number, in
@@ -217,19 +219,19 @@ func (c *Capabilities) resolve() (capSets, error) {
 		for i, name := range f.names {
 			nr, ok := CapabilityNumber(name)
 			if !ok {
-				return s, fmt.Errorf("capabilities.%s[%d] %q: unknown capability", f.name, i, name)
+				return s, fmt.Errorf("capabilities.%s[%d] %s: unknown capability", f.name, i, quote.Value(name))
 			}
 			*f.mask |= 1 << uint(nr)
 		}
 	}
 	for i, name := range c.Effective {
 		if nr, _ := CapabilityNumber(name); !s.permitted.has(nr) {
-			return s, fmt.Errorf("capabilities.effective[%d] %q: not in the permitted set", i, name)
+			return s, fmt.Errorf("capabilities.effective[%d] %s: not in the permitted set", i, quote.Value(name))
 		}
 	}
 	for i, name := range c.Ambient {
 		if nr, _ := CapabilityNumber(name); !s.permitted.has(nr) || !s.inheritable.has(nr) {
-			return s, fmt.Errorf("capabilities.ambient[%d] %q: not in both the permitted and the inheritable set", i, name)
+			return s, fmt.Errorf("capabilities.ambient[%d] %s: not in both the permitted and the inheritable set", i, quote.Value(name))
 		}
 	}
 	return s, nil

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/internal/sysfile"
 )
 
@@ -83,10 +84,10 @@ func (l *Labels) validate(host LSMs) error {
 	}
 	if p := l.AppArmorProfile; p != "" {
 		if strings.ContainsAny(p, "\x00\n") || strings.TrimSpace(p) != p {
-			return fmt.Errorf("lsm.apparmorProfile %q: not a profile name", p)
+			return fmt.Errorf("lsm.apparmorProfile %s: not a profile name", quote.Value(p))
 		}
 		if !host.AppArmor {
-			return fmt.Errorf("lsm.apparmorProfile %q: AppArmor is not enabled on this host", p)
+			return fmt.Errorf("lsm.apparmorProfile %s: AppArmor is not enabled on this host", quote.Value(p))
 		}
 	}
 	for _, f := range []struct{ name, label string }{
@@ -97,10 +98,10 @@ func (l *Labels) validate(host LSMs) error {
 			continue
 		}
 		if err := checkSELinuxContext(f.label); err != nil {
-			return fmt.Errorf("%s %q: %w", f.name, f.label, err)
+			return fmt.Errorf("%s %s: %w", f.name, quote.Value(f.label), err)
 		}
 		if !host.SELinux {
-			return fmt.Errorf("%s %q: SELinux is not enabled on this host", f.name, f.label)
+			return fmt.Errorf("%s %s: SELinux is not enabled on this host", f.name, quote.Value(f.label))
 		}
 	}
 	return nil
@@ -137,12 +138,12 @@ func (l *Labels) Apply() error {
 			path = "/proc/thread-self/attr/exec"
 		}
 		if err := writeAttr(path, "exec "+p); err != nil {
-			return fmt.Errorf("lsm.apparmorProfile %q: %w", p, err)
+			return fmt.Errorf("lsm.apparmorProfile %s: %w", quote.Value(p), err)
 		}
 	}
 	if c := l.SELinuxLabel; c != "" {
 		if err := writeAttr("/proc/thread-self/attr/exec", c); err != nil {
-			return fmt.Errorf("lsm.selinuxLabel %q: %w", c, err)
+			return fmt.Errorf("lsm.selinuxLabel %s: %w", quote.Value(c), err)
 		}
 	}
 	return nil

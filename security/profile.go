@@ -5,6 +5,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/quote"
 )
 
 // Profile names ProfileByName knows.
@@ -22,7 +24,7 @@ func ProfileByName(name string) (*specs.LinuxSeccomp, error) {
 	case ProfileUnconfined:
 		return nil, nil
 	}
-	return nil, fmt.Errorf("seccomp profile %q: unknown profile (known: %q, %q)", name, ProfileDefault, ProfileUnconfined)
+	return nil, fmt.Errorf("seccomp profile %s: unknown profile (known: %q, %q)", quote.Value(name), ProfileDefault, ProfileUnconfined)
 }
 
 // allowed are the syscalls the default profile lets every container make,

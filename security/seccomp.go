@@ -10,6 +10,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/libct/libct/internal/quote"
 )
 
 // Seccomp profiles use the OCI runtime-spec format (specs.LinuxSeccomp).
@@ -122,11 +124,11 @@ func ValidateSeccomp(p *specs.LinuxSeccomp) error {
 		return err
 	}
 	if p.DefaultAction == specs.ActNotify {
-		return fmt.Errorf("seccomp.defaultAction %q: not allowed as the default action: the init could not hand the listener over", p.DefaultAction)
+		return fmt.Errorf("seccomp.defaultAction %s: not allowed as the default action: the init could not hand the listener over", quote.Value(p.DefaultAction))
 	}
 	for i, a := range p.Architectures {
 		if !slices.Contains(architectures, a) {
-			return fmt.Errorf("seccomp.architectures[%d] %q: unknown architecture", i, a)
+			return fmt.Errorf("seccomp.architectures[%d] %s: unknown architecture", i, quote.Value(a))
 		}
 	}
 	notify := false
@@ -140,7 +142,7 @@ func ValidateSeccomp(p *specs.LinuxSeccomp) error {
 				return fmt.Errorf("%s.names[%d]: empty name", field, j)
 			}
 			if sc.Action == specs.ActNotify && slices.Contains(notifyForbidden, n) {
-				return fmt.Errorf("%s.names[%d] %q: SCMP_ACT_NOTIFY not allowed: the init hands the listener over with it", field, j, n)
+				return fmt.Errorf("%s.names[%d] %s: SCMP_ACT_NOTIFY not allowed: the init hands the listener over with it", field, j, quote.Value(n))
 			}
 		}
 		if err := checkAction(field+".action", sc.Action, field+".errnoRet", sc.ErrnoRet); err != nil {
@@ -152,17 +154,17 @@ func ValidateSeccomp(p *specs.LinuxSeccomp) error {
 				return fmt.Errorf("%s.args[%d].index %d: out of range 0..5", field, j, a.Index)
 			}
 			if !operators[a.Op] {
-				return fmt.Errorf("%s.args[%d].op %q: unknown operator", field, j, a.Op)
+				return fmt.Errorf("%s.args[%d].op %s: unknown operator", field, j, quote.Value(a.Op))
 			}
 		}
 	}
 	for i, f := range p.Flags {
 		v, ok := seccompFlags[f]
 		if !ok {
-			return fmt.Errorf("seccomp.flags[%d] %q: unknown flag", i, f)
+			return fmt.Errorf("seccomp.flags[%d] %s: unknown flag", i, quote.Value(f))
 		}
 		if v == unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV && !notify {
-			return fmt.Errorf("seccomp.flags[%d] %q: needs an SCMP_ACT_NOTIFY rule", i, f)
+			return fmt.Errorf("seccomp.flags[%d] %s: needs an SCMP_ACT_NOTIFY rule", i, quote.Value(f))
 		}
 	}
 	return nil
@@ -170,7 +172,7 @@ func ValidateSeccomp(p *specs.LinuxSeccomp) error {
 
 func checkAction(field string, act specs.LinuxSeccompAction, errField string, errno *uint) error {
 	if _, ok := actions[act]; !ok {
-		return fmt.Errorf("%s %q: unknown action", field, act)
+		return fmt.Errorf("%s %s: unknown action", field, quote.Value(act))
 	}
 	if errno == nil {
 		return nil

@@ -11,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/libct/libct"
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/oci"
 )
 
@@ -110,7 +111,7 @@ func runExec(g *globals, args []string) (int, error) {
 	for _, gs := range groups {
 		gid, err := strconv.ParseUint(gs, 10, 32)
 		if err != nil {
-			return exitUsage, usagef("--additional-gids %q: not a group id", gs)
+			return exitUsage, usagef("--additional-gids %s: not a group id", quote.Value(gs))
 		}
 		sp.User.AdditionalGids = append(sp.User.AdditionalGids, uint32(gid))
 	}
@@ -227,12 +228,12 @@ func parseUser(s string) (uid, gid uint32, err error) {
 	us, gs, hasGID := strings.Cut(s, ":")
 	u, err := strconv.ParseUint(us, 10, 32)
 	if err != nil {
-		return 0, 0, usagef("--user %q: want UID[:GID] (numbers)", s)
+		return 0, 0, usagef("--user %s: want UID[:GID] (numbers)", quote.Value(s))
 	}
 	if hasGID {
 		g, err := strconv.ParseUint(gs, 10, 32)
 		if err != nil {
-			return 0, 0, usagef("--user %q: want UID[:GID] (numbers)", s)
+			return 0, 0, usagef("--user %s: want UID[:GID] (numbers)", quote.Value(s))
 		}
 		return uint32(u), uint32(g), nil
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/libct/libct/internal/quote"
 )
 
 // cmdFlags is the flag set of one command and how it reads its
@@ -75,7 +77,7 @@ func (f *cmdFlags) parseID(args []string) (string, error) {
 		if len(pos) == 0 {
 			return "", usagef("missing container ID")
 		}
-		return "", usagef("want one container ID, got %q", pos)
+		return "", usagef("want one container ID, got %s", quote.Values(pos))
 	}
 	return pos[0], nil
 }
@@ -154,7 +156,7 @@ func parseSize(v string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(t, 10, 64)
 	if err != nil || n < 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("%q is not a size in bytes (a number, optionally with k, m, g or t; -1: unlimited)", v)
+		return 0, fmt.Errorf("%s is not a size in bytes (a number, optionally with k, m, g or t; -1: unlimited)", quote.Value(v))
 	}
 	return n * mult, nil
 }
@@ -175,7 +177,7 @@ func (f *intFlag) String() string {
 func (f *intFlag) Set(v string) error {
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return fmt.Errorf("%q is not an integer", v)
+		return fmt.Errorf("%s is not an integer", quote.Value(v))
 	}
 	f.v, f.set = n, true
 	return nil
@@ -196,7 +198,7 @@ func (f *uintFlag) String() string {
 func (f *uintFlag) Set(v string) error {
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
-		return fmt.Errorf("%q is not a non-negative integer", v)
+		return fmt.Errorf("%s is not a non-negative integer", quote.Value(v))
 	}
 	f.v, f.set = n, true
 	return nil

@@ -19,6 +19,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/libct/libct"
+	"github.com/libct/libct/internal/quote"
 )
 
 func runPs(g *globals, args []string) (int, error) {
@@ -35,10 +36,10 @@ func runPs(g *globals, args []string) (int, error) {
 		return exitUsage, usagef("missing container ID")
 	}
 	if format != "table" && format != "json" {
-		return exitUsage, usagef("--format %q: want table or json", format)
+		return exitUsage, usagef("--format %s: want table or json", quote.Value(format))
 	}
 	if format == "json" && len(pos) > 1 {
-		return exitUsage, usagef("ps options %q: only for --format table", pos[1:])
+		return exitUsage, usagef("ps options %s: only for --format table", quote.Values(pos[1:]))
 	}
 	s, c, err := g.open(pos[0])
 	if err != nil {
@@ -117,10 +118,10 @@ func runList(g *globals, args []string) (int, error) {
 		return parseResult(err)
 	}
 	if len(pos) > 0 {
-		return exitUsage, usagef("unexpected arguments %q", pos)
+		return exitUsage, usagef("unexpected arguments %s", quote.Values(pos))
 	}
 	if format != "table" && format != "json" {
-		return exitUsage, usagef("--format %q: want table or json", format)
+		return exitUsage, usagef("--format %s: want table or json", quote.Value(format))
 	}
 	s, err := g.session()
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct"
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/oci"
 )
 
@@ -116,7 +117,7 @@ func create(g *globals, s *libct.Session, id string, o *createOptions, detach bo
 	c, err := s.Create(id, cfg)
 	if err != nil {
 		if errors.Is(err, libct.ErrExist) {
-			return nil, fmt.Errorf("container %q already exists (in %s)", id, s.Root())
+			return nil, fmt.Errorf("container %s already exists (in %s)", quote.Value(id), s.Root())
 		}
 		return nil, configError(configPath, err)
 	}
@@ -211,7 +212,7 @@ func writePidFile(path string, pid int) error {
 func openContainer(s *libct.Session, id string) (*libct.Container, error) {
 	c, err := s.Container(id)
 	if errors.Is(err, libct.ErrNotExist) {
-		return nil, fmt.Errorf("container %q does not exist", id)
+		return nil, fmt.Errorf("container %s does not exist", quote.Value(id))
 	}
 	return c, err
 }
@@ -221,7 +222,7 @@ func openContainer(s *libct.Session, id string) (*libct.Container, error) {
 func notRunning(id string, err error) error {
 	var se *libct.StateError
 	if errors.As(err, &se) && se.State == libct.Stopped {
-		return fmt.Errorf("container %q: cannot %s: container not running (stopped)", id, se.Op)
+		return fmt.Errorf("container %s: cannot %s: container not running (stopped)", quote.Value(id), se.Op)
 	}
 	return err
 }
@@ -307,7 +308,7 @@ func runKill(g *globals, args []string) (int, error) {
 	}
 	if len(pos) < 1 || len(pos) > 2 {
 		f.Usage()
-		return exitUsage, usagef("want CONTAINER_ID [SIGNAL], got %q", pos)
+		return exitUsage, usagef("want CONTAINER_ID [SIGNAL], got %s", quote.Values(pos))
 	}
 	sig := syscall.SIGTERM
 	if len(pos) == 2 {
@@ -354,7 +355,7 @@ func parseSignal(s string) (syscall.Signal, error) {
 	if sig := unix.SignalNum(name); sig != 0 {
 		return sig, nil
 	}
-	return 0, usagef("unknown signal %q", s)
+	return 0, usagef("unknown signal %s", quote.Value(s))
 }
 
 func runDelete(g *globals, args []string) (int, error) {
@@ -385,7 +386,7 @@ func runDelete(g *globals, args []string) (int, error) {
 			return fail(err)
 		}
 		if st != libct.Stopped {
-			return fail(fmt.Errorf("container %q is %s: only a stopped container can be deleted (kill it first, or use --force)", id, st))
+			return fail(fmt.Errorf("container %s is %s: only a stopped container can be deleted (kill it first, or use --force)", quote.Value(id), st))
 		}
 	}
 	err = c.Destroy()

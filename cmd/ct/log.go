@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/libct/libct/internal/quote"
 )
 
 // logger writes ct's log: the --log file, or standard error without one,
@@ -33,7 +35,7 @@ func newLogger(path, format string, debug bool, stderr io.Writer) (*logger, erro
 	case "json":
 		l.json = true
 	default:
-		return nil, fmt.Errorf("--log-format %q: want text or json", format)
+		return nil, fmt.Errorf("--log-format %s: want text or json", quote.Value(format))
 	}
 	if path != "" {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_SYNC, 0o644)

@@ -50,6 +50,7 @@ import (
 	"github.com/libct/libct"
 	// Grows the main goroutine's stack before the other packages' init.
 	_ "github.com/libct/libct/cmd/ct/internal/mainstack"
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/oci"
 )
 
@@ -149,7 +150,7 @@ func ct(args []string, stderr io.Writer) int {
 		}
 	}
 	if cmd == nil {
-		fmt.Fprintf(stderr, "ct: unknown command %q\n", name)
+		fmt.Fprintf(stderr, "ct: unknown command %s\n", quote.Value(name))
 		usage(fs, stderr)
 		return exitUsage
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/libct/libct"
+	"github.com/libct/libct/internal/quote"
 )
 
 // listFlag collects a repeatable flag.
@@ -103,12 +104,12 @@ func runSpawn(g *globals, args []string) (int, error) {
 func parseBind(spec string) (libct.Mount, error) {
 	parts := strings.Split(spec, ":")
 	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
-		return libct.Mount{}, fmt.Errorf("--bind %q: want SRC:DST[:ro]", spec)
+		return libct.Mount{}, fmt.Errorf("--bind %s: want SRC:DST[:ro]", quote.Value(spec))
 	}
 	m := libct.Mount{Source: parts[0], Destination: parts[1], Flags: libct.MountBind | libct.MountRecursive}
 	if len(parts) == 3 {
 		if parts[2] != "ro" {
-			return libct.Mount{}, fmt.Errorf("--bind %q: unknown option %q (want ro)", spec, parts[2])
+			return libct.Mount{}, fmt.Errorf("--bind %s: unknown option %s (want ro)", quote.Value(spec), quote.Value(parts[2]))
 		}
 		m.Flags |= libct.MountReadOnly | libct.MountRecursiveAttrs
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/oci"
 )
 
@@ -22,7 +23,7 @@ func runSpec(g *globals, args []string) (int, error) {
 		return parseResult(err)
 	}
 	if len(pos) > 0 {
-		return exitUsage, usagef("unexpected arguments %q", pos)
+		return exitUsage, usagef("unexpected arguments %s", quote.Values(pos))
 	}
 	data, err := json.MarshalIndent(oci.DefaultSpec(rootless), "", "\t")
 	if err != nil {
@@ -54,7 +55,7 @@ func runFeatures(g *globals, args []string) (int, error) {
 		return parseResult(err)
 	}
 	if len(pos) > 0 {
-		return exitUsage, usagef("unexpected arguments %q", pos)
+		return exitUsage, usagef("unexpected arguments %s", quote.Values(pos))
 	}
 	return fail(printJSON(oci.Features()))
 }

@@ -126,6 +126,33 @@ static size_t jsonstr(char *buf, size_t at, size_t cap, const char *s)
 	return at;
 }
 
+// SHOWN_MAX is how many bytes of a value an error quotes, as in Go's
+// internal/quote.
+#define SHOWN_MAX 64
+
+// shown is a value as an error quotes it, as internal/quote.Value does
+// (without its escapes: the values reaching here have no NUL, and
+// jsonstr escapes the rest): whole when short, else its first SHOWN_MAX
+// bytes, cut on a character boundary, and its length, so that a message
+// about a 4 KiB path stays readable.
+struct shown {
+	char s[SHOWN_MAX + 40];
+};
+
+static const char *shown(struct shown *b, const char *value)
+{
+	size_t n = strlen(value), cut = SHOWN_MAX;
+
+	if (n <= SHOWN_MAX) {
+		snprintf(b->s, sizeof(b->s), "\"%s\"", value);
+		return b->s;
+	}
+	while (cut > 0 && ((unsigned char)value[cut] & 0xC0) == 0x80)
+		cut--;
+	snprintf(b->s, sizeof(b->s), "\"%.*s\u2026\" (%zu bytes)", (int)cut, value, n);
+	return b->s;
+}
+
 static void send_msg(const char *msg, size_t len)
 {
 	while (write(init.msgfd, msg, len) < 0 && errno == EINTR)
@@ -617,13 +644,14 @@ static void target(const struct op *op)
 static void pivot(const char *root)
 {
 	int old = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct shown b;
 
 	if (old < 0)
 		fail(errno, "root: open /");
 	if (chdir(root) < 0)
-		fail(errno, "root: chdir %s", root);
+		fail(errno, "root: chdir %s", shown(&b, root));
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		fail(errno, "root: pivot_root %s", root);
+		fail(errno, "root: pivot_root %s", shown(&b, root));
 	if (fchdir(old) < 0)
 		fail(errno, "root: chdir old root");
 	if (mount("", ".", "", MS_SLAVE | MS_REC, NULL) < 0)
@@ -667,12 +695,13 @@ static int executable(const char *path)
 static void lookpath(const char *file, const char *path)
 {
 	const char *dir, *end;
+	struct shown b;
 	int err;
 
 	if (strchr(file, '/') != NULL) {
 		err = executable(file);
 		if (err != 0)
-			fail(err, "exec \"%s\"", file);
+			fail(err, "exec %s", shown(&b, file));
 		copy_path(init.execpath, sizeof(init.execpath), file, "exec");
 		return;
 	}
@@ -692,7 +721,7 @@ static void lookpath(const char *file, const char *path)
 		if (*end == '\0')
 			break;
 	}
-	fail(0, "exec \"%s\": executable file not found in $PATH", file);
+	fail(0, "exec %s: executable file not found in $PATH", shown(&b, file));
 }
 
 static void loopback_up(void)
@@ -894,6 +923,7 @@ static void setgroups_op(const struct op *op)
 
 static void do_exec(const struct op *op)
 {
+	struct shown b;
 	uint32_t argc = (uint32_t)num(op, 0), envc, i;
 	char **argv, **envp;
 
@@ -909,7 +939,7 @@ static void do_exec(const struct op *op)
 	for (i = 0; i < envc; i++)
 		envp[i] = (char *)op->args[1 + argc + i].s;
 	execve(init.execpath, argv, envp);
-	fail(errno, "exec \"%s\"", init.execpath);
+	fail(errno, "exec %s", shown(&b, init.execpath));
 }
 
 // The registered function that OP_FUNC leaves to the Go runtime, read by
@@ -1237,13 +1267,54 @@ static int next(const char *buf, size_t len, size_t *at, struct op *op)
 	return 1;
 }
 
-// receive reads the program, one datagram of any length.
-static char *receive(size_t *len)
+// read_spec_fd reads the whole program from the sealed memfd the parent
+// sent it in, and closes it.
+static char *read_spec_fd(int fd, size_t *len)
 {
-	char probe;
+	struct stat st;
+	size_t at = 0;
 	ssize_t n;
 	char *buf;
 
+	if (fstat(fd, &st) < 0)
+		fail(errno, "read init program: fstat memfd");
+	buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1);
+	if (buf == NULL)
+		fail(ENOMEM, "read init program");
+	while (at < (size_t)st.st_size) {
+		n = pread(fd, buf + at, (size_t)st.st_size - at, (off_t)at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fail(errno, "read init program: memfd");
+		if (n == 0)
+			fail(EINVAL, "read init program: memfd shorter than its size");
+		at += (size_t)n;
+	}
+	close(fd);
+	*len = at;
+	return buf;
+}
+
+// receive reads the program: one datagram of any length, or, when the
+// program did not fit the socket's send buffer, a datagram carrying the
+// descriptor of a sealed memfd that holds it (libct's sendSpec).
+static char *receive(size_t *len)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct iovec iov;
+	struct msghdr msg;
+	struct cmsghdr *cmsg;
+	char probe;
+	ssize_t n;
+	char *buf;
+	int fd;
+
+	// A peek installs no descriptor: without a control buffer the kernel
+	// drops its copy of them.
 	do
 		n = recv(init.sock, &probe, 1, MSG_PEEK | MSG_TRUNC);
 	while (n < 0 && errno == EINTR);
@@ -1252,11 +1323,26 @@ static char *receive(size_t *len)
 	buf = malloc((size_t)n);
 	if (buf == NULL)
 		fail(ENOMEM, "read init program");
+	iov.iov_base = buf;
+	iov.iov_len = (size_t)n;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control.buf;
+	msg.msg_controllen = sizeof(control.buf);
 	do
-		n = recv(init.sock, buf, (size_t)n, 0);
+		n = recvmsg(init.sock, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		_exit(1);
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
+		    cmsg->cmsg_len < CMSG_LEN(sizeof(int)))
+			continue;
+		memcpy(&fd, CMSG_DATA(cmsg), sizeof(fd));
+		free(buf);
+		return read_spec_fd(fd, len);
+	}
 	*len = (size_t)n;
 	return buf;
 }

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/internal/spec"
 	"github.com/libct/libct/rootfs"
 	"github.com/libct/libct/security"
@@ -210,13 +211,13 @@ func (c *compiler) namespaces() {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		c.p.op(opWriteFile, str("sysctl"), str("/proc/sys/"+spec.SysctlPath(k)), str(s.Sysctl[k]), str(fmt.Sprintf("sysctl %q", k)))
+		c.p.op(opWriteFile, str("sysctl"), str("/proc/sys/"+spec.SysctlPath(k)), str(s.Sysctl[k]), str(fmt.Sprintf("sysctl %s", quote.Value(k))))
 	}
 	if s.Hostname != "" {
-		c.p.op(opSethostname, str(s.Hostname), str(fmt.Sprintf("sethostname %q", s.Hostname)))
+		c.p.op(opSethostname, str(s.Hostname), str(fmt.Sprintf("sethostname %s", quote.Value(s.Hostname))))
 	}
 	if s.Domainname != "" {
-		c.p.op(opSetdomainname, str(s.Domainname), str(fmt.Sprintf("setdomainname %q", s.Domainname)))
+		c.p.op(opSetdomainname, str(s.Domainname), str(fmt.Sprintf("setdomainname %s", quote.Value(s.Domainname))))
 	}
 	if s.ExecFifo != 0 {
 		c.p.op(opOpenProcFD)
@@ -301,13 +302,13 @@ func (c *compiler) mount(i int, m *rootfs.Mount) (string, bool) {
 	}
 	shown := "/" + rel
 	field := fmt.Sprintf("mounts[%d]", i)
-	dest := fmt.Sprintf("mounts[%d].destination %q", i, m.Destination)
+	dest := fmt.Sprintf("mounts[%d].destination %s", i, quote.Value(m.Destination))
 	bind := m.Flags&rootfs.Bind != 0
 	kind := num(0)
 	if bind {
 		kind = 2 // the source's kind, known on the host only at start
 	}
-	c.p.op(opTarget, str(dest), str(rel), kind, str(m.Source), str(fmt.Sprintf("mounts[%d].source %q", i, m.Source)))
+	c.p.op(opTarget, str(dest), str(rel), kind, str(m.Source), str(fmt.Sprintf("mounts[%d].source %s", i, quote.Value(m.Source))))
 	ms := m.Flags.MSFlags()
 	if bind {
 		c.p.op(opMountTarget, str(fmt.Sprintf("%s: bind %s on %s", field, m.Source, shown)), str(m.Source), str(""),
@@ -353,7 +354,7 @@ func (c *compiler) device(i int, d *rootfs.Device) bool {
 		parent, base = rel[:j], rel[j+1:]
 	}
 	bind := c.s.Rootfs.UserNS && d.Type != rootfs.FifoDevice
-	c.p.op(opDevice, str(fmt.Sprintf("devices[%d]", i)), str(fmt.Sprintf("devices[%d].path %q", i, d.Path)),
+	c.p.op(opDevice, str(fmt.Sprintf("devices[%d]", i)), str(fmt.Sprintf("devices[%d].path %s", i, quote.Value(d.Path))),
 		str(parent), str(base), str("/"+rel), str(d.Path), str(string(rune(d.Type))),
 		num(d.Major), num(d.Minor), num(d.Mode.Perm()), num(d.UID), num(d.GID), flag(bind))
 	return true
@@ -364,7 +365,7 @@ func (c *compiler) process(cred *spec.Credentials) bool {
 	s, p := c.s, &c.s.Process
 	env := spec.Environ(p.Env, cred.Home)
 	if p.Cwd != "" {
-		c.p.op(opCheckCwd, str(p.Cwd), str(fmt.Sprintf("process.cwd %q", p.Cwd)))
+		c.p.op(opCheckCwd, str(p.Cwd), str(fmt.Sprintf("process.cwd %s", quote.Value(p.Cwd))))
 	}
 	if p.Func == "" {
 		c.p.op(opLookPath, str(p.Args[0]), str(spec.SearchPath(env)))
@@ -417,7 +418,7 @@ func (c *compiler) process(cred *spec.Credentials) bool {
 	if cwd == "" {
 		cwd = "/"
 	}
-	c.p.op(opChdir, str(cwd), str(fmt.Sprintf("process.cwd %q", cwd)))
+	c.p.op(opChdir, str(cwd), str(fmt.Sprintf("process.cwd %s", quote.Value(cwd))))
 	if caps != nil {
 		c.p.op(opCapsApply, num(masks.Effective), num(masks.Permitted), num(masks.Inheritable), num(masks.Ambient), num(last))
 	}

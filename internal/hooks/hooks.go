@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"os/exec"
 	"time"
+
+	"github.com/libct/libct/internal/quote"
 )
 
 // Hook is one program to run.
@@ -32,7 +34,7 @@ type Hook struct {
 func Run(field string, list []Hook, state []byte) error {
 	for i := range list {
 		if err := list[i].run(state); err != nil {
-			return fmt.Errorf("%s[%d] %q: %w", field, i, list[i].Path, err)
+			return fmt.Errorf("%s[%d] %s: %w", field, i, quote.Value(list[i].Path), err)
 		}
 	}
 	return nil
@@ -45,7 +47,7 @@ func RunAll(field string, list []Hook, state []byte) error {
 	var errs []error
 	for i := range list {
 		if err := list[i].run(state); err != nil {
-			errs = append(errs, fmt.Errorf("%s[%d] %q: %w", field, i, list[i].Path, err))
+			errs = append(errs, fmt.Errorf("%s[%d] %s: %w", field, i, quote.Value(list[i].Path), err))
 		}
 	}
 	return errors.Join(errs...)

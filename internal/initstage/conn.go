@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct/internal/hooks"
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/internal/spec"
 )
 
@@ -52,13 +53,76 @@ func connect(args []string) (*conn, []byte, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("spec fd %q: %w", args[2], err)
 		}
-		f := os.NewFile(uintptr(memfd), "libct-spec")
-		data, err := io.ReadAll(f)
-		f.Close()
+		data, err := readSpecFile(memfd)
 		return c, data, err
 	}
-	data, err := recvMessage(fd)
+	data, err := recvSpec(fd)
 	return c, data, err
+}
+
+// readSpecFile reads the spec from a memfd and closes it.
+func readSpecFile(fd int) ([]byte, error) {
+	f := os.NewFile(uintptr(fd), "libct-spec")
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("read spec memfd: %w", err)
+	}
+	return data, nil
+}
+
+// recvSpec reads the spec the parent sent: one datagram of any length,
+// or, when the spec did not fit the socket's send buffer, a datagram
+// carrying the descriptor of a sealed memfd that holds it (libct's
+// sendSpec).
+func recvSpec(fd int) ([]byte, error) {
+	var probe [1]byte
+	oob := make([]byte, unix.CmsgSpace(4))
+	for {
+		// A peek installs no descriptor: without a control buffer the
+		// kernel drops its copy of them.
+		n, _, err := unix.Recvfrom(fd, probe[:], unix.MSG_PEEK|unix.MSG_TRUNC)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read control socket: %w", err)
+		}
+		if n == 0 {
+			return nil, io.EOF
+		}
+		buf := make([]byte, n)
+		n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read control socket: %w", err)
+		}
+		fds := receivedFDs(oob[:oobn])
+		if len(fds) == 0 {
+			return buf[:n], nil
+		}
+		for _, extra := range fds[1:] {
+			unix.Close(extra)
+		}
+		return readSpecFile(fds[0])
+	}
+}
+
+// receivedFDs are the descriptors a message carried.
+func receivedFDs(oob []byte) []int {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil
+	}
+	var fds []int
+	for i := range msgs {
+		if got, err := unix.ParseUnixRights(&msgs[i]); err == nil {
+			fds = append(fds, got...)
+		}
+	}
+	return fds
 }
 
 // recvMessage reads one whole datagram, however long.
@@ -116,6 +180,9 @@ func (c *conn) announceExec() {
 	}
 }
 
+// maxErrorText bounds the text of an error sent to the parent.
+const maxErrorText = 4096
+
 // fail reports err to the parent and exits. The parent kills and reaps the
 // init anyway; exiting here keeps a lost parent from leaving it behind.
 func (c *conn) fail(err error) {
@@ -124,7 +191,10 @@ func (c *conn) fail(err error) {
 	if errors.As(err, &se) {
 		step = se.step
 	}
-	if c.send(&spec.Message{Kind: spec.MsgError, Step: step, Text: err.Error(), Errno: errnoOf(err)}) != nil {
+	// The text is bounded as the C init bounds its own, so that the
+	// message fits any send buffer and the parent's read.
+	text := quote.Text(err.Error(), maxErrorText)
+	if c.send(&spec.Message{Kind: spec.MsgError, Step: step, Text: text, Errno: errnoOf(err)}) != nil {
 		fmt.Fprintf(os.Stderr, "libct init: %s: %v\n", step, err)
 	}
 	os.Exit(1)

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/internal/spec"
 )
 
@@ -165,7 +166,7 @@ func memoryLimit(v string) (int64, bool) {
 func callFunc(name string, arg []byte, lookup Lookup) {
 	fn, ok := lookup(name)
 	if !ok {
-		fmt.Fprintf(os.Stderr, "libct func: %q is not registered\n", name)
+		fmt.Fprintf(os.Stderr, "libct func: %s is not registered\n", quote.Value(name))
 		os.Exit(255)
 	}
 	os.Exit(fn(arg))

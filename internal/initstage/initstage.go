@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct/internal/hooks"
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/internal/spec"
 	"github.com/libct/libct/rootfs"
 )
@@ -161,7 +162,7 @@ func writeSysctls(sysctl map[string]string) error {
 	for key, value := range sysctl {
 		path := "/proc/sys/" + spec.SysctlPath(key)
 		if err := os.WriteFile(path, []byte(value), 0); err != nil {
-			return fmt.Errorf("sysctl %q: %w", key, unwrapPath(err))
+			return fmt.Errorf("sysctl %s: %w", quote.Value(key), unwrapPath(err))
 		}
 	}
 	return nil
@@ -170,12 +171,12 @@ func writeSysctls(sysctl map[string]string) error {
 func setUTS(hostname, domainname string) error {
 	if hostname != "" {
 		if err := unix.Sethostname([]byte(hostname)); err != nil {
-			return fmt.Errorf("sethostname %q: %w", hostname, err)
+			return fmt.Errorf("sethostname %s: %w", quote.Value(hostname), err)
 		}
 	}
 	if domainname != "" {
 		if err := unix.Setdomainname([]byte(domainname)); err != nil {
-			return fmt.Errorf("setdomainname %q: %w", domainname, err)
+			return fmt.Errorf("setdomainname %s: %w", quote.Value(domainname), err)
 		}
 	}
 	return nil

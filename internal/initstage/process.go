@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/internal/spec"
 	"github.com/libct/libct/security"
 )
@@ -49,7 +50,7 @@ func prepareProcess(p *spec.Process, lookup Lookup) (*process, error) {
 	if p.Func != "" {
 		fn, ok := lookup(p.Func)
 		if !ok {
-			return nil, inStep("func", fmt.Errorf("process.func %q: not registered in this binary", p.Func))
+			return nil, inStep("func", fmt.Errorf("process.func %s: not registered in this binary", quote.Value(p.Func)))
 		}
 		r.fn = fn
 		return r, nil
@@ -81,10 +82,10 @@ func checkCwd(cwd string) error {
 	}
 	var st unix.Stat_t
 	if err := unix.Stat(cwd, &st); err != nil {
-		return fmt.Errorf("process.cwd %q: %w", cwd, err)
+		return fmt.Errorf("process.cwd %s: %w", quote.Value(cwd), err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return fmt.Errorf("process.cwd %q: %w", cwd, unix.ENOTDIR)
+		return fmt.Errorf("process.cwd %s: %w", quote.Value(cwd), unix.ENOTDIR)
 	}
 	return nil
 }
@@ -104,19 +105,19 @@ func lookPath(file string, env []string) (string, error) {
 			return candidate, nil
 		}
 	}
-	return "", fmt.Errorf("exec %q: executable file not found in $PATH", file)
+	return "", fmt.Errorf("exec %s: executable file not found in $PATH", quote.Value(file))
 }
 
 func executable(path string) error {
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
-		return fmt.Errorf("exec %q: %w", path, err)
+		return fmt.Errorf("exec %s: %w", quote.Value(path), err)
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return fmt.Errorf("exec %q: %w", path, unix.EISDIR)
+		return fmt.Errorf("exec %s: %w", quote.Value(path), unix.EISDIR)
 	}
 	if st.Mode&0o111 == 0 {
-		return fmt.Errorf("exec %q: %w", path, unix.EACCES)
+		return fmt.Errorf("exec %s: %w", quote.Value(path), unix.EACCES)
 	}
 	return nil
 }
@@ -184,7 +185,7 @@ func (r *process) become(c *conn) error {
 		cwd = "/"
 	}
 	if err := os.Chdir(cwd); err != nil {
-		return inStep("cwd", fmt.Errorf("process.cwd %q: %w", cwd, unwrapPath(err)))
+		return inStep("cwd", fmt.Errorf("process.cwd %s: %w", quote.Value(cwd), unwrapPath(err)))
 	}
 	if caps != nil {
 		if err := caps.Apply(); err != nil {
@@ -216,7 +217,7 @@ func (r *process) become(c *conn) error {
 		}
 	}
 	err := unix.Exec(r.path, p.Args, r.env)
-	return inStep("exec", fmt.Errorf("exec %q: %w", r.path, err))
+	return inStep("exec", fmt.Errorf("exec %s: %w", quote.Value(r.path), err))
 }
 
 // installSeccomp loads the filter and hands a notify listener to the

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/moby/sys/user"
+
+	"github.com/libct/libct/internal/quote"
 )
 
 // The rules below read a spec the same way for both inits: the Go init
@@ -44,7 +46,7 @@ func ResolveUser(p *Process, open OpenFunc) (*Credentials, error) {
 	defer closeGroup()
 	u, err := user.GetExecUser(who, &user.ExecUser{Home: "/"}, passwd, group)
 	if err != nil {
-		return nil, fmt.Errorf("process.user %q: %w", p.User, err)
+		return nil, fmt.Errorf("process.user %s: %w", quote.Value(p.User), err)
 	}
 	if len(p.AdditionalGroups) > 0 {
 		// A second read of the group file: the first one was consumed.
