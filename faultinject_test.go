@@ -65,6 +65,11 @@ func TestKilledAtEverySpawnPoint(t *testing.T) {
 			return cfg
 		},
 		"no cgroup": func(t *testing.T, name string) *libct.Config { return busybox(t) },
+		// A veth pair whose host end is in a namespace of the test's.
+		"veth": func(t *testing.T, name string) *libct.Config {
+			_, hostNS := hostNetns(t)
+			return netConfig(t, hostNS, "10.77.0.2/24")
+		},
 		"host mounts": func(t *testing.T, name string) *libct.Config {
 			base := t.TempDir()
 			root, private := filepath.Join(base, "root"), filepath.Join(base, "private")
@@ -119,6 +124,11 @@ func TestKilledAtEverySpawnPoint(t *testing.T) {
 					leaks := testutil.ContainerLeaks("/libct/"+name, cfg.Root, root, "", cfg.Root, root)
 					if initPid > 0 && alive(initPid) {
 						leaks = append(leaks, "init "+strconv.Itoa(initPid))
+					}
+					if ns := cfg.Network.HostNamespace; ns != "" {
+						if out := ipCmd(t, "-n", filepath.Base(ns), "-o", "link", "show", "type", "veth"); out != "" {
+							leaks = append(leaks, "veth "+out)
+						}
 					}
 					if len(leaks) > 0 {
 						t.Errorf("after a kill at %q and Destroy, left: %q", point, leaks)

@@ -32,12 +32,14 @@ import (
 // clone, with the init's pid and start time.
 const intentFile = "intent.json"
 
-// writeIntent records rec as what this start makes.
+// writeIntent records rec as what this start makes, in place of what it
+// recorded before (l.intent).
 func (l *launch) writeIntent(rec *record) error {
 	path := l.c.dir.File(intentFile)
 	if err := l.c.dir.Write(intentFile, rec); err != nil {
 		return fmt.Errorf("container %q: record what the start makes: %w", l.c.name, err)
 	}
+	l.intent = *rec
 	l.undo.add(func() { os.Remove(path) })
 	faultpoint.Hit("intent")
 	return nil
@@ -88,6 +90,9 @@ func mergeIntent(rec, intent *record) {
 	}
 	if rec.HostMounts == "" {
 		rec.HostMounts = intent.HostMounts
+	}
+	if rec.Network == nil {
+		rec.Network = intent.Network
 	}
 }
 

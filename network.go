@@ -116,7 +116,13 @@ func (l *launch) setupNetwork(rec *record) error {
 		return err
 	}
 	defer unix.Close(fd)
-	st, err := network.Setup(&l.cfg.Network, fd)
+	// The devices go on record before they are made: a start killed in
+	// between leaves them to Destroy, which tears down what exists.
+	st, err := network.SetupRecorded(&l.cfg.Network, fd, func(planned *network.State) error {
+		intent := l.intent
+		intent.Network = planned
+		return l.writeIntent(&intent)
+	})
 	if err != nil {
 		return startError(l.c.name, "network", err)
 	}

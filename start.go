@@ -238,6 +238,8 @@ type launch struct {
 	program []byte
 	// init is the init's process, once it is started.
 	init *childProcess
+	// intent is what the start last recorded it makes (intent.go).
+	intent record
 	// initInCgroup tells that the init gets into its cgroup without the
 	// parent's Attach, whose writes of its pid each wait for an RCU
 	// grace period.

@@ -63,6 +63,16 @@ type MovedNIC struct {
 // back) and returns the error, a *FieldError naming the field and device
 // where one is to blame. On success it returns what to give Teardown.
 func Setup(s *Spec, containerNS int) (*State, error) {
+	return SetupRecorded(s, containerNS, nil)
+}
+
+// SetupRecorded is Setup that first hands record what it is about to
+// make, once its checks passed and before it changes anything, so that a
+// caller that may be killed in between can keep it on record: Teardown of
+// that planned State is safe whatever Setup got to (a device not made yet
+// is no error, and no name in it belonged to another device at the
+// checks). An error from record stops Setup before any change.
+func SetupRecorded(s *Spec, containerNS int, record func(planned *State) error) (*State, error) {
 	if containerNS < 0 {
 		return nil, errors.New("network setup: no container namespace")
 	}
@@ -78,6 +88,11 @@ func Setup(s *Spec, containerNS int) (*State, error) {
 	defer e.close()
 	if err := e.check(p); err != nil {
 		return nil, err
+	}
+	if record != nil {
+		if err := record(p.planned(s.HostNamespace)); err != nil {
+			return nil, err
+		}
 	}
 	st := &State{HostNamespace: s.HostNamespace}
 	if err := e.setup(p, st); err != nil {
@@ -294,7 +309,25 @@ func (e *env) setup(p *plan, st *State) error {
 	return nil
 }
 
-func (e *env) moveNIC(n *nicPlan, st *State) error {
+// planned is the State Setup makes of p, once its checks filled it in:
+// every veth pair, and every host NIC under its final name inside.
+func (p *plan) planned(hostNS string) *State {
+	st := &State{HostNamespace: hostNS}
+	for _, v := range p.veths {
+		st.Veths = append(st.Veths, VethState{Host: v.host.name, Container: v.container.name})
+	}
+	for i := range p.nics {
+		m := p.nics[i].moved()
+		m.Inside = p.nics[i].in.name
+		st.HostNICs = append(st.HostNICs, m)
+	}
+	return st
+}
+
+// moved is what Teardown needs to return the NIC: its name and the MTU
+// and MAC it had, when Setup changes them. Its name inside is still the
+// host's.
+func (n *nicPlan) moved() MovedNIC {
 	a := n.link.Attrs()
 	m := MovedNIC{Original: n.name, Inside: n.name}
 	if n.in.mtu != 0 && n.in.mtu != a.MTU {
@@ -303,6 +336,11 @@ func (e *env) moveNIC(n *nicPlan, st *State) error {
 	if n.in.mac != nil && !bytes.Equal(n.in.mac, a.HardwareAddr) {
 		m.MAC = a.HardwareAddr.String()
 	}
+	return m
+}
+
+func (e *env) moveNIC(n *nicPlan, st *State) error {
+	m := n.moved()
 	if err := e.host.LinkSetNsFd(n.link, e.containerNS); err != nil {
 		return fieldErr(n.field+".name", n.name, "move into the container: %w", err)
 	}
