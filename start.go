@@ -583,9 +583,12 @@ func (l *launch) fork(sp *spec.Init) (*childProcess, error) {
 		l.ids.apply(attr)
 	}
 	stage := cfg.joinsInStage()
-	if l.cgroup != nil && !stage {
-		// The C init moves itself into the v1 hierarchies (see
-		// cinit's compile): the Go init ignores the list.
+	// The C init moves itself into the v1 hierarchies (see cinit's
+	// compile; the Go init ignores the list). In a new user namespace it
+	// cannot: the host's cgroup files are not its namespace's to write,
+	// and the parent attaches it.
+	joinsItself := l.cgroup != nil && !stage && !cfg.Namespaces.Has(NewUser)
+	if joinsItself {
 		sp.CgroupJoin = l.cgroup.V1Dirs()
 	}
 	l.program, _ = l.compile(sp)
@@ -600,7 +603,7 @@ func (l *launch) fork(sp *spec.Init) (*childProcess, error) {
 	}
 	// The C init moves itself into the v1 cgroups, and the clone puts
 	// it into the unified one (OpenDir): the parent has nothing to write.
-	l.initInCgroup = l.program != nil
+	l.initInCgroup = l.program != nil && joinsItself
 	arg0 := initstage.Arg0
 	if l.program != nil {
 		arg0 = cinit.Arg0

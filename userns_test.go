@@ -51,6 +51,30 @@ func TestUserNamespaceMapping(t *testing.T) {
 	}
 }
 
+// TestUserNamespaceWithCgroup: a container with a user namespace of its
+// own and a cgroup starts in its cgroup (the parent attaches its init:
+// the init cannot write the host's cgroup files from its namespace).
+func TestUserNamespaceWithCgroup(t *testing.T) {
+	s := newSession(t)
+	cfg := busybox(t)
+	cfg.Namespaces |= libct.NewUser
+	cfg.UIDMappings = []libct.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	cfg.GIDMappings = cfg.UIDMappings
+	cfg.Cgroup = &libct.Cgroup{}
+	c, err := s.Create(uniqueName(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy()
+	if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
+		t.Fatal(err)
+	}
+	pids, err := c.Processes()
+	if err != nil || len(pids) != 1 {
+		t.Errorf("processes in the container's cgroup: %v, %v; want its init", pids, err)
+	}
+}
+
 // TestUserNamespaceMappingErrors: maps the kernel would refuse are refused
 // before anything is made, naming the field.
 func TestUserNamespaceMappingErrors(t *testing.T) {
