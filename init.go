@@ -46,8 +46,12 @@ func isInitStage() bool {
 // Functions given to Register must be registered before Init is called.
 // Tests that start containers call Init from TestMain.
 func Init() {
-	if name, arg, env, ok := cinit.PendingFunc(); ok {
-		initstage.RunPendingFunc(name, arg, env, lookupFunc)
+	// Only a C init (started as one, or by the enter stage) can have
+	// left a function to run: other processes make no cgo call here.
+	if len(os.Args) > 0 && (os.Args[0] == cinit.Arg0 || os.Args[0] == nsenter.Arg0CInit) {
+		if name, arg, env, ok := cinit.PendingFunc(); ok {
+			initstage.RunPendingFunc(name, arg, env, lookupFunc)
+		}
 	}
 	if len(os.Args) > 0 && os.Args[0] == initstage.FuncArg0 {
 		initstage.RunFunc(os.Args, lookupFunc)
