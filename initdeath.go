@@ -9,11 +9,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// An init announces its exec (spec.MsgExec) just before it calls execve,
-// whose close-on-exec then closes its end of the control socket (or of
-// the exec fifo, after Start). An end that closes without the
-// announcement is the init's death: a crash, or a kill from outside, and
-// never a started container.
+// An init announces its exec (spec.MsgExec) once only bare system calls
+// are left before execve (the seccomp filter, and the credentials when
+// the filter cannot come last), whose close-on-exec then closes its end
+// of the control socket (or of the exec fifo, after Start). An end that
+// closes without the announcement is the init's death: a crash, or a
+// kill from outside, and never a started container.
 
 // deathWait bounds the wait for a dying init's status: its descriptors
 // are closed early in exit(2), its status comes a moment later.
@@ -71,7 +72,7 @@ func exitOf(pidfd int, timeout time.Duration) (code int, sig syscall.Signal, ok 
 	deadline := time.Now().Add(timeout)
 	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
 	for {
-		n, err := unix.Poll(fds, int(time.Until(deadline).Milliseconds()))
+		n, err := unix.Poll(fds, int(max(time.Until(deadline), 0).Milliseconds()))
 		if err == unix.EINTR {
 			continue
 		}
