@@ -23,6 +23,7 @@ import (
 	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/internal/spec"
 	"github.com/libct/libct/rootfs"
+	"github.com/libct/libct/security"
 )
 
 // Spawn starts the container's init and runs p in it (libct's
@@ -783,7 +784,7 @@ func (l *launch) converse(sp *spec.Init) error {
 			}
 			return nil // the socket closed on exec
 		}
-		fds := receivedFDs(oob[:oobn])
+		fds := security.ReceivedFds(oob[:oobn])
 		if n > len(buf) {
 			closeFDs(fds)
 			return fmt.Errorf("container %q: read init: a message of %d bytes, longer than the %d expected", l.c.name, n, len(buf))
@@ -828,24 +829,6 @@ func (l *launch) runPreSwitchHooks(state []byte) error {
 		return err
 	}
 	return hooks.Run("hooks.createRuntime", l.cfg.Hooks.CreateRuntime, state)
-}
-
-// receivedFDs are the descriptors a message of the init carried.
-func receivedFDs(oob []byte) []int {
-	if len(oob) == 0 {
-		return nil
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return nil
-	}
-	var fds []int
-	for i := range msgs {
-		if got, err := unix.ParseUnixRights(&msgs[i]); err == nil {
-			fds = append(fds, got...)
-		}
-	}
-	return fds
 }
 
 func closeFDs(fds []int) {

@@ -29,6 +29,25 @@ func SendFd(sock, fd int, msg []byte) error {
 	}
 }
 
+// ReceivedFds are the descriptors (SCM_RIGHTS) in oob, the control data
+// of a received message; none when it cannot be parsed.
+func ReceivedFds(oob []byte) []int {
+	if len(oob) == 0 {
+		return nil
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil
+	}
+	var fds []int
+	for i := range msgs {
+		if got, err := unix.ParseUnixRights(&msgs[i]); err == nil {
+			fds = append(fds, got...)
+		}
+	}
+	return fds
+}
+
 // RecvFd receives one descriptor sent by SendFd on sock, close-on-exec,
 // with up to maxMsg bytes of the message that came with it. A message
 // without a descriptor is an error; extra descriptors are closed.

@@ -14,6 +14,7 @@ import (
 	"github.com/libct/libct/internal/hooks"
 	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/internal/spec"
+	"github.com/libct/libct/security"
 )
 
 // conn is the init's end of the control socket, a SOCK_SEQPACKET socket
@@ -76,6 +77,19 @@ func readSpecFile(fd int) ([]byte, error) {
 // carrying the descriptor of a sealed memfd that holds it (libct's
 // sendSpec).
 func recvSpec(fd int) ([]byte, error) {
+	data, fds, err := recvMessage(fd)
+	if err != nil || len(fds) == 0 {
+		return data, err
+	}
+	for _, extra := range fds[1:] {
+		unix.Close(extra)
+	}
+	return readSpecFile(fds[0])
+}
+
+// recvMessage reads one whole datagram, however long, and the
+// descriptors it carried.
+func recvMessage(fd int) ([]byte, []int, error) {
 	var probe [1]byte
 	oob := make([]byte, unix.CmsgSpace(4))
 	for {
@@ -86,10 +100,10 @@ func recvSpec(fd int) ([]byte, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read control socket: %w", err)
+			return nil, nil, fmt.Errorf("read control socket: %w", err)
 		}
 		if n == 0 {
-			return nil, io.EOF
+			return nil, nil, io.EOF
 		}
 		buf := make([]byte, n)
 		n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
@@ -97,57 +111,9 @@ func recvSpec(fd int) ([]byte, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read control socket: %w", err)
+			return nil, nil, fmt.Errorf("read control socket: %w", err)
 		}
-		fds := receivedFDs(oob[:oobn])
-		if len(fds) == 0 {
-			return buf[:n], nil
-		}
-		for _, extra := range fds[1:] {
-			unix.Close(extra)
-		}
-		return readSpecFile(fds[0])
-	}
-}
-
-// receivedFDs are the descriptors a message carried.
-func receivedFDs(oob []byte) []int {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return nil
-	}
-	var fds []int
-	for i := range msgs {
-		if got, err := unix.ParseUnixRights(&msgs[i]); err == nil {
-			fds = append(fds, got...)
-		}
-	}
-	return fds
-}
-
-// recvMessage reads one whole datagram, however long.
-func recvMessage(fd int) ([]byte, error) {
-	var probe [1]byte
-	for {
-		n, _, err := unix.Recvfrom(fd, probe[:], unix.MSG_PEEK|unix.MSG_TRUNC)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read control socket: %w", err)
-		}
-		if n == 0 {
-			return nil, io.EOF
-		}
-		buf := make([]byte, n)
-		n, _, err = unix.Recvfrom(fd, buf, 0)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read control socket: %w", err)
-		}
-		return buf[:n], nil
+		return buf[:n], security.ReceivedFds(oob[:oobn]), nil
 	}
 }
 
@@ -242,7 +208,10 @@ func (c *conn) action(kind string, i int) error {
 	if err := c.send(&spec.Message{Kind: kind, Index: i}); err != nil {
 		return err
 	}
-	data, err := recvMessage(c.fd)
+	data, fds, err := recvMessage(c.fd)
+	for _, fd := range fds { // a reply carries none
+		unix.Close(fd)
+	}
 	if err != nil {
 		return fmt.Errorf("%s action: %w", kind, err)
 	}
