@@ -117,31 +117,7 @@ disabled_plugins = [
 	defer logFile.Close()
 	e.daemon = exec.Command(bins["containerd"], "--config", configPath, "--address", e.sock)
 	e.daemon.Stdout, e.daemon.Stderr = logFile, logFile
-	// Its own process group: a ^C to the tests does not reach it before
-	// the cleanup stops it in order.
-	e.daemon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := e.daemon.Start(); err != nil {
-		t.Fatalf("start containerd: %v", err)
-	}
-	e.exited = make(chan struct{})
-	go func() { e.daemon.Wait(); close(e.exited) }()
-	t.Logf("containerd started, pid %d, in %s", e.daemon.Process.Pid, dir)
-	up := waitFor(15*time.Second, func() bool {
-		select {
-		case <-e.exited:
-			return true
-		default:
-		}
-		return e.ctr("version").quiet() == nil
-	})
-	select {
-	case <-e.exited:
-		t.Fatalf("containerd exited at start: %s\n%s", e.daemon.ProcessState, e.log())
-	default:
-	}
-	if !up {
-		t.Fatalf("containerd's socket %s did not answer within 15s\n%s", e.sock, e.log())
-	}
+	e.exited = startDaemon(t, "containerd", e.daemon, 15*time.Second, func() error { return e.ctr("version").quiet() }, e.log)
 	e.events = command{name: bins["ctr"], args: []string{"--address", e.sock, "events"}, timeout: 10 * time.Minute}.start(t)
 	e.ctr("images", "import", "--base-name", imageRepo, f.ociTar).mustRun(t)
 	return e
@@ -246,6 +222,22 @@ func ctStatus(t testing.TB, c command) string {
 
 // cgroupFile reads a file of the container's cgroup in hierarchy ctl
 // (v1: /sys/fs/cgroup/<ctl>/<path>/<file>).
+// checkFrozen checks that the freezer cgroup cg and ct's state agree that
+// the container is paused (frozen), or running (thawed).
+func checkFrozen(t testing.TB, cg, ctState string, frozen bool) {
+	t.Helper()
+	freezer, state := "THAWED", "running"
+	if frozen {
+		freezer, state = "FROZEN", "paused"
+	}
+	if st := cgroupFile("freezer", cg, "freezer.state"); st != freezer {
+		t.Errorf("freezer.state of %s: %s, want %s", cg, st, freezer)
+	}
+	if ctState != state {
+		t.Errorf("ct state: %s, want %s", ctState, state)
+	}
+}
+
 func cgroupFile(ctl, path, file string) string {
 	data, err := os.ReadFile(filepath.Join(cgroupRoot, ctl, path, file))
 	if err != nil {
@@ -428,22 +420,12 @@ func (e *containerdEnv) testPauseResume(t *testing.T) {
 	if st := e.taskStatus(id); st != "PAUSED" {
 		t.Errorf("ctr task ls: %s, want PAUSED", st)
 	}
-	if st := cgroupFile("freezer", cg, "freezer.state"); st != "FROZEN" {
-		t.Errorf("freezer.state of %s: %s, want FROZEN", cg, st)
-	}
-	if st := ctStatus(t, e.ct("state", id)); st != "paused" {
-		t.Errorf("ct state: %s, want paused", st)
-	}
+	checkFrozen(t, cg, ctStatus(t, e.ct("state", id)), true)
 	e.ctr("task", "resume", id).mustRun(t)
 	if st := e.taskStatus(id); st != "RUNNING" {
 		t.Errorf("ctr task ls: %s, want RUNNING", st)
 	}
-	if st := cgroupFile("freezer", cg, "freezer.state"); st != "THAWED" {
-		t.Errorf("freezer.state of %s: %s, want THAWED", cg, st)
-	}
-	if st := ctStatus(t, e.ct("state", id)); st != "running" {
-		t.Errorf("ct state: %s, want running", st)
-	}
+	checkFrozen(t, cg, ctStatus(t, e.ct("state", id)), false)
 }
 
 func (e *containerdEnv) testKill(t *testing.T) {
@@ -689,4 +671,36 @@ func (e *containerdEnv) cleanup(t *testing.T) {
 		t.Logf("containerd's log (end):\n%s", e.log())
 	}
 	removeTree(t, e.dir)
+}
+
+// startDaemon starts an engine's daemon in its own process group (a ^C
+// to the tests does not reach it before the cleanup stops it in order),
+// and waits up to timeout until ping answers. exited closes when the
+// daemon ends; log is its log, shown when it does not come up.
+func startDaemon(t *testing.T, name string, daemon *exec.Cmd, timeout time.Duration, ping func() error, log func() string) (exited chan struct{}) {
+	t.Helper()
+	daemon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := daemon.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	exited = make(chan struct{})
+	go func() { daemon.Wait(); close(exited) }()
+	t.Logf("%s started, pid %d", name, daemon.Process.Pid)
+	up := waitFor(timeout, func() bool {
+		select {
+		case <-exited:
+			return true
+		default:
+		}
+		return ping() == nil
+	})
+	select {
+	case <-exited:
+		t.Fatalf("%s exited at start: %s\n%s", name, daemon.ProcessState, log())
+	default:
+	}
+	if !up {
+		t.Fatalf("%s's socket did not answer within %v\n%s", name, timeout, log())
+	}
+	return exited
 }

@@ -138,31 +138,7 @@ func startDocker(t *testing.T, f *fixture) *dockerEnv {
 		"--default-runtime", "ct",
 	)
 	e.daemon.Stdout, e.daemon.Stderr = logFile, logFile
-	// Its own process group: a ^C to the tests does not reach it before
-	// the cleanup stops it in order.
-	e.daemon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := e.daemon.Start(); err != nil {
-		t.Fatalf("start dockerd: %v", err)
-	}
-	e.exited = make(chan struct{})
-	go func() { e.daemon.Wait(); close(e.exited) }()
-	t.Logf("dockerd started, pid %d, in %s", e.daemon.Process.Pid, dir)
-	up := waitFor(30*time.Second, func() bool {
-		select {
-		case <-e.exited:
-			return true
-		default:
-		}
-		return e.docker("version").quiet() == nil
-	})
-	select {
-	case <-e.exited:
-		t.Fatalf("dockerd exited at start: %s\n%s", e.daemon.ProcessState, e.log())
-	default:
-	}
-	if !up {
-		t.Fatalf("dockerd's socket %s did not answer within 30s\n%s", e.sock, e.log())
-	}
+	e.exited = startDaemon(t, "dockerd", e.daemon, 30*time.Second, func() error { return e.docker("version").quiet() }, e.log)
 	info := e.docker("info", "--format", "{{.DefaultRuntime}} {{.CgroupVersion}}").mustRun(t)
 	if got := strings.TrimSpace(info.stdout); !strings.HasPrefix(got, "ct ") {
 		t.Fatalf("docker info: default runtime and cgroup version %q, want ct first", got)
@@ -879,22 +855,12 @@ func (e *dockerEnv) testPauseUnpause(t *testing.T) {
 	if st := e.inspect(t, id, "{{.State.Status}}"); st != "paused" {
 		t.Errorf("docker inspect after pause: %s, want paused", st)
 	}
-	if st := cgroupFile("freezer", cg, "freezer.state"); st != "FROZEN" {
-		t.Errorf("freezer.state of %s: %s, want FROZEN", cg, st)
-	}
-	if st := ctStatus(t, e.ct("state", id)); st != "paused" {
-		t.Errorf("ct state: %s, want paused", st)
-	}
+	checkFrozen(t, cg, ctStatus(t, e.ct("state", id)), true)
 	e.docker("unpause", id).mustRun(t)
 	if st := e.inspect(t, id, "{{.State.Status}}"); st != "running" {
 		t.Errorf("docker inspect after unpause: %s, want running", st)
 	}
-	if st := cgroupFile("freezer", cg, "freezer.state"); st != "THAWED" {
-		t.Errorf("freezer.state of %s: %s, want THAWED", cg, st)
-	}
-	if st := ctStatus(t, e.ct("state", id)); st != "running" {
-		t.Errorf("ct state: %s, want running", st)
-	}
+	checkFrozen(t, cg, ctStatus(t, e.ct("state", id)), false)
 	// The container runs on: its program goes on printing.
 	ticks := func() int { return strings.Count(e.docker("logs", id).run(t).stdout, "tick") }
 	before := ticks()

@@ -232,22 +232,12 @@ func (p *podmanEnv) testPauseResume(t *testing.T) {
 	if st := p.inspect(t, id, "{{.State.Status}}"); st != "paused" {
 		t.Errorf("podman: %s, want paused", st)
 	}
-	if st := cgroupFile("freezer", cg, "freezer.state"); st != "FROZEN" {
-		t.Errorf("freezer.state of %s: %s, want FROZEN", cg, st)
-	}
-	if st := ctStatus(t, p.ct("state", id)); st != "paused" {
-		t.Errorf("ct state: %s, want paused", st)
-	}
+	checkFrozen(t, cg, ctStatus(t, p.ct("state", id)), true)
 	p.podman("unpause", id).mustRun(t)
 	if st := p.inspect(t, id, "{{.State.Status}}"); st != "running" {
 		t.Errorf("podman: %s, want running", st)
 	}
-	if st := cgroupFile("freezer", cg, "freezer.state"); st != "THAWED" {
-		t.Errorf("freezer.state of %s: %s, want THAWED", cg, st)
-	}
-	if st := ctStatus(t, p.ct("state", id)); st != "running" {
-		t.Errorf("ct state: %s, want running", st)
-	}
+	checkFrozen(t, cg, ctStatus(t, p.ct("state", id)), false)
 }
 
 func (p *podmanEnv) testKillStop(t *testing.T) {
