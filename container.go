@@ -245,32 +245,23 @@ func (c *Container) stateOf(rec *record) (State, error) {
 
 // locked runs fn under the container's lock with its record and state.
 func (c *Container) locked(fn func(rec *record, st State) error) error {
-	unlock, err := c.dir.Lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	rec, err := c.record()
-	if err != nil {
-		return err
-	}
-	st, err := c.stateOf(rec)
-	if err != nil {
-		return err
-	}
-	return fn(rec, st)
+	return c.withRecord(false, fn)
 }
 
 // lockedRecovering is locked for Destroy: a damaged or missing state.json
 // gives the record recoveredRecord rebuilds instead of an error.
 func (c *Container) lockedRecovering(fn func(rec *record, st State) error) error {
+	return c.withRecord(true, fn)
+}
+
+func (c *Container) withRecord(recovering bool, fn func(rec *record, st State) error) error {
 	unlock, err := c.dir.Lock()
 	if err != nil {
 		return err
 	}
 	defer unlock()
 	rec, err := c.record()
-	if errors.Is(err, ErrDamagedState) {
+	if recovering && errors.Is(err, ErrDamagedState) {
 		rec, err = c.recoveredRecord(), nil
 	}
 	if err != nil {

@@ -704,3 +704,14 @@ func startDaemon(t *testing.T, name string, daemon *exec.Cmd, timeout time.Durat
 	}
 	return exited
 }
+
+// checkMemoryLimit checks that the memory cgroup cg limits memory and
+// memory with swap to limit bytes.
+func checkMemoryLimit(t testing.TB, cg string, limit int) {
+	t.Helper()
+	for _, file := range []string{"memory.limit_in_bytes", "memory.memsw.limit_in_bytes"} {
+		if got := cgroupFile("memory", cg, file); got != strconv.Itoa(limit) {
+			t.Errorf("%s of %s: %s, want %d", file, cg, got, limit)
+		}
+	}
+}

@@ -292,11 +292,7 @@ func (p *podmanEnv) testMemoryOOM(t *testing.T) {
 	start.dir = p.inspect(t, id, "{{.StaticDir}}")
 	start.mustRun(t)
 	cg := filepath.Join(p.cgroupParent, "libpod-"+id)
-	for file, want := range map[string]string{"memory.limit_in_bytes": strconv.Itoa(limit), "memory.memsw.limit_in_bytes": strconv.Itoa(limit)} {
-		if got := cgroupFile("memory", cg, file); got != want {
-			t.Errorf("%s of %s: %s, want %s", file, cg, got, want)
-		}
-	}
+	checkMemoryLimit(t, cg, limit)
 	if err := os.WriteFile(filepath.Join(trigger, "go"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
