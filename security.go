@@ -38,7 +38,8 @@ type Security struct {
 	OOMScoreAdj *int `json:"oomScoreAdj,omitempty"`
 }
 
-// DefaultCapabilities is the OCI (and runc) default set: CAP_CHOWN,
+// DefaultCapabilities is the set Docker, containerd and podman give a
+// container, and what libct uses when a config names none: CAP_CHOWN,
 // CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD, CAP_NET_RAW,
 // CAP_SETGID, CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE,
 // CAP_SYS_CHROOT, CAP_KILL and CAP_AUDIT_WRITE.

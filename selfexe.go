@@ -22,12 +22,14 @@ import (
 // every write through it fails with EROFS. It costs a few system calls,
 // not a copy. Without overlayfs, a sealed memfd copy takes its place.
 //
-// emptyDir is an empty directory: overlayfs wants two layers, and the
-// second must not overlap the binary's directory.
-func initBinary(emptyDir string) (*os.File, error) {
+// overlayfs wants two layers when there is no upper one. The second is
+// the root of a tmpfs that is attached nowhere either: it is empty by
+// construction, cannot overlap the binary's directory, and leaves nothing
+// behind in the state root or anywhere else when the caller exits.
+func initBinary() (*os.File, error) {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err == nil && !strings.HasSuffix(exe, " (deleted)") {
-		if f, err := overlayOf(exe, emptyDir); err == nil {
+		if f, err := overlayOf(exe); err == nil {
 			return f, nil
 		}
 	}
@@ -35,43 +37,46 @@ func initBinary(emptyDir string) (*os.File, error) {
 }
 
 // overlayOf opens exe through a detached read-only overlay of its
-// directory.
-func overlayOf(exe, emptyDir string) (*os.File, error) {
-	dir, base := filepath.Dir(exe), filepath.Base(exe)
-	if within(dir, emptyDir) || within(emptyDir, dir) {
-		return nil, fmt.Errorf("%s and %s overlap", dir, emptyDir)
-	}
-	if err := os.MkdirAll(emptyDir, 0o700); err != nil {
-		return nil, err
-	}
-	fs, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
+// directory over a detached empty tmpfs.
+func overlayOf(exe string) (*os.File, error) {
+	empty, err := detachedMount("tmpfs", unix.MOUNT_ATTR_RDONLY, "mode", "0500")
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(fs)
-	for _, layer := range []string{dir, emptyDir} {
-		if err := unix.FsconfigSetString(fs, "lowerdir+", layer); err != nil {
-			return nil, err
-		}
-	}
-	if err := unix.FsconfigCreate(fs); err != nil {
-		return nil, err
-	}
-	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_RDONLY)
+	defer unix.Close(empty)
+	// Layers are named by path; the magic link of a descriptor of a
+	// detached mount resolves to that mount's root.
+	mnt, err := detachedMount("overlay", unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_RDONLY,
+		"lowerdir+", filepath.Dir(exe), "lowerdir+", fmt.Sprintf("/proc/self/fd/%d", empty))
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(mnt)
-	fd, err := unix.Openat(mnt, base, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	fd, err := unix.Openat(mnt, filepath.Base(exe), unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, err
 	}
 	return os.NewFile(uintptr(fd), exe), nil
 }
 
-// within tells whether path is dir or below it.
-func within(path, dir string) bool {
-	return path == dir || strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/")
+// detachedMount makes a mount of fstype that is attached nowhere, with
+// the string options given as key, value pairs, and returns its
+// descriptor.
+func detachedMount(fstype string, attrs int, options ...string) (int, error) {
+	fs, err := unix.Fsopen(fstype, unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(fs)
+	for i := 0; i+1 < len(options); i += 2 {
+		if err := unix.FsconfigSetString(fs, options[i], options[i+1]); err != nil {
+			return -1, err
+		}
+	}
+	if err := unix.FsconfigCreate(fs); err != nil {
+		return -1, err
+	}
+	return unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, attrs)
 }
 
 // sealedCopy is a copy of the running binary in a memfd sealed against

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -205,7 +204,7 @@ func (s *Session) sealedBinary() (*os.File, error) {
 		return nil, ErrClosed
 	}
 	if s.self == nil {
-		f, err := initBinary(filepath.Join(s.store.Root(), ".exe-layer"))
+		f, err := initBinary()
 		if err != nil {
 			return nil, fmt.Errorf("prepare init binary: %w", err)
 		}

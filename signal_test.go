@@ -87,4 +87,16 @@ func TestHostBinaryProtected(t *testing.T) {
 	if st, err := c.Wait(); err != nil || st.Code != 0 {
 		t.Errorf("Wait() = %v, %v", st, err)
 	}
+	// The protection lives in descriptors only: the session's root holds
+	// the container's state and nothing of libct's own, which an engine
+	// would find left in its runtime root after its last container.
+	entries, err := os.ReadDir(s.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != c.Name() {
+			t.Errorf("%s holds %q besides the container", s.Root(), e.Name())
+		}
+	}
 }

@@ -7,14 +7,24 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/libct/libct"
+	"github.com/libct/libct/security"
 )
 
 // defaultSpecVersion is the ociVersion DefaultSpec writes.
 const defaultSpecVersion = "1.0.2"
 
+// specCapabilities is the set `ct spec` writes, the one `runc spec` and
+// `crun spec` write: enough for a shell to signal its own processes and
+// bind low ports. The wider set that Docker, containerd and podman give
+// (libct.DefaultCapabilities) is for an engine to ask for; a config
+// written by hand starts from the least and adds.
+func specCapabilities() []string {
+	return []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
+}
+
 // DefaultSpec is what `ct spec` writes: a container running "sh" on a
-// terminal in the bundle's "rootfs" (read-only), with the OCI default
-// capabilities, no_new_privs, RLIMIT_NOFILE 1024, the pid, network, ipc,
+// terminal in the bundle's "rootfs" (read-only), with runc's minimal
+// capability set (specCapabilities), no_new_privs, RLIMIT_NOFILE 1024, the pid, network, ipc,
 // uts and mount namespaces, the usual /proc, /dev, /dev/pts, /dev/shm,
 // /dev/mqueue, /sys and /sys/fs/cgroup mounts, the OCI default masked and
 // read-only paths, and a device cgroup that denies every device but
@@ -26,7 +36,7 @@ const defaultSpecVersion = "1.0.2"
 // so is what needs a cgroup (resources and the cgroup mount) or ids the
 // namespace lacks (gid=5 of /dev/pts).
 func DefaultSpec(rootless bool) *specs.Spec {
-	caps := libct.DefaultCapabilities()
+	caps := security.CapabilitiesFor(specCapabilities(), security.TargetBounding|security.TargetEffective|security.TargetPermitted)
 	s := &specs.Spec{
 		// The default config uses nothing past runtime-spec 1.0, and
 		// claiming 1.0.2 lets older runtimes (crun 1.8) read it too.

@@ -85,11 +85,11 @@ scan() {
 		echo "leak: $id: state $root/$id" >&2
 		rm -rf "${root:?}/$id"
 	fi
-	n=$(find "$root" -mindepth 1 -maxdepth 1 -name ".*" ! -name .exe-layer | wc -l)
+	n=$(find "$root" -mindepth 1 -maxdepth 1 -name ".*" | wc -l)
 	if [ "$n" -gt 0 ]; then
 		leaks[tempdir]=$((leaks[tempdir] + n)) found=1
-		echo "leak: $id: temporary directories $(find "$root" -mindepth 1 -maxdepth 1 -name ".*" ! -name .exe-layer)" >&2
-		find "$root" -mindepth 1 -maxdepth 1 -name ".*" ! -name .exe-layer -exec rm -rf {} +
+		echo "leak: $id: temporary directories $(find "$root" -mindepth 1 -maxdepth 1 -name ".*")" >&2
+		find "$root" -mindepth 1 -maxdepth 1 -name ".*" -exec rm -rf {} +
 	fi
 	if [ "$found" = 1 ]; then
 		leaked_runs=$((leaked_runs + 1))

@@ -73,8 +73,7 @@ func runCT(t *testing.T, args ...string) ctResult {
 }
 
 // checkRootEmpty asserts that ct left nothing in its state root: no
-// container directory, no temporary one (libct's shared .exe-layer may
-// stay).
+// container directory, no temporary one, nothing of libct's own.
 func checkRootEmpty(t *testing.T, root string) {
 	t.Helper()
 	entries, err := os.ReadDir(root)
@@ -83,13 +82,6 @@ func checkRootEmpty(t *testing.T, root string) {
 	}
 	var names []string
 	for _, e := range entries {
-		if e.Name() == ".exe-layer" && e.IsDir() {
-			// libct's empty overlay layer for the init binary, shared by
-			// every session on the root: not a container's.
-			if inner, _ := os.ReadDir(filepath.Join(root, e.Name())); len(inner) == 0 {
-				continue
-			}
-		}
 		names = append(names, e.Name())
 	}
 	if len(names) > 0 {

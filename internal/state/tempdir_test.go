@@ -27,7 +27,7 @@ func TestSweepTemp(t *testing.T) {
 	dead := filepath.Join(root, ".web.x."+strconv.Itoa(deadPid)+"-1.123")
 	live := filepath.Join(root, s.tempPrefix("web.x")+"456")
 	reused := filepath.Join(root, ".db."+strconv.Itoa(os.Getpid())+"-1.789") // our pid, another start time
-	other := filepath.Join(root, ".exe-layer")
+	other := filepath.Join(root, ".unrelated")
 	for _, d := range []string{dead, live, reused, other} {
 		if err := os.MkdirAll(filepath.Join(d, "sub"), 0o700); err != nil {
 			t.Fatal(err)

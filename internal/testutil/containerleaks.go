@@ -16,8 +16,8 @@ import (
 // hierarchy (v1 controllers under /sys/fs/cgroup/CTRL/, cgroup2 under
 // /sys/fs/cgroup/unified or /sys/fs/cgroup itself), mounts at or under
 // one of paths in this mount namespace, network devices whose name
-// starts with vethPrefix (when not empty), and entries of stateRoot other
-// than libct's shared .exe-layer. cgroupPath is the container's cgroup
+// starts with vethPrefix (when not empty), and entries of stateRoot.
+// cgroupPath is the container's cgroup
 // path ("/libct/ID"). It looks only for what belongs to the container, so
 // other work on the host cannot make it fail.
 func ContainerLeaks(cgroupPath, rootfs, stateRoot, vethPrefix string, paths ...string) []string {
@@ -40,9 +40,6 @@ func ContainerLeaks(cgroupPath, rootfs, stateRoot, vethPrefix string, paths ...s
 	}
 	entries, _ := os.ReadDir(stateRoot)
 	for _, e := range entries {
-		if e.Name() == ".exe-layer" {
-			continue
-		}
 		leaks = append(leaks, "state "+filepath.Join(stateRoot, e.Name()))
 	}
 	return leaks
