@@ -69,6 +69,14 @@ type Config struct {
 	MaskedPaths   []string `json:"maskedPaths,omitempty"`
 	ReadonlyPaths []string `json:"readonlyPaths,omitempty"`
 
+	// NotifySocket, when set, is where the program finds a socket for
+	// sd_notify(3) messages (READY=1, STATUS=...): an absolute path in the
+	// container, set as NOTIFY_SOCKET in the program's environment. Its
+	// directory is a read-only bind of one in the container's state, so
+	// the rest of the root stays the image's. The frontend receives the
+	// messages with Container.ListenNotify. Needs NewMount and a Root.
+	NotifySocket string `json:"notifySocket,omitempty"`
+
 	// Hostname and Domainname need a UTS namespace (new or joined).
 	Hostname   string `json:"hostname,omitempty"`
 	Domainname string `json:"domainname,omitempty"`

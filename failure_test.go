@@ -103,6 +103,27 @@ func TestBadInput(t *testing.T) {
 			field: `sysctl["kernel.panic"]`, cause: "not a namespaced sysctl", is: libct.ErrInvalidConfig,
 		},
 		{
+			name: "relative notify socket",
+			cfg: func(root string) *libct.Config {
+				return &libct.Config{Namespaces: containerNS, Root: root, NotifySocket: "run/notify.sock"}
+			},
+			field: "notifySocket", cause: "absolute", is: libct.ErrInvalidConfig,
+		},
+		{
+			name: "notify socket in the root directory",
+			cfg: func(root string) *libct.Config {
+				return &libct.Config{Namespaces: containerNS, Root: root, NotifySocket: "/notify.sock"}
+			},
+			field: "notifySocket", cause: "cannot be the root", is: libct.ErrInvalidConfig,
+		},
+		{
+			name: "notify socket without a mount namespace",
+			cfg: func(root string) *libct.Config {
+				return &libct.Config{Namespaces: containerNS &^ libct.NewMount, Root: root, NotifySocket: "/run/notify.sock"}
+			},
+			field: "notifySocket", cause: "needs a mount namespace", is: libct.ErrInvalidConfig,
+		},
+		{
 			name:   "name already exists",
 			cfg:    func(root string) *libct.Config { return nil },
 			ctName: "libct-existing",

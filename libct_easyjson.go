@@ -1368,6 +1368,12 @@ func easyjson64e67e62DecodeGithubComLibctLibct3(in *jlexer.Lexer, out *Config) {
 				}
 				in.Delim(']')
 			}
+		case "notifySocket":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.NotifySocket = string(in.String())
+			}
 		case "hostname":
 			if in.IsNull() {
 				in.Skip()
@@ -1663,6 +1669,16 @@ func easyjson64e67e62EncodeGithubComLibctLibct3(out *jwriter.Writer, in Config) 
 			}
 			out.RawByte(']')
 		}
+	}
+	if in.NotifySocket != "" {
+		const prefix string = ",\"notifySocket\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.NotifySocket))
 	}
 	if in.Hostname != "" {
 		const prefix string = ",\"hostname\":"

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -422,6 +423,14 @@ func (l *launch) spec() (*spec.Init, error) {
 			return nil, invalid("process.cpuAffinity.final", "%v", err)
 		}
 		sp.Process.CPUAffinity = &set
+	}
+	if cfg.NotifySocket != "" {
+		m, env, err := l.notifyMount(sp.Process.Env)
+		if err != nil {
+			return nil, err
+		}
+		sp.Rootfs.Mounts = append(slices.Clone(sp.Rootfs.Mounts), m)
+		sp.Process.Env = env
 	}
 	if cfg.Options&CgroupSubmount != 0 && l.cgroup != nil {
 		mounts := append([]Mount(nil), sp.Rootfs.Mounts...)

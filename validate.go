@@ -100,6 +100,9 @@ func (c *Config) validate() error {
 	if c.Private != "" && c.Root == "" {
 		return invalid("private", "a private area needs a root (Root)")
 	}
+	if err := c.validateNotifySocket(); err != nil {
+		return err
+	}
 	if err := c.rootfsSpec().Validate(); err != nil {
 		return &ConfigError{Field: "rootfs", Err: err}
 	}

@@ -58,6 +58,13 @@ func cgroupChildren(dir string) []string {
 // deepest first, with rmdir only (never rm: cgroupfs refuses it, and an
 // rmdir of a cgroup that still has processes fails, which is reported).
 func removeCgroupTree(dir string) error {
+	// conmon makes "<controller>/<parent>/conmon/tasks" for each
+	// controller of its own cgroup, also where no hierarchy of that
+	// controller is mounted: plain directories on /sys/fs/cgroup's tmpfs.
+	var fs unix.Statfs_t
+	if err := unix.Statfs(dir, &fs); err == nil && fs.Type != unix.CGROUP_SUPER_MAGIC && fs.Type != unix.CGROUP2_SUPER_MAGIC {
+		return os.RemoveAll(dir)
+	}
 	var errs []error
 	for _, child := range cgroupChildren(dir) {
 		if err := removeCgroupTree(filepath.Join(dir, child)); err != nil {

@@ -94,6 +94,11 @@ func buildFixture() (*fixture, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("busybox rootfs: %w", err)
 	}
+	// The image's sender of sd_notify(3) messages, which busybox lacks.
+	if err := testutil.BuildStaticTool("sdnotify", filepath.Join(rootfs, "bin", "sdnotify")); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
 	f.layerTar = filepath.Join(dir, "layer.tar")
 	if err := writeLayerTar(rootfs, f.layerTar); err != nil {
 		os.RemoveAll(dir)

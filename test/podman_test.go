@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,6 +49,7 @@ func TestPodman(t *testing.T) {
 	t.Run("memory-oom", p.testMemoryOOM)
 	t.Run("network-host", p.testNetworkHost)
 	t.Run("network-private", p.testNetworkPrivate)
+	t.Run("sdnotify-container", p.testSdnotifyContainer)
 	t.Run("nothing-left", p.testNothingLeft)
 }
 
@@ -318,6 +321,49 @@ func (p *podmanEnv) testNetworkPrivate(t *testing.T) {
 	checkNetwork(t, strings.ReplaceAll(r.stdout, "lo-up", ""), false)
 	if !strings.Contains(r.stdout, "lo-up") {
 		t.Errorf("lo in the private network does not answer 127.0.0.1")
+	}
+}
+
+// testSdnotifyContainer: podman run --sdnotify=container, as a Type=notify
+// unit runs it. podman 4.3 gives the container a notify socket of its own
+// (a bind of /run/notify, NOTIFY_SOCKET in the process's environment) and
+// relays to the NOTIFY_SOCKET podman got (run -d returns at once); with
+// ct, the READY=1 the program sends must arrive there, after the program
+// sent it.
+func (p *podmanEnv) testSdnotifyContainer(t *testing.T) {
+	sock := filepath.Join(p.dir, "systemd-notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	name := p.name("sdnotify")
+	t.Cleanup(func() { p.remove(t, name) })
+	args := append([]string{"run", "-d", "--sdnotify=container"}, p.runArgs(name, "--network", "none")...)
+	run := p.podman(append(args, imageName, "sh", "-c",
+		`echo "socket $NOTIFY_SOCKET"; sleep 1; sdnotify STATUS=warm READY=1; exec sleep 1000`)...)
+	run.env = append(run.env, "NOTIFY_SOCKET="+sock)
+	start := time.Now()
+	run.mustRun(t)
+	var got []string
+	buf := make([]byte, 4096)
+	for !slices.ContainsFunc(got, func(m string) bool { return strings.Contains(m, "READY=1") }) {
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("notify socket: %v after %q: READY=1 never came", err, got)
+		}
+		got = append(got, string(buf[:n]))
+	}
+	if elapsed := time.Since(start); elapsed < time.Second {
+		t.Errorf("READY=1 came after %v, before the program sent it", elapsed)
+	}
+	if !slices.ContainsFunc(got, func(m string) bool { return strings.HasPrefix(m, "MAINPID=") }) {
+		t.Errorf("messages %q: no MAINPID", got)
+	}
+	logs := p.podman("logs", name).mustRun(t)
+	if !strings.Contains(logs.stdout, "socket /run/notify/notify.sock") {
+		t.Errorf("podman logs %q: the program's NOTIFY_SOCKET is not podman's /run/notify/notify.sock", logs.stdout)
 	}
 }
 

@@ -157,7 +157,7 @@ func runExec(g *globals, args []string) (int, error) {
 		}
 		proc.Stdin, proc.Stdout, proc.Stderr = os.Stdin, os.Stdout, os.Stderr
 	}
-	if proc.ExtraFiles, err = preservedFiles(preserveFDs); err != nil {
+	if proc.ExtraFiles, err = preservedFiles(3, preserveFDs); err != nil {
 		return fail(err)
 	}
 

@@ -90,6 +90,9 @@ func create(g *globals, s *libct.Session, id string, o *createOptions, detach bo
 	if err != nil {
 		return nil, nameFile(configPath, err)
 	}
+	if wantsNotify(cfg) {
+		cfg.NotifySocket = notifySocketInContainer
+	}
 	if proc.Terminal {
 		if o.consoleSocket == "" && detach {
 			return nil, fmt.Errorf("%s: process.terminal: a detached container needs --console-socket to hand its terminal to", configPath)
@@ -105,9 +108,18 @@ func create(g *globals, s *libct.Session, id string, o *createOptions, detach bo
 		}
 		proc.Stdin, proc.Stdout, proc.Stderr = os.Stdin, os.Stdout, os.Stderr
 	}
-	if proc.ExtraFiles, err = preservedFiles(o.preserveFDs); err != nil {
+	listen, err := activationFiles()
+	if err != nil {
 		return nil, err
 	}
+	if len(listen) > 0 {
+		proc.Env = activationEnv(proc.Env, len(listen), cfg)
+	}
+	preserved, err := preservedFiles(3+len(listen), o.preserveFDs)
+	if err != nil {
+		return nil, err
+	}
+	proc.ExtraFiles = append(listen, preserved...)
 	if detach {
 		cfg.Options |= libct.Detached
 	} else {
@@ -164,10 +176,11 @@ func configError(configPath string, err error) error {
 	return err
 }
 
-// preservedFiles are ct's fds 3 .. 3+n-1, for the container's process.
-func preservedFiles(n int) ([]*os.File, error) {
+// preservedFiles are ct's fds first .. first+n-1, for the container's
+// process: 3 on, or after the sockets of socket activation.
+func preservedFiles(first, n int) ([]*os.File, error) {
 	var files []*os.File
-	for fd := 3; fd < 3+n; fd++ {
+	for fd := first; fd < first+n; fd++ {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
 			return nil, fmt.Errorf("--preserve-fds %d: fd %d: %w", n, fd, err)
 		}
@@ -229,7 +242,19 @@ func notRunning(id string, err error) error {
 
 func runStart(g *globals, args []string) (int, error) {
 	return withContainer(g, "start", args, func(_ *libct.Session, c *libct.Container) error {
-		return c.Start()
+		relay, err := listenNotify(c)
+		if err != nil {
+			return err
+		}
+		defer relay.close()
+		if err := c.Start(); err != nil || relay == nil {
+			return err
+		}
+		pid, err := c.Pid()
+		if err != nil {
+			return err
+		}
+		return relay.untilReady(c, pid)
 	})
 }
 
@@ -255,12 +280,17 @@ func runRun(g *globals, args []string) (int, error) {
 	// (Spawn), with the hooks of both in their order, and no exec fifo to
 	// make and open.
 	var signals *signalForwarder
+	var relay *notifyRelay
+	defer func() { relay.close() }()
 	c, err := create(g, s, id, &o, detach, func(c *libct.Container, p *libct.Process) error {
+		var err error
+		if relay, err = listenNotify(c); err != nil {
+			return err
+		}
 		if !detach {
 			// Foreground: ct's signals go to the init. One that comes
 			// during the start is sent once it ends: Signal waits for
 			// the container's lock, which the start holds.
-			var err error
 			if signals, err = catchForwardedSignals(); err != nil {
 				return err
 			}
@@ -273,7 +303,17 @@ func runRun(g *globals, args []string) (int, error) {
 		return fail(err)
 	}
 	if detach {
+		if relay != nil {
+			pid, err := c.Pid()
+			if err == nil {
+				err = relay.untilReady(c, pid)
+			}
+			return fail(err)
+		}
 		return 0, nil
+	}
+	if relay != nil {
+		go relay.relayAll(g.log)
 	}
 
 	// ct's terminal goes to the container's, and ct exits with the init's
