@@ -1,6 +1,7 @@
 package libct_test
 
-// Benchmarks of the library at scale (issue 8, goals 4 and 5):
+// Benchmarks of the library at scale: a start's cost with many
+// containers alive, and a thousand containers' whole lifecycle:
 //
 //	go test -run '^$' -bench 'SpawnWaitLive' -benchtime 2s .
 //	LIBCT_SCALE=1 go test -run '^$' -bench 'Scale' -benchtime 1x -timeout 30m .

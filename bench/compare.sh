@@ -2,8 +2,8 @@
 # Measures ct, as `make build` links it (the release build) and as a plain
 # `go build` does (ct-plain), against crun and runc, side by side on one
 # busybox bundle (/bin/true, pid+network+ipc+uts+mount namespaces, a cgroup
-# under /libct-bench/), and prints one table with the goals of issue 8
-# (ct no more than crun) and of the plain build (ct-plain no more than
+# under /libct-bench/), and prints one table with the project's goals
+# (the release ct no more than crun; the plain ct-plain no more than
 # 1.15 times crun):
 #
 #   run of /bin/true   wall (median, min–max) and CPU (user+sys, children
@@ -253,7 +253,7 @@ mkdir -p "$res"
 # Every runtime's executable, and the shared libraries it loads, starts
 # from one page-cache state: written back and dropped, then read back by
 # the run below. A bin/ct that make build has just written would
-# otherwise count 0.6-0.7 MB more peak RSS than the same file read back
+# otherwise count more peak RSS than the same file read back
 # (bench/cmd/benchtool/settle.go says why).
 exes=()
 for r in "${runtimes[@]}"; do

@@ -18,9 +18,8 @@ func (m *manager) DestroyWithin(limit time.Duration) error {
 	// container's program has been waited for (ct run, delete of a
 	// stopped container). They are removed at once then, without asking
 	// which processes they hold: a read of cgroup.procs makes a v1
-	// kernel build and sort a list of pids, in every hierarchy
-	// (BenchmarkCreateDestroy/all on a v1 host: 0.80-0.91 ms per create
-	// and destroy with those reads, 0.64-0.67 ms without). A cgroup that
+	// kernel build and sort a list of pids, in every hierarchy, a cost
+	// BenchmarkCreateDestroy shows (bench/results.md). A cgroup that
 	// cannot go (EBUSY: processes or sub-cgroups in it) sends Destroy
 	// looking for processes to kill, as does any other refusal, which
 	// the last removal then reports; what the first pass removed is gone

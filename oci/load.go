@@ -87,8 +87,8 @@ func readConfig(bundle string) (data []byte, file string, err error) {
 
 // decodeGenerated decodes data with the generated decoder of linuxSpec
 // (oci_easyjson.go), which knows the spec's types without the reflection
-// encoding/json pays for on its first use in a process (about 0.5 ms of
-// CPU on every ct create). It succeeds only on a document that
+// encoding/json pays for on its first use in a process, a cost every ct
+// create would carry (bench/results.md). It succeeds only on a document that
 // encoding/json reads the same way: valid UTF-8 (encoding/json replaces
 // invalid bytes, the generated decoder keeps them), every key one of the
 // spec's own, spelled as the spec spells it (encoding/json ignores case

@@ -5,10 +5,12 @@
 #   release  make build (bin/ct: static, musl, ordered linker), unit (the
 #            suite with the release flags, then the Go-init pass; test/
 #            drives bin/ct), vmtest (cgroup v2 guest), conformance (the
-#            OCI validation suite against bin/ct)
+#            OCI validation suite against bin/ct), runc-bats (runc's
+#            integration suite against bin/ct)
 #   plain    make build-plain (bin/ct-plain: go build ./cmd/ct, cgo,
 #            dynamic glibc), unit-plain (plain go test; test/ drives
-#            bin/ct-plain), vmtest-plain, conformance-plain
+#            bin/ct-plain), vmtest-plain, conformance-plain,
+#            runc-bats-plain
 #   nocgo    make build-nocgo (bin/ct-nocgo: CGO_ENABLED=0), unit-nocgo
 #            (CGO_ENABLED=0 go test; test/ drives bin/ct-nocgo)
 #
@@ -26,8 +28,8 @@ make=${MAKE:-make}
 read -ra builds <<<"${BUILDS:-release plain nocgo}"
 
 declare -A stages=(
-	[release]="build unit vmtest conformance"
-	[plain]="build-plain unit-plain vmtest-plain conformance-plain"
+	[release]="build unit vmtest conformance runc-bats"
+	[plain]="build-plain unit-plain vmtest-plain conformance-plain runc-bats-plain"
 	[nocgo]="build-nocgo unit-nocgo"
 )
 

@@ -18,8 +18,8 @@ import (
 // same job at a cost that matters to a command living a few milliseconds:
 // it enables each signal with a round trip to a goroutine locked to a
 // thread of its own, and keeps another thread waiting for signals; for
-// the nine signals of forwardedSignals that was 0.5 ms of CPU per ct run
-// here, more than the rest of its signal handling by far. Without cgo, it
+// the signals of forwardedSignals that was more CPU per ct run than the
+// rest of its signal handling by far (bench/results.md). Without cgo, it
 // is os/signal (catch_nocgo.go).
 func catchSignals(sigs []syscall.Signal) (*os.File, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)

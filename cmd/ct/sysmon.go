@@ -1,12 +1,12 @@
 package main
 
 // ct lives a few milliseconds per command, most of them in system calls
-// (cgroup mkdirs, clone, mounts) that last longer than 20 µs. While a
-// system call does, the Go runtime's sysmon thread wakes every 20 µs to
-// see whether it should take the processor back, and the kernel adds its
-// usual 50 µs of timer slack to each sleep: about a hundred wake-ups per
-// ct run, each a timer interrupt and two context switches, 0.7 ms of CPU
-// out of 9 in the bench (a tenth of ct's own). Go has no setting for
+// (cgroup mkdirs, clone, mounts) that are slow by the measure of the Go
+// runtime's sysmon thread: while one lasts, sysmon wakes at its shortest
+// period to see whether it should take the processor back, and the
+// kernel adds its default timer slack to each sleep. Each wake-up is a
+// timer interrupt and two context switches, and a ct run has enough of
+// them to show in its CPU time (bench/results.md). Go has no setting for
 // sysmon's period.
 //
 // Timer slack is a per-thread property (prctl(2) PR_SET_TIMERSLACK) that a
@@ -14,9 +14,9 @@ package main
 // sysmon first, from the main thread, before any package init runs
 // (runtime.main in runtime/proc.go); in a cgo program it does so with
 // pthread_create. The linker hands ct's pthread_create calls to the
-// wrapper below (--wrap), which gives that first thread a 1 ms slack.
-// sysmon's wake-ups in a busy process then come about a millisecond
-// apart; when the process is idle sysmon sleeps longer than that anyway.
+// wrapper below (--wrap), which gives that first thread the slack of
+// SYSMON_TIMER_SLACK_NS. sysmon's wake-ups in a busy process then come
+// that far apart; when the process is idle sysmon sleeps longer anyway.
 //
 // sysmon makes threads too (a processor it takes back from a system call
 // may need a new thread to run on): the wrapper makes every thread with

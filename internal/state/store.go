@@ -225,8 +225,8 @@ func writeJSON(path string, v any) error {
 // (RENAME_EXCHANGE) and removes the old one, rather than renaming over it:
 // ext4 takes a rename over an existing file for an application's
 // replace-by-rename and starts writing the new file to disk on the spot
-// (its auto_da_alloc), which cost 70 µs of CPU and a disk request on every
-// update of a container's state here. Without a file at path, or on a file
+// (its auto_da_alloc): CPU and a disk request on every update of a
+// container's state, which needs neither. Without a file at path, or on a file
 // system without the exchange, it renames.
 func replace(tmp, path string) error {
 	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, path, unix.RENAME_EXCHANGE)

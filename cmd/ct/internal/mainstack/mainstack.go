@@ -6,11 +6,11 @@
 // A goroutine starts with a 2 KB stack, and each time it runs out the
 // runtime copies the stack to one twice as large. To move the frames it
 // reads, for every function on the stack, its entry in the binary's
-// pc tables. ct's main goroutine used to grow two or three times (during
+// pc tables. Left alone, ct's main goroutine grows several times (during
 // the standard library's package init, then while converting the OCI
-// spec), and those walks touched function metadata scattered over the pc
-// tables: the kernel maps a binary 64 KB around each page fault, so they
-// added about 250 KB to the peak RSS of `ct run`. Grown here, the stack
+// spec), and those walks touch function metadata scattered over the pc
+// tables: the kernel maps a binary's pages around each page fault, so
+// they raise the peak RSS of `ct run` (bench/results.md). Grown here, the stack
 // holds only this package's frames and the runtime's, and no later call
 // of ct's start path grows it again.
 //
