@@ -1,7 +1,6 @@
 package libct
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -417,8 +416,8 @@ func readForkedPid(sock int, name string) (int, error) {
 	if err != nil || n == 0 {
 		return 0, fmt.Errorf("container %q: enter stage: no pid: %v", name, err)
 	}
-	var m spec.Message
-	if err := json.Unmarshal(buf[:n], &m); err != nil {
+	m, err := spec.DecodeMessage(buf[:n])
+	if err != nil {
 		return 0, fmt.Errorf("container %q: enter stage: %w", name, err)
 	}
 	if m.Kind == spec.MsgError {

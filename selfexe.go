@@ -1,8 +1,9 @@
 package libct
 
 import (
-	"debug/elf"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,16 +129,57 @@ func copyInKernel(dst, src *os.File) error {
 }
 
 // selfDynamic tells whether the running binary is dynamically linked: it
-// names a program interpreter, the loader that must be there to execute
-// it.
+// names a program interpreter (a PT_INTERP program header), the loader
+// that must be there to execute it.
+//
+// It reads the headers itself rather than with debug/elf: that package
+// brings compress/flate, zlib, zstd and debug/dwarf, whose package
+// initializers build tables in every process that links them, on every
+// start of ct and of its init.
 func selfDynamic() bool {
-	f, err := elf.Open("/proc/self/exe")
+	f, err := os.Open("/proc/self/exe")
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
+	return hasInterpreter(f)
+}
+
+// The fields of a 64-bit little-endian ELF file's header and program
+// headers that hasInterpreter reads (elf(5)).
+const (
+	elfHeaderSize  = 64
+	elfPhoff       = 0x20 // e_phoff, 8 bytes
+	elfPhentsize   = 0x36 // e_phentsize, 2 bytes
+	elfPhnum       = 0x38 // e_phnum, 2 bytes
+	elfProgHdrSize = 56
+	elfPTInterp    = 3
+)
+
+// hasInterpreter tells whether f, a 64-bit little-endian ELF executable
+// (what Linux runs ct as on every architecture this module builds for
+// but s390x), has a PT_INTERP program header. Anything else reads as
+// static.
+func hasInterpreter(f io.ReaderAt) bool {
+	var hdr [elfHeaderSize]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		return false
+	}
+	if string(hdr[:4]) != "\x7fELF" || hdr[4] != 2 /* ELFCLASS64 */ || hdr[5] != 1 /* ELFDATA2LSB */ {
+		return false
+	}
+	phoff := binary.LittleEndian.Uint64(hdr[elfPhoff:])
+	phentsize := int64(binary.LittleEndian.Uint16(hdr[elfPhentsize:]))
+	phnum := int64(binary.LittleEndian.Uint16(hdr[elfPhnum:]))
+	if phentsize < elfProgHdrSize || phnum > 1<<12 {
+		return false
+	}
+	var ph [elfProgHdrSize]byte
+	for i := range phnum {
+		if _, err := f.ReadAt(ph[:], int64(phoff)+i*phentsize); err != nil {
+			return false
+		}
+		if binary.LittleEndian.Uint32(ph[:4]) == elfPTInterp {
 			return true
 		}
 	}

@@ -798,8 +798,8 @@ func (l *launch) converse(sp *spec.Init) error {
 			closeFDs(fds)
 			return fmt.Errorf("container %q: read init: a message of %d bytes, longer than the %d expected", l.c.name, n, len(buf))
 		}
-		var m spec.Message
-		if err := json.Unmarshal(buf[:n], &m); err != nil {
+		m, err := spec.DecodeMessage(buf[:n])
+		if err != nil {
 			closeFDs(fds)
 			return fmt.Errorf("container %q: read init: %w", l.c.name, err)
 		}

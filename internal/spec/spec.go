@@ -13,6 +13,8 @@ package spec
 import (
 	"encoding/json"
 
+	"github.com/mailru/easyjson/jlexer"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct/internal/hooks"
@@ -133,7 +135,17 @@ const (
 	MsgConsole    = "console"          // carries the master of the terminal
 )
 
+// The parent reads a Message on every start (at least the announcement
+// of exec), so it decodes it with a generated decoder (DecodeMessage):
+// encoding/json's reflection would cost each start its first-use set-up
+// in CPU and in the binary's pages it touches. As in package libct, the
+// generated file's use of package easyjson goes.
+//go:generate go tool easyjson -no_std_marshalers -pkg .
+//go:generate sed -i -e /mailru.easyjson.$/d -e /easyjson.Marshaler$/d spec_easyjson.go
+
 // Message is one message from the init to the parent.
+//
+//easyjson:json
 type Message struct {
 	Kind  string `json:"kind"`
 	Index int    `json:"index,omitempty"`
@@ -144,6 +156,14 @@ type Message struct {
 	Errno int    `json:"errno,omitempty"`
 	// Points are the ends of the init's phases (MsgTrace).
 	Points []TracePoint `json:"points,omitempty"`
+}
+
+// DecodeMessage decodes one message of the init.
+func DecodeMessage(data []byte) (Message, error) {
+	var m Message
+	l := jlexer.Lexer{Data: data}
+	m.UnmarshalEasyJSON(&l)
+	return m, l.Error()
 }
 
 // TracePoint is the end of a phase of the init, in Unix nanoseconds.
