@@ -128,7 +128,8 @@ func (ch *child) wait() (ExitStatus, error) {
 // SeccompListener hands over the seccomp user-notification listener of
 // the init this handle started, when its profile has SCMP_ACT_NOTIFY
 // rules: the caller answers the notifications and closes it. Nil when
-// there is none or it was taken already.
+// there is none, when the profile's listenerPath names the agent the start
+// sent it to, or when it was taken already.
 func (c *Container) SeccompListener() *os.File {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -346,7 +346,7 @@ func (e *entry) run(reap bool) (*Task, error) {
 			return nil, startError(c.name, "cgroup", err)
 		}
 	}
-	l := &launch{c: c, cfg: e.cfg, proc: p, sock: sock, pid: proc.Pid, init: proc, term: term, program: program}
+	l := &launch{c: c, cfg: e.cfg, proc: p, sock: sock, pid: proc.Pid, init: proc, term: term, program: program, entering: true}
 	if err := l.converse(sp); err != nil {
 		if l.listener != nil {
 			l.listener.Close()

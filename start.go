@@ -227,8 +227,12 @@ type launch struct {
 	pid  int
 	// ids is how the maps of a new user namespace are written.
 	ids *idMapping
-	// listener is the seccomp notify listener the init handed over.
+	// listener is the seccomp notify listener the init handed over, when
+	// the profile names no agent to forward it to (forwardListener).
 	listener *os.File
+	// entering tells that the process joins a running container
+	// (Container.Enter) rather than starting it.
+	entering bool
 	// term is the process's pseudo-terminal, when it asked for one.
 	term *terminal
 	// cgroup is the container's cgroup, made for this start.
@@ -855,7 +859,9 @@ func (l *launch) adopt(kind string, fds []int) error {
 	defer closeFDs(fds[1:])
 	switch {
 	case kind == spec.MsgListener && l.listener == nil:
-		l.listener = os.NewFile(uintptr(fds[0]), "seccomp-listener")
+		// The init may already wait in a notified syscall: the agent
+		// gets the listener now, not after the exec.
+		return l.forwardListener(os.NewFile(uintptr(fds[0]), "seccomp-listener"))
 	case kind == spec.MsgConsole && l.term != nil && l.term.master == nil:
 		return l.term.takeMaster(fds[0])
 	default:

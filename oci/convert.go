@@ -507,6 +507,13 @@ func (c *converter) seccomp() error {
 		return invalid("linux.seccomp.listenerPath", "empty: linux.seccomp.syscalls[%d] uses SCMP_ACT_NOTIFY, whose listener must go somewhere", notify)
 	}
 	cp := *sc
+	if cp.Flags == nil && security.FlagSupported(specs.LinuxSeccompFlagSpecAllow) {
+		// A profile that names no flags leaves the speculative store
+		// bypass mitigation, which a filter would otherwise force on the
+		// container, to the kernel's default, as runc does; "flags": []
+		// asks for the mitigation.
+		cp.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagSpecAllow}
+	}
 	c.cfg.Security.Seccomp = &cp
 	return nil
 }

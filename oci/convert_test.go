@@ -773,6 +773,43 @@ func TestConvertLinuxFields(t *testing.T) {
 			},
 		},
 		{
+			name: "seccomp without flags gets SPEC_ALLOW",
+			mod: func(s *specs.Spec) {
+				s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
+			},
+			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
+				want := []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagSpecAllow}
+				if !security.FlagSupported(specs.LinuxSeccompFlagSpecAllow) {
+					want = nil
+				}
+				if got := cfg.Security.Seccomp.Flags; !slices.Equal(got, want) {
+					t.Errorf("flags %v, want %v", got, want)
+				}
+			},
+		},
+		{
+			name: "seccomp with empty flags keeps them empty",
+			mod: func(s *specs.Spec) {
+				s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{}}
+			},
+			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
+				if got := cfg.Security.Seccomp.Flags; len(got) != 0 {
+					t.Errorf("flags %v, want none", got)
+				}
+			},
+		},
+		{
+			name: "seccomp flags kept as given",
+			mod: func(s *specs.Spec) {
+				s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}}
+			},
+			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
+				if got := cfg.Security.Seccomp.Flags; !slices.Equal(got, []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}) {
+					t.Errorf("flags %v, want [SECCOMP_FILTER_FLAG_LOG]", got)
+				}
+			},
+		},
+		{
 			name: "seccomp notify with a listener",
 			mod: func(s *specs.Spec) {
 				s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock",

@@ -53,8 +53,8 @@ func Features() *features.Features {
 				Actions:        seccompActions(),
 				Operators:      seccompOperators(),
 				Archs:          seccompArchs(),
-				KnownFlags:     seccompFlags(),
-				SupportedFlags: seccompFlags(),
+				KnownFlags:     flagNames(security.KnownFlags()),
+				SupportedFlags: flagNames(security.SupportedFlags()),
 			},
 			Apparmor:        &features.Apparmor{Enabled: &yes},
 			Selinux:         &features.Selinux{Enabled: &yes},
@@ -94,11 +94,10 @@ func seccompArchs() []string {
 	}
 }
 
-func seccompFlags() []string {
-	return []string{
-		"SECCOMP_FILTER_FLAG_TSYNC",
-		string(specs.LinuxSeccompFlagLog),
-		string(specs.LinuxSeccompFlagSpecAllow),
-		string(specs.LinuxSeccompFlagWaitKillableRecv),
+func flagNames(flags []specs.LinuxSeccompFlag) []string {
+	names := make([]string, len(flags))
+	for i, f := range flags {
+		names[i] = string(f)
 	}
+	return names
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/libct/libct"
 	"github.com/libct/libct/internal/nsenter"
+	"github.com/libct/libct/security"
 )
 
 func TestFeatures(t *testing.T) {
@@ -42,6 +43,20 @@ func TestFeatures(t *testing.T) {
 	}
 	if !slices.Contains(f.Linux.Seccomp.Actions, "SCMP_ACT_NOTIFY") || len(f.Linux.Seccomp.Operators) != 7 {
 		t.Errorf("seccomp %+v", f.Linux.Seccomp)
+	}
+	// The flags are the kernel's: each one listed as supported is one a
+	// profile may name, and TSYNC, accepted and ignored, always is.
+	if !slices.Equal(f.Linux.Seccomp.KnownFlags, []string{"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+		"SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"}) {
+		t.Errorf("known flags %v", f.Linux.Seccomp.KnownFlags)
+	}
+	for _, name := range f.Linux.Seccomp.KnownFlags {
+		if got, want := slices.Contains(f.Linux.Seccomp.SupportedFlags, name), security.FlagSupported(specs.LinuxSeccompFlag(name)); got != want {
+			t.Errorf("supported flags %v: %s listed %v, the kernel's probe says %v", f.Linux.Seccomp.SupportedFlags, name, got, want)
+		}
+	}
+	if !slices.Contains(f.Linux.Seccomp.SupportedFlags, "SECCOMP_FILTER_FLAG_TSYNC") {
+		t.Errorf("supported flags %v lack SECCOMP_FILTER_FLAG_TSYNC", f.Linux.Seccomp.SupportedFlags)
 	}
 	if got, want := f.Annotations[EnterStageAnnotation], strconv.FormatBool(nsenter.Available); got != want {
 		t.Errorf("annotation %s = %q, want %q: the build's enter stage", EnterStageAnnotation, got, want)

@@ -32,7 +32,7 @@
 //     filter then sees everything below and must allow it: setgroups,
 //     setresgid, setresuid (Go runs them on every thread and aborts the
 //     program if one thread gets a different result), chdir, capget,
-//     capset, prctl, openat/write/close (LSM labels), close_range,
+//     capset, prctl, openat/write/close (LSM labels),
 //     sendmsg (listener hand-over), execve, and what the Go runtime
 //     calls (futex, mmap, rt_sigprocmask, sigaltstack, nanosleep, ...).
 //     The default profile allows all of these.
@@ -48,12 +48,19 @@
 //  8. labels.Apply: the AppArmor profile and SELinux label for exec.
 //  9. parent-death signal (it is reset by a change of credentials).
 //  10. SetNoNewPrivs, when asked for.
-//  11. close_range(CLOSE_RANGE_CLOEXEC) over the descriptors the program
-//     must not get.
-//  12. When CanInstallLast: filter.Install, the very last step. A
+//  11. When CanInstallLast: filter.Install, the very last step. A
 //     listener (a filter with SCMP_ACT_NOTIFY) is then sent to the parent
 //     with SendFd and closed (it is close-on-exec anyway).
-//  13. execve.
+//  12. execve.
+//
+// The init marks the descriptors the program must not get close-on-exec
+// (close_range) before all of this, and before the startContainer hooks.
+// Two cases move the filter earlier, before step 1, while the thread is
+// still root with every capability: a notifying filter of a container
+// that waits for its start goes in before that wait, so that the listener
+// reaches the parent that prepared it; any filter goes in before the
+// startContainer hooks, which run under it. The filter then sees what
+// step 4 lists, plus the hooks' fork, exec and wait.
 //
 // A nil *Capabilities has every set empty (no capabilities at all); the
 // caller picks the default when none is configured (libct uses

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"unsafe"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -54,3 +56,39 @@ func (f *Filter) Install() (listener int, err error) {
 	}
 	return -1, nil
 }
+
+// SupportedFlags are the flags of a profile that this package and the
+// running kernel both support (FlagSupported), in the order of the
+// runtime-spec.
+func SupportedFlags() []specs.LinuxSeccompFlag {
+	var supported []specs.LinuxSeccompFlag
+	for _, name := range knownFlags {
+		if FlagSupported(name) {
+			supported = append(supported, name)
+		}
+	}
+	return supported
+}
+
+// FlagSupported reports whether a profile may name flag on this kernel.
+// The kernel is asked with seccomp(2) and no program: one that knows the
+// flag fails to read the program (EFAULT) and installs nothing, one that
+// does not refuses the flag (EINVAL).
+func FlagSupported(flag specs.LinuxSeccompFlag) bool {
+	v, ok := seccompFlags[flag]
+	switch {
+	case !ok:
+		return false
+	case v == 0:
+		return true // accepted and ignored, whatever the kernel says
+	case v == unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV:
+		// The kernel takes it only with a listener.
+		v |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
+	}
+	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(v), 0)
+	return errno == unix.EFAULT
+}
+
+// KnownFlags are the flags a profile may name, in the order of the
+// runtime-spec.
+func KnownFlags() []specs.LinuxSeccompFlag { return slices.Clone(knownFlags) }

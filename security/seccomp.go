@@ -51,10 +51,14 @@ import (
 //     action.
 //   - errnoRet is the errno of SCMP_ACT_ERRNO (EPERM when absent) and the
 //     message of SCMP_ACT_TRACE (also EPERM when absent).
-//   - flags: SECCOMP_FILTER_FLAG_TSYNC, _LOG, _SPEC_ALLOW and
-//     _WAIT_KILLABLE_RECV are passed to seccomp(2). A profile with
-//     SCMP_ACT_NOTIFY adds SECCOMP_FILTER_FLAG_NEW_LISTENER (and
-//     _TSYNC_ESRCH with TSYNC, which the kernel requires then).
+//   - flags: SECCOMP_FILTER_FLAG_LOG, _SPEC_ALLOW and _WAIT_KILLABLE_RECV
+//     are passed to seccomp(2). SECCOMP_FILTER_FLAG_TSYNC is accepted
+//     and left out, as runc does: the filter goes on the thread that
+//     execs, and execve ends every other thread, so syncing them changes
+//     nothing for the program, while it would put the init's other
+//     threads under the filter. A profile with SCMP_ACT_NOTIFY adds
+//     SECCOMP_FILTER_FLAG_NEW_LISTENER. Whether a profile without flags
+//     gets SPEC_ALLOW is its translator's choice (package oci's).
 //   - listenerPath and listenerMetadata are for the caller, which sends
 //     the listener there; the compiler ignores them.
 
@@ -75,11 +79,22 @@ var operators = map[specs.LinuxSeccompOperator]bool{
 	specs.OpGreaterEqual: true, specs.OpGreaterThan: true, specs.OpMaskedEqual: true,
 }
 
+// FlagTsync is the name of SECCOMP_FILTER_FLAG_TSYNC in a profile, which
+// package specs has no constant for.
+const FlagTsync specs.LinuxSeccompFlag = "SECCOMP_FILTER_FLAG_TSYNC"
+
+// seccompFlags are the flags a profile may name and their values; 0 is a
+// flag accepted and not passed to seccomp(2).
 var seccompFlags = map[specs.LinuxSeccompFlag]uint{
-	"SECCOMP_FILTER_FLAG_TSYNC":            unix.SECCOMP_FILTER_FLAG_TSYNC,
+	FlagTsync:                              0,
 	specs.LinuxSeccompFlagLog:              unix.SECCOMP_FILTER_FLAG_LOG,
 	specs.LinuxSeccompFlagSpecAllow:        unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW,
 	specs.LinuxSeccompFlagWaitKillableRecv: unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+}
+
+// knownFlags orders the keys of seccompFlags as the runtime-spec lists them.
+var knownFlags = []specs.LinuxSeccompFlag{
+	FlagTsync, specs.LinuxSeccompFlagLog, specs.LinuxSeccompFlagSpecAllow, specs.LinuxSeccompFlagWaitKillableRecv,
 }
 
 var architectures = []specs.Arch{
@@ -106,10 +121,13 @@ const (
 	offArgs = 16
 )
 
-// notifyForbidden are the syscalls the init stage makes between
-// installing the filter and handing the listener over: notifying one of
-// them would wait for a supervisor that cannot have the listener yet.
-var notifyForbidden = []string{"sendmsg"}
+// notifyForbidden are the syscalls SCMP_ACT_NOTIFY must not catch, and
+// why: a notified syscall waits for a supervisor, which may not have the
+// listener yet, or any more.
+var notifyForbidden = map[string]string{
+	"sendmsg": "the init hands the listener over with it",
+	"write":   "the init reports to its parent with it once the filter is installed, also when the agent is gone",
+}
 
 // ValidateSeccomp checks p without compiling it. Errors name the field:
 //
@@ -141,8 +159,8 @@ func ValidateSeccomp(p *specs.LinuxSeccomp) error {
 			if n == "" {
 				return fmt.Errorf("%s.names[%d]: empty name", field, j)
 			}
-			if sc.Action == specs.ActNotify && slices.Contains(notifyForbidden, n) {
-				return fmt.Errorf("%s.names[%d] %s: SCMP_ACT_NOTIFY not allowed: the init hands the listener over with it", field, j, quote.Value(n))
+			if why, ok := notifyForbidden[n]; ok && sc.Action == specs.ActNotify {
+				return fmt.Errorf("%s.names[%d] %s: SCMP_ACT_NOTIFY cannot be used for the %s syscall: %s", field, j, quote.Value(n), n, why)
 			}
 		}
 		if err := checkAction(field+".action", sc.Action, field+".errnoRet", sc.ErrnoRet); err != nil {
@@ -367,9 +385,6 @@ func CompileSeccomp(p *specs.LinuxSeccomp) (*Filter, error) {
 	for _, sc := range p.Syscalls {
 		if sc.Action == specs.ActNotify {
 			f.flags |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
-			if f.flags&unix.SECCOMP_FILTER_FLAG_TSYNC != 0 {
-				f.flags |= unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH
-			}
 		}
 		for _, n := range sc.Names {
 			if !known[n] && !slices.Contains(f.Skipped, n) {

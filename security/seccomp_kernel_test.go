@@ -543,3 +543,53 @@ func TestInitOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestFlagSupported: the probe finds the flags this kernel has, by its
+// version, and installs no filter on the way.
+func TestFlagSupported(t *testing.T) {
+	kernelAtLeast := func(major, minor int) bool {
+		var u unix.Utsname
+		if err := unix.Uname(&u); err != nil {
+			t.Fatal(err)
+		}
+		var ma, mi int
+		fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &ma, &mi)
+		return ma > major || ma == major && mi >= minor
+	}
+	seccompMode := func() string {
+		data, err := os.ReadFile("/proc/thread-self/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(line, "Seccomp:") {
+				return line
+			}
+		}
+		return ""
+	}
+	before := seccompMode()
+	for _, tc := range []struct {
+		name specs.LinuxSeccompFlag
+		want bool
+	}{
+		{FlagTsync, true}, // ignored, so always there
+		{specs.LinuxSeccompFlagLog, kernelAtLeast(4, 14)},
+		{specs.LinuxSeccompFlagSpecAllow, kernelAtLeast(4, 17)},
+		{specs.LinuxSeccompFlagWaitKillableRecv, kernelAtLeast(5, 19)},
+		{"SECCOMP_FILTER_FLAG_NEW_LISTENER", false}, // implied by SCMP_ACT_NOTIFY, not a profile's flag
+		{"SECCOMP_FILTER_FLAG_NONSENSE", false},
+	} {
+		t.Run(string(tc.name), func(t *testing.T) {
+			if got := FlagSupported(tc.name); got != tc.want {
+				t.Errorf("FlagSupported(%s) = %v, want %v", tc.name, got, tc.want)
+			}
+		})
+	}
+	if after := seccompMode(); after != before {
+		t.Errorf("the probes changed the thread's seccomp mode: %q, then %q", before, after)
+	}
+	if got := SupportedFlags(); !slices.Contains(got, FlagTsync) || slices.Contains(got, "SECCOMP_FILTER_FLAG_NONSENSE") {
+		t.Errorf("SupportedFlags() = %v", got)
+	}
+}

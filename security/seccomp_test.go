@@ -162,7 +162,16 @@ func TestValidateSeccomp(t *testing.T) {
 		{
 			name: "notify on sendmsg",
 			p:    with(specs.LinuxSyscall{Names: []string{"mkdir", "sendmsg"}, Action: specs.ActNotify}),
-			want: `seccomp.syscalls[3].names[1] "sendmsg": SCMP_ACT_NOTIFY not allowed: the init hands the listener over with it`,
+			want: `seccomp.syscalls[3].names[1] "sendmsg": SCMP_ACT_NOTIFY cannot be used for the sendmsg syscall: the init hands the listener over with it`,
+		},
+		{
+			name: "notify on write",
+			p:    with(specs.LinuxSyscall{Names: []string{"write"}, Action: specs.ActNotify}),
+			want: `seccomp.syscalls[3].names[0] "write": SCMP_ACT_NOTIFY cannot be used for the write syscall: the init reports to its parent with it once the filter is installed, also when the agent is gone`,
+		},
+		{
+			name: "write under another action is no error",
+			p:    with(specs.LinuxSyscall{Names: []string{"write"}, Action: specs.ActErrno}),
 		},
 		{
 			name: "no names",
@@ -367,7 +376,9 @@ func TestCompile(t *testing.T) {
 				// Killing by default leaves unknown numbers killed too.
 				x86(1000, unix.SECCOMP_RET_KILL_THREAD),
 			},
-			flags: unix.SECCOMP_FILTER_FLAG_TSYNC | unix.SECCOMP_FILTER_FLAG_LOG | unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH,
+			// TSYNC is accepted and left out: the init's thread that
+			// execs is the one that matters.
+			flags: unix.SECCOMP_FILTER_FLAG_LOG | unix.SECCOMP_FILTER_FLAG_NEW_LISTENER,
 		},
 		{
 			name: "conditions of one entry all hold",

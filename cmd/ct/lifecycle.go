@@ -20,6 +20,7 @@ import (
 	"github.com/libct/libct"
 	"github.com/libct/libct/internal/quote"
 	"github.com/libct/libct/oci"
+	"github.com/libct/libct/security"
 )
 
 // createOptions are the flags create and run share.
@@ -90,6 +91,7 @@ func create(g *globals, s *libct.Session, id string, o *createOptions, detach bo
 	if err != nil {
 		return nil, nameFile(configPath, err)
 	}
+	logSeccompFlags(g.log, cfg.Security.Seccomp)
 	if wantsNotify(cfg) {
 		cfg.NotifySocket = notifySocketInContainer
 	}
@@ -147,6 +149,20 @@ func create(g *globals, s *libct.Session, id string, o *createOptions, detach bo
 		}
 	}
 	return c, nil
+}
+
+// logSeccompFlags logs, with --debug, the flags the container's seccomp
+// filter is installed with: what the profile's flags and actions come to
+// after the defaults and the flags ignored.
+func logSeccompFlags(l *logger, profile *specs.LinuxSeccomp) {
+	if l == nil || !l.debug || profile == nil {
+		return
+	}
+	f, err := security.CompileSeccomp(profile)
+	if err != nil {
+		return // the start reports it
+	}
+	l.debugf("seccomp filter flags: %d", f.Flags())
 }
 
 // destroyAfter destroys a container whose creation failed with err.

@@ -45,7 +45,7 @@ func (r *process) execFunc(c *conn, filterLast bool) error {
 		}
 	}
 	c.announceExec()
-	if filterLast && p.Seccomp != nil {
+	if filterLast && p.Seccomp != nil && !r.filtered {
 		if err := r.installSeccomp(c); err != nil {
 			return err
 		}

@@ -147,15 +147,52 @@ func run(c *conn, s *spec.Init, data []byte, reexeced bool, lookup Lookup) error
 		}
 	}
 	p.self = self
+	// Every descriptor past the program's own must be gone once it or a
+	// startContainer hook runs, whatever the runtime or a library opened
+	// without O_CLOEXEC. This comes before a seccomp filter, which may
+	// deny close_range.
+	if err := unix.CloseRange(uint(3+s.Process.ExtraFiles), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return inStep("exec", fmt.Errorf("close_range: %w", err))
+	}
+	if p.installEarly(s, true) {
+		if err := p.installSeccomp(c); err != nil {
+			return err
+		}
+	}
 	if s.ExecFifo != 0 {
 		if err := waitForStart(c, procFD, s.ExecFifo); err != nil {
 			return inStep("start", err)
+		}
+	}
+	if p.installEarly(s, false) {
+		if err := p.installSeccomp(c); err != nil {
+			return err
 		}
 	}
 	if err := hooks.Run("hooks.startContainer", s.StartContainer, s.HookState); err != nil {
 		return inStep("hooks", err)
 	}
 	return p.become(c)
+}
+
+// installEarly tells whether the seccomp filter goes in before the wait
+// for start (beforeStart) or right after it, rather than in become. A
+// listener must reach the parent that prepares the container, which hands
+// it to the agent: the one that starts it may be another process (ct
+// create, then ct start). The startContainer hooks run in the container
+// as its program would, under its filter. The filter then sees all the
+// init does up to the exec, as when it cannot come last (see package
+// security).
+func (r *process) installEarly(s *spec.Init, beforeStart bool) bool {
+	f := r.spec.Seccomp
+	switch {
+	case f == nil || r.filtered:
+		return false
+	case beforeStart:
+		return f.Notifies() && s.ExecFifo != 0
+	default:
+		return len(s.StartContainer) > 0
+	}
 }
 
 func writeSysctls(sysctl map[string]string) error {

@@ -2,6 +2,7 @@ package initstage
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -31,6 +32,9 @@ type process struct {
 	gid  int
 	// groups is nil when setgroups must not be called.
 	groups []int
+	// filtered tells that the seccomp filter is installed already
+	// (installSeccomp).
+	filtered bool
 }
 
 // prepareProcess resolves what can fail for a reason the user can fix, so
@@ -161,15 +165,8 @@ func (r *process) become(c *conn) error {
 			return inStep("security", err)
 		}
 	}
-	// Every descriptor past the program's own must be gone once it runs,
-	// whatever the runtime or a library opened without O_CLOEXEC. This
-	// comes before a seccomp filter that may have to be installed early,
-	// and may deny close_range.
-	if err := unix.CloseRange(uint(3+p.ExtraFiles), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		return inStep("exec", fmt.Errorf("close_range: %w", err))
-	}
 	filterLast := p.Seccomp == nil || caps == nil || security.CanInstallLast(p.NoNewPrivs, caps)
-	if !filterLast {
+	if !filterLast && !r.filtered {
 		c.announceExec()
 		if err := r.installSeccomp(c); err != nil {
 			return err
@@ -211,7 +208,7 @@ func (r *process) become(c *conn) error {
 	c.mark("credentials and security")
 	c.sendTrace()
 	c.announceExec()
-	if filterLast && p.Seccomp != nil {
+	if filterLast && p.Seccomp != nil && !r.filtered {
 		if err := r.installSeccomp(c); err != nil {
 			return err
 		}
@@ -221,17 +218,18 @@ func (r *process) become(c *conn) error {
 }
 
 // installSeccomp loads the filter and hands a notify listener to the
-// parent.
+// parent. A filter with a listener goes in before the wait for start
+// (installEarly), while the parent that prepared the container still
+// listens.
 func (r *process) installSeccomp(c *conn) error {
 	listener, err := r.spec.Seccomp.Install()
 	if err != nil {
 		return inStep("seccomp", err)
 	}
+	r.filtered = true
 	if listener >= 0 && c.started >= 0 {
-		// Started by another process than the one that prepared the
-		// container: nobody waits for the listener.
 		unix.Close(listener)
-		listener = -1
+		return inStep("seccomp", errors.New("a listener made after the start has nobody to go to"))
 	}
 	if listener >= 0 {
 		msg, _ := json.Marshal(&spec.Message{Kind: spec.MsgListener})
