@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -488,6 +489,28 @@ func TestKill(t *testing.T) {
 			checkNoCgroup(t, id)
 		})
 	}
+	t.Run("signal 0", func(t *testing.T) {
+		e := e.sub(t)
+		id := e.id("zero")
+		e.ok("run", "-d", "-b", sleeper, id)
+		// Only a check that the container runs: it goes on running.
+		e.ok("kill", id, "0")
+		e.checkState(id, specs.StateRunning)
+		e.ok("kill", id, "KILL")
+		e.waitStatus(id, specs.StateStopped)
+		if res := e.ct("kill", id, "0"); res.code != 1 || !strings.Contains(res.stderr, "container not running") {
+			t.Errorf("kill 0 of a stopped container: exit %d, stderr %q; want 1, not running", res.code, res.stderr)
+		}
+		e.ok("kill", "--all", id, "0")
+		e.ok("delete", id)
+		checkNoCgroup(t, id)
+	})
+	t.Run("negative signal", func(t *testing.T) {
+		e := e.sub(t)
+		if res := e.ct("kill", "whatever", "-1"); res.code != 2 || !strings.Contains(res.stderr, "-1") {
+			t.Errorf("exit %d, stderr %q; want 2 naming the signal", res.code, res.stderr)
+		}
+	})
 	t.Run("bad signal", func(t *testing.T) {
 		e := e.sub(t)
 		res := e.ct("kill", "whatever", "SIGBOGUS")
@@ -621,6 +644,15 @@ func TestList(t *testing.T) {
 	var states []containerState
 	if err := json.Unmarshal([]byte(res.stdout), &states); err != nil || len(states) != 2 {
 		t.Fatalf("list json %q: %v", res.stdout, err)
+	}
+	// The keys in runc's order, which scripts match as text.
+	keys := regexp.MustCompile(`"([a-zA-Z]+)":`).FindAllStringSubmatch(strings.SplitN(res.stdout, "},", 2)[0], -1)
+	var order []string
+	for _, k := range keys {
+		order = append(order, k[1])
+	}
+	if wantOrder := []string{"ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner"}; !slices.Equal(order, wantOrder) {
+		t.Errorf("list json keys %q, want %q", order, wantOrder)
 	}
 	for _, st := range states {
 		wantStatus := map[string]specs.ContainerState{created: specs.StateCreated, running: specs.StateRunning}[st.ID]
