@@ -47,6 +47,61 @@ func TestConsole(t *testing.T) {
 	}
 }
 
+// TestConsoleRawOutput checks that ConsoleRawOutput keeps the terminal
+// from turning the program's "\n" into "\r\n", with a terminal made in
+// the container or on the host, for Spawn and Enter, and that without it
+// the terminal behaves as a terminal does.
+func TestConsoleRawOutput(t *testing.T) {
+	s := newSession(t)
+	hostTerminal := busybox(t)
+	hostTerminal.Namespaces &^= libct.NewMount
+	for _, tc := range []struct {
+		name  string
+		cfg   *libct.Config
+		enter bool
+		raw   bool
+		want  string
+	}{
+		{"inside raw", busybox(t), false, true, "one\ntwo\n"},
+		{"inside cooked", busybox(t), false, false, "one\r\ntwo\r\n"},
+		{"host raw", hostTerminal, false, true, "one\ntwo\n"},
+		{"host cooked", hostTerminal, false, false, "one\r\ntwo\r\n"},
+		{"enter raw", busybox(t), true, true, "one\ntwo\n"},
+		{"enter cooked", busybox(t), true, false, "one\r\ntwo\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &libct.Process{Args: []string{"/bin/printf", `one\ntwo\n`}, Terminal: true, ConsoleRawOutput: tc.raw}
+			var out string
+			if tc.enter {
+				testutil.RequireEnterStage(t)
+				c := sleeper(t, s, tc.cfg)
+				task, err := c.Enter(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = readUntilExit(task.Console())
+				task.Console().Close()
+				task.Wait()
+			} else {
+				c, err := s.Create(uniqueName(t), tc.cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Destroy()
+				if err := c.Spawn(p); err != nil {
+					t.Fatal(err)
+				}
+				out = readUntilExit(c.Console())
+				c.Console().Close()
+				c.Wait()
+			}
+			if out != tc.want {
+				t.Errorf("terminal output %q, want %q", out, tc.want)
+			}
+		})
+	}
+}
+
 // readUntilExit reads a pty master until the slave side is gone (EIO).
 func readUntilExit(r io.Reader) string {
 	var b strings.Builder

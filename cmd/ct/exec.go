@@ -150,6 +150,9 @@ func runExec(g *globals, args []string) (int, error) {
 			}
 		} else if detach {
 			return exitUsage, usagef("--detach with a terminal needs --console-socket to hand the terminal to")
+		} else {
+			// ct relays the terminal itself (proxyConsole).
+			proc.ConsoleRawOutput = true
 		}
 	} else {
 		if consoleSocket != "" {
