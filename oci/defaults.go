@@ -2,6 +2,7 @@ package oci
 
 import (
 	"os"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -12,9 +13,16 @@ import (
 // defaultSpecVersion is the ociVersion DefaultSpec writes.
 const defaultSpecVersion = "1.0.2"
 
+// specCapabilities are the capabilities of the process DefaultSpec
+// writes, in its bounding, effective and permitted sets: those of `runc
+// spec` (since runc 1.2), so that a bundle made with either runs alike
+// (without CAP_DAC_OVERRIDE, a user cannot run a program whose exec bit
+// is root's only, say).
+var specCapabilities = []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
+
 // DefaultSpec is what `ct spec` writes: a container running "sh" on a
-// terminal in the bundle's "rootfs" (read-only), with the OCI default
-// capabilities, no_new_privs, RLIMIT_NOFILE 1024, the pid, network, ipc,
+// terminal in the bundle's "rootfs" (read-only), with runc's default
+// capabilities (specCapabilities), no_new_privs, RLIMIT_NOFILE 1024, the pid, network, ipc,
 // uts and mount namespaces, the usual /proc, /dev, /dev/pts, /dev/shm,
 // /dev/mqueue, /sys and /sys/fs/cgroup mounts, the OCI default masked and
 // read-only paths, and a device cgroup that denies every device but
@@ -26,7 +34,6 @@ const defaultSpecVersion = "1.0.2"
 // so is what needs a cgroup (resources and the cgroup mount) or ids the
 // namespace lacks (gid=5 of /dev/pts).
 func DefaultSpec(rootless bool) *specs.Spec {
-	caps := libct.DefaultCapabilities()
 	s := &specs.Spec{
 		// The default config uses nothing past runtime-spec 1.0, and
 		// claiming 1.0.2 lets older runtimes (crun 1.8) read it too.
@@ -42,9 +49,9 @@ func DefaultSpec(rootless bool) *specs.Spec {
 			},
 			Cwd: "/",
 			Capabilities: &specs.LinuxCapabilities{
-				Bounding:  caps.Bounding,
-				Effective: caps.Effective,
-				Permitted: caps.Permitted,
+				Bounding:  slices.Clone(specCapabilities),
+				Effective: slices.Clone(specCapabilities),
+				Permitted: slices.Clone(specCapabilities),
 			},
 			Rlimits:         []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 1024}},
 			NoNewPrivileges: true,

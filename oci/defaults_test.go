@@ -47,7 +47,8 @@ func TestDefaultSpecRoundTrip(t *testing.T) {
 	if !slices.Equal(p.Args, []string{"sh"}) || !p.Terminal || !cfg.Security.NoNewPrivileges {
 		t.Errorf("process %+v security %+v", p, cfg.Security)
 	}
-	if !slices.Equal(cfg.Security.Capabilities.Bounding, libct.DefaultCapabilities().Bounding) {
+	if want := []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}; !slices.Equal(cfg.Security.Capabilities.Bounding, want) ||
+		!slices.Equal(cfg.Security.Capabilities.Effective, want) || !slices.Equal(cfg.Security.Capabilities.Permitted, want) {
 		t.Errorf("capabilities %+v", cfg.Security.Capabilities)
 	}
 	if len(cfg.Mounts) != 6 || cfg.Options&libct.CgroupSubmount == 0 {

@@ -626,6 +626,54 @@ func TestRun(t *testing.T) {
 	})
 }
 
+// TestForeignDefaultSpecs runs, unchanged, the configs that `runc spec`
+// (runc 1.1.5) and `crun spec` (crun 1.8.1) write: their ambient
+// capabilities are not inheritable, which the kernel cannot raise, and
+// ct warns about each and runs the rest, as those runtimes do.
+func TestForeignDefaultSpecs(t *testing.T) {
+	e := newOCIEnv(t)
+	for _, tc := range []struct{ name, file string }{
+		{"runc 1.1.5", "testdata/runc-1.1.5-spec.json"},
+		{"crun 1.8.1", "testdata/crun-1.8.1-spec.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := e.sub(t)
+			data, err := os.ReadFile(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bundle := t.TempDir()
+			if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(e.rootfs, filepath.Join(bundle, "rootfs")); err != nil {
+				t.Fatal(err)
+			}
+			id := e.id("foreign")
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			// The config runs sh on a terminal: ct relays what it reads
+			// to it.
+			cmd, result := e.command(ctx, "run", "--bundle", bundle, id)
+			cmd.Stdin = strings.NewReader("echo answer-$((6*7)); grep CapAmb /proc/self/status; exit 3\n")
+			cmd.Run()
+			res := result()
+			if res.code != 3 || !strings.Contains(res.stdout, "answer-42") {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 3 and answer-42", res.code, res.stdout, res.stderr)
+			}
+			if !strings.Contains(res.stdout, "CapAmb:\t0000000000000000") {
+				t.Errorf("stdout %q: want no ambient capability", res.stdout)
+			}
+			for _, name := range []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"} {
+				if !strings.Contains(res.stderr, "can't raise ambient capability "+name) {
+					t.Errorf("stderr %q: want a warning about the ambient %s", res.stderr, name)
+				}
+			}
+			checkNoCgroup(t, id)
+		})
+	}
+}
+
 // TestList checks list's table, JSON and quiet forms.
 func TestList(t *testing.T) {
 	e := newOCIEnv(t)
