@@ -109,6 +109,10 @@ func TestCInitMatchesGoInit(t *testing.T) {
 		{"more supplementary groups than fit a small buffer", func(*libct.Config) {}, libct.Process{
 			User: "1000:1000", AdditionalGroups: manyGroups(300),
 		}},
+		// Entered as root, before the user changes.
+		{"a working directory only root may enter", func(*libct.Config) {}, libct.Process{
+			User: "1000:1000", Dir: "/root",
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := busybox(t)

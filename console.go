@@ -56,6 +56,12 @@ func openTerminal(p *Process) (*terminal, error) {
 			return nil, fmt.Errorf("process.consoleSize: %w", err)
 		}
 	}
+	if p.ConsoleRawOutput {
+		if err := console.ClearONLCR(master.Fd()); err != nil {
+			master.Close()
+			return nil, fmt.Errorf("process.consoleRawOutput: %w", err)
+		}
+	}
 	slave, err := os.OpenFile(slavePath, os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
 		master.Close()

@@ -290,6 +290,7 @@ func (e *entry) run(reap bool) (*Task, error) {
 		if p.ConsoleSize != nil {
 			ps.ConsoleRows, ps.ConsoleCols = p.ConsoleSize.Rows, p.ConsoleSize.Cols
 		}
+		ps.ConsoleRawOutput = p.ConsoleRawOutput
 	}
 	sp := &spec.Init{Process: ps}
 	if !e.cfg.Namespaces.Has(NewMount) && e.cfg.Root != "" {

@@ -22,8 +22,13 @@ func init() {
 // initEnv is the environment of the init stage. It lives a few
 // milliseconds on one thread doing system calls: one P, no garbage
 // collection, so that the runtime starts no helper threads to spin up and
-// no collection runs. (The program gets the environment of its Process.)
-func initEnv() []string { return []string{"GOMAXPROCS=1", "GOGC=off"} }
+// no collection runs. The runtime must not keep its cgroup's CPU limit
+// files open to follow the limit (Go 1.25's containermaxprocs): the
+// container would hold descriptors of the host's cgroup files while it
+// waits for Start. (The program gets the environment of its Process.)
+func initEnv() []string {
+	return []string{"GOMAXPROCS=1", "GOGC=off", "GODEBUG=containermaxprocs=0"}
+}
 
 func isInitStage() bool {
 	return len(os.Args) > 0 && (os.Args[0] == initstage.Arg0 || os.Args[0] == nsenter.Arg0)

@@ -50,6 +50,11 @@ type Process struct {
 	Terminal      bool
 	ConsoleSize   *ConsoleSize
 	ConsoleSocket string
+	// ConsoleRawOutput clears the terminal's ONLCR output flag before the
+	// program runs, so that a "\n" it writes leaves the master as is, not
+	// as "\r\n": for a caller that passes the output on to something
+	// other than a terminal (a pipe, a file, a terminal in raw mode).
+	ConsoleRawOutput bool
 	// Personality, when set, is the execution domain (personality(2);
 	// 0x0008, PER_LINUX32, for a 32-bit uname).
 	Personality *uint32

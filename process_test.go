@@ -815,6 +815,7 @@ func TestProcessInvalid(t *testing.T) {
 		{"func and args", &libct.Process{Func: "observe", Args: []string{"/bin/true"}}, "process.func"},
 		{"unregistered func", &libct.Process{Func: "no-such-function"}, "process.func"},
 		{"env without =", &libct.Process{Args: []string{"/bin/true"}, Env: []string{"A=1", "NOEQUALS"}}, "process.env[1]"},
+		{"env with an empty name", &libct.Process{Args: []string{"/bin/true"}, Env: []string{"=value"}}, "process.env[0]"},
 		{"relative dir", &libct.Process{Args: []string{"/bin/true"}, Dir: "tmp"}, "process.dir"},
 		{"user with two colons", &libct.Process{Args: []string{"/bin/true"}, User: "a:b:c"}, "process.user"},
 		{"unknown rlimit", &libct.Process{Args: []string{"/bin/true"}, Rlimits: []libct.Rlimit{{Type: "RLIMIT_BOGUS", Soft: 1, Hard: 1}}}, "process.rlimits[0]"},

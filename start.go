@@ -583,6 +583,7 @@ func (l *launch) fork(sp *spec.Init) (*childProcess, error) {
 			if p.ConsoleSize != nil {
 				sp.Process.ConsoleRows, sp.Process.ConsoleCols = p.ConsoleSize.Rows, p.ConsoleSize.Cols
 			}
+			sp.Process.ConsoleRawOutput = p.ConsoleRawOutput
 		} else {
 			t, err := openTerminal(p)
 			if err != nil {

@@ -47,6 +47,135 @@ func TestConsole(t *testing.T) {
 	}
 }
 
+// TestConsoleRawOutput checks that ConsoleRawOutput keeps the terminal
+// from turning the program's "\n" into "\r\n", with a terminal made in
+// the container or on the host, for Spawn and Enter, and that without it
+// the terminal behaves as a terminal does.
+func TestConsoleRawOutput(t *testing.T) {
+	s := newSession(t)
+	hostTerminal := busybox(t)
+	hostTerminal.Namespaces &^= libct.NewMount
+	for _, tc := range []struct {
+		name  string
+		cfg   *libct.Config
+		enter bool
+		raw   bool
+		want  string
+	}{
+		{"inside raw", busybox(t), false, true, "one\ntwo\n"},
+		{"inside cooked", busybox(t), false, false, "one\r\ntwo\r\n"},
+		{"host raw", hostTerminal, false, true, "one\ntwo\n"},
+		{"host cooked", hostTerminal, false, false, "one\r\ntwo\r\n"},
+		{"enter raw", busybox(t), true, true, "one\ntwo\n"},
+		{"enter cooked", busybox(t), true, false, "one\r\ntwo\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &libct.Process{Args: []string{"/bin/printf", `one\ntwo\n`}, Terminal: true, ConsoleRawOutput: tc.raw}
+			var out string
+			if tc.enter {
+				testutil.RequireEnterStage(t)
+				c := sleeper(t, s, tc.cfg)
+				task, err := c.Enter(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = readUntilExit(task.Console())
+				task.Console().Close()
+				task.Wait()
+			} else {
+				c, err := s.Create(uniqueName(t), tc.cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Destroy()
+				if err := c.Spawn(p); err != nil {
+					t.Fatal(err)
+				}
+				out = readUntilExit(c.Console())
+				c.Console().Close()
+				c.Wait()
+			}
+			if out != tc.want {
+				t.Errorf("terminal output %q, want %q", out, tc.want)
+			}
+		})
+	}
+}
+
+// TestTerminalOwner: the program's terminal belongs to its user, so that
+// it can use it, and keeps the group its devpts gave it; for a terminal
+// made in the container or on the host, by either init, and for Enter.
+func TestTerminalOwner(t *testing.T) {
+	s := newSession(t)
+	hostTerminal := busybox(t)
+	hostTerminal.Namespaces &^= libct.NewMount
+	for _, tc := range []struct {
+		name   string
+		cfg    *libct.Config
+		goInit bool
+		enter  bool
+	}{
+		{"inside", busybox(t), false, false},
+		{"host terminal", hostTerminal, false, false},
+		{"host terminal, Go init forced", hostTerminal, true, false},
+		{"enter", busybox(t), false, true},
+		{"enter, Go init", busybox(t), true, true},
+		// The C init takes a host terminal when the process enters a
+		// container with no root of its own.
+		{"enter the host's root, C init", &libct.Config{Namespaces: libct.NewPID | libct.NewUTS}, false, true},
+		{"enter the host's root, Go init", &libct.Config{Namespaces: libct.NewPID | libct.NewUTS}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.goInit {
+				t.Setenv("LIBCT_INIT", "go")
+			} else {
+				t.Setenv("LIBCT_INIT", "")
+			}
+			// The program waits for a line: its terminal is looked at from
+			// here meanwhile (a root without /dev/pts cannot name it).
+			p := &libct.Process{Args: []string{"/bin/sh", "-c", "echo ready; read x"}, User: "1000:100", Terminal: true}
+			var con io.ReadWriter
+			var pid int
+			if tc.enter {
+				testutil.RequireEnterStage(t)
+				c := sleeper(t, s, tc.cfg)
+				task, err := c.Enter(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer task.Wait()
+				defer task.Console().Close()
+				con, pid = task.Console(), task.Pid()
+			} else {
+				c, err := s.Create(uniqueName(t), tc.cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Destroy()
+				if err := c.Spawn(p); err != nil {
+					t.Fatal(err)
+				}
+				defer c.Console().Close()
+				if pid, err = c.Pid(); err != nil {
+					t.Fatal(err)
+				}
+				con = c.Console()
+			}
+			if out := readUntil(con, "ready"); !strings.Contains(out, "ready") {
+				t.Fatalf("the program said %q", out)
+			}
+			var st syscall.Stat_t
+			if err := syscall.Stat(fmt.Sprintf("/proc/%d/fd/0", pid), &st); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintln(con)
+			if st.Uid != 1000 || st.Gid == 100 {
+				t.Errorf("terminal owned by %d:%d, want uid 1000 and the devpts group, not the user's", st.Uid, st.Gid)
+			}
+		})
+	}
+}
+
 // readUntilExit reads a pty master until the slave side is gone (EIO).
 func readUntilExit(r io.Reader) string {
 	var b strings.Builder

@@ -238,7 +238,7 @@ func (p *Process) validate() error {
 		return err
 	}
 	for i, kv := range p.Env {
-		if !strings.Contains(kv, "=") {
+		if name, _, ok := strings.Cut(kv, "="); !ok || name == "" {
 			return invalid(fmt.Sprintf("process.env[%d]", i), "%s is not KEY=value", quote.Value(kv))
 		}
 	}

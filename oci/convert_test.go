@@ -460,14 +460,6 @@ func TestConvertProcessFields(t *testing.T) {
 			errPath: "process.consoleSize",
 		},
 		{
-			name: "effective not permitted",
-			mod: func(s *specs.Spec) {
-				s.Process.Capabilities = &specs.LinuxCapabilities{Effective: []string{"CAP_KILL"}}
-			},
-			errPath:  "process.capabilities.effective[0]",
-			errParts: []string{`"CAP_KILL"`, "not in the permitted set"},
-		},
-		{
 			name:     "unknown rlimit",
 			mod:      func(s *specs.Spec) { s.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_FOO"}} },
 			errPath:  "process.rlimits[0].type",
@@ -567,6 +559,26 @@ func TestConvertCapabilityWarnings(t *testing.T) {
 			caps:     specs.LinuxCapabilities{Effective: []string{"CAP_KILL"}, Permitted: []string{"kill", "CAP_KILL"}},
 			want:     specs.LinuxCapabilities{Effective: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"}},
 			warnings: []string{`process.capabilities.permitted[0] "kill": unknown capability, ignored`},
+		},
+		{
+			name:     "effective not permitted",
+			caps:     specs.LinuxCapabilities{Effective: []string{"CAP_CHOWN", "CAP_KILL"}, Permitted: []string{"CAP_KILL"}},
+			want:     specs.LinuxCapabilities{Effective: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"}},
+			warnings: []string{`process.capabilities.effective[0] "CAP_CHOWN": not in the permitted set, ignored`},
+		},
+		{
+			name: "ambient not inheritable",
+			caps: specs.LinuxCapabilities{Permitted: []string{"CAP_KILL", "CAP_CHOWN"}, Inheritable: []string{"CAP_KILL"},
+				Ambient: []string{"CAP_KILL", "CAP_CHOWN"}},
+			want: specs.LinuxCapabilities{Permitted: []string{"CAP_KILL", "CAP_CHOWN"}, Inheritable: []string{"CAP_KILL"},
+				Ambient: []string{"CAP_KILL"}},
+			warnings: []string{`process.capabilities.ambient[1] "CAP_CHOWN": can't raise ambient capability CAP_CHOWN: not in the inheritable set, ignored`},
+		},
+		{
+			name:     "ambient not permitted",
+			caps:     specs.LinuxCapabilities{Inheritable: []string{"CAP_KILL"}, Ambient: []string{"CAP_KILL"}},
+			want:     specs.LinuxCapabilities{Inheritable: []string{"CAP_KILL"}},
+			warnings: []string{`process.capabilities.ambient[0] "CAP_KILL": can't raise ambient capability CAP_KILL: not in the permitted set, ignored`},
 		},
 		{
 			name: "all known",

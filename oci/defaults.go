@@ -24,8 +24,8 @@ func specCapabilities() []string {
 
 // DefaultSpec is what `ct spec` writes: a container running "sh" on a
 // terminal in the bundle's "rootfs" (read-only), with runc's minimal
-// capability set (specCapabilities), no_new_privs, RLIMIT_NOFILE 1024, the pid, network, ipc,
-// uts and mount namespaces, the usual /proc, /dev, /dev/pts, /dev/shm,
+// capability set (specCapabilities), no_new_privs, RLIMIT_NOFILE 1024,
+// the pid, network, ipc, uts and mount namespaces, the usual /proc, /dev, /dev/pts, /dev/shm,
 // /dev/mqueue, /sys and /sys/fs/cgroup mounts, the OCI default masked and
 // read-only paths, and a device cgroup that denies every device but
 // those every container has.

@@ -3,6 +3,7 @@ package oci
 import (
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -208,10 +209,54 @@ func convertCapabilities(c *specs.LinuxCapabilities, warn func(*FieldError)) (*l
 			*set.out = append(*set.out, n)
 		}
 	}
+	dropUnraisable(c, out, warn)
 	if err := out.Validate(); err != nil {
 		return nil, rebase(err, "capabilities.", "process.capabilities.")
 	}
 	return out, nil
+}
+
+// dropUnraisable drops, with a warning, the effective capabilities that
+// are not permitted and the ambient ones that are not both permitted and
+// inheritable: the kernel would refuse them, and runc and crun run such a
+// spec with the rest (the default config of runc 1.1 and of crun has an
+// ambient CAP_AUDIT_WRITE that is not inheritable). The warnings name the
+// entries of c, the spec's sets.
+func dropUnraisable(c *specs.LinuxCapabilities, out *libct.Capabilities, warn func(*FieldError)) {
+	permitted := make(map[string]bool, len(out.Permitted))
+	for _, n := range out.Permitted {
+		permitted[n] = true
+	}
+	inheritable := make(map[string]bool, len(out.Inheritable))
+	for _, n := range out.Inheritable {
+		inheritable[n] = true
+	}
+	keep := func(set string, names []string, out []string, why func(string) string) []string {
+		var kept []string
+		for _, n := range out {
+			if reason := why(n); reason != "" {
+				warn(invalidValue(index("process.capabilities."+set, slices.Index(names, n)), n, "%s", reason))
+				continue
+			}
+			kept = append(kept, n)
+		}
+		return kept
+	}
+	out.Effective = keep("effective", c.Effective, out.Effective, func(n string) string {
+		if !permitted[n] {
+			return "not in the permitted set, ignored"
+		}
+		return ""
+	})
+	out.Ambient = keep("ambient", c.Ambient, out.Ambient, func(n string) string {
+		switch {
+		case !inheritable[n]:
+			return "can't raise ambient capability " + n + ": not in the inheritable set, ignored"
+		case !permitted[n]:
+			return "can't raise ambient capability " + n + ": not in the permitted set, ignored"
+		}
+		return ""
+	})
 }
 
 // rlimitTypes are the resources setrlimit(2) knows, as the spec names

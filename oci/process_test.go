@@ -2,6 +2,7 @@ package oci
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -81,6 +82,21 @@ func TestConvertProcess(t *testing.T) {
 		}
 	})
 
+	t.Run("ambient not permitted", func(t *testing.T) {
+		var warnings []string
+		p, err := ConvertProcess(&specs.Process{Args: []string{"x"}, Capabilities: &specs.LinuxCapabilities{Ambient: []string{"CAP_KILL"}}},
+			base, WithWarnings(func(fe *FieldError) { warnings = append(warnings, fe.Error()) }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(warnings) != 1 || !strings.HasPrefix(warnings[0], `process.capabilities.ambient[0] "CAP_KILL": can't raise ambient capability CAP_KILL`) {
+			t.Errorf("warnings %q, want one about process.capabilities.ambient[0]", warnings)
+		}
+		if got := p.Security.Capabilities.Ambient; len(got) != 0 {
+			t.Errorf("ambient %q, want none", got)
+		}
+	})
+
 	for _, tc := range []struct {
 		name string
 		p    *specs.Process
@@ -90,7 +106,6 @@ func TestConvertProcess(t *testing.T) {
 		{"no args", &specs.Process{}, "process.args"},
 		{"relative cwd", &specs.Process{Args: []string{"x"}, Cwd: "a"}, "process.cwd"},
 		{"bad env", &specs.Process{Args: []string{"x"}, Env: []string{"=x"}}, "process.env[0]"},
-		{"ambient not permitted", &specs.Process{Args: []string{"x"}, Capabilities: &specs.LinuxCapabilities{Ambient: []string{"CAP_KILL"}}}, "process.capabilities.ambient[0]"},
 		{"bad rlimit", &specs.Process{Args: []string{"x"}, Rlimits: []specs.POSIXRlimit{{Type: "RLIMIT_X"}}}, "process.rlimits[0].type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -127,6 +127,12 @@ func runExec(g *globals, args []string) (int, error) {
 			sp.Capabilities.Bounding = append(sp.Capabilities.Bounding, name)
 			sp.Capabilities.Effective = append(sp.Capabilities.Effective, name)
 			sp.Capabilities.Permitted = append(sp.Capabilities.Permitted, name)
+			// An ambient capability needs the inheritable one too, which
+			// --cap does not add: as runc's exec, it goes to the ambient
+			// set when the spec has an inheritable set to take it from.
+			if sp.Capabilities.Inheritable != nil {
+				sp.Capabilities.Ambient = append(sp.Capabilities.Ambient, name)
+			}
 		}
 	}
 	if noNewPrivs {
@@ -150,6 +156,9 @@ func runExec(g *globals, args []string) (int, error) {
 			}
 		} else if detach {
 			return exitUsage, usagef("--detach with a terminal needs --console-socket to hand the terminal to")
+		} else {
+			// ct relays the terminal itself (proxyConsole).
+			proc.ConsoleRawOutput = true
 		}
 	} else {
 		if consoleSocket != "" {

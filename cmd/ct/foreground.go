@@ -74,7 +74,9 @@ func (f *signalForwarder) stop() {
 }
 
 // proxyConsole connects ct's standard streams to the master of the
-// process's terminal: ct's stdin, put in raw mode when it is a terminal,
+// process's terminal, made with ConsoleRawOutput as runc makes the one it
+// relays: ct's stdout may be a pipe or a file, where the "\r" of each
+// "\r\n" would stay. ct's stdin, put in raw mode when it is a terminal,
 // is typed into the container, what the container prints goes to ct's
 // stdout, and ct's window size follows to the container's terminal. The
 // returned end waits (briefly) for the last output and restores ct's

@@ -158,7 +158,11 @@ func runList(g *globals, args []string) (int, error) {
 		states = append(states, st)
 	}
 	if format == "json" {
-		data, err := json.Marshal(states)
+		entries := make([]listEntry, len(states))
+		for i, st := range states {
+			entries[i] = newListEntry(st)
+		}
+		data, err := json.Marshal(entries)
 		if err != nil {
 			return fail(err)
 		}
@@ -172,6 +176,28 @@ func runList(g *globals, args []string) (int, error) {
 			st.Created.Format(time.RFC3339Nano), st.Owner)
 	}
 	return fail(w.Flush())
+}
+
+// listEntry is one container of list --format json: the fields of its
+// state in the order runc lists them (pid before status), which scripts
+// written against runc's output match as text.
+type listEntry struct {
+	Version     string               `json:"ociVersion"`
+	ID          string               `json:"id"`
+	Pid         int                  `json:"pid"`
+	Status      specs.ContainerState `json:"status"`
+	Bundle      string               `json:"bundle"`
+	Rootfs      string               `json:"rootfs"`
+	Created     time.Time            `json:"created"`
+	Annotations map[string]string    `json:"annotations,omitempty"`
+	Owner       string               `json:"owner"`
+}
+
+func newListEntry(st *containerState) listEntry {
+	return listEntry{
+		Version: st.Version, ID: st.ID, Pid: st.Pid, Status: st.Status, Bundle: st.Bundle,
+		Rootfs: st.Rootfs, Created: st.Created, Annotations: st.Annotations, Owner: st.Owner,
+	}
 }
 
 // unknownState is the list entry of a container whose state cannot be

@@ -103,6 +103,9 @@ func create(g *globals, s *libct.Session, id string, o *createOptions, detach bo
 			if proc.ConsoleSocket, err = filepath.Abs(o.consoleSocket); err != nil {
 				return nil, fmt.Errorf("--console-socket: %w", err)
 			}
+		} else {
+			// ct relays the terminal itself (proxyConsole).
+			proc.ConsoleRawOutput = true
 		}
 	} else {
 		if o.consoleSocket != "" {
@@ -382,6 +385,12 @@ func runKill(g *globals, args []string) (int, error) {
 		// nothing else: a SIGKILL ends every process of the container,
 		// as runc's does ("kill KILL [host pidns]").
 		err = c.Kill(sig)
+		var se *libct.StateError
+		if all && errors.As(err, &se) && se.State == libct.Stopped {
+			// --all asks for every process there is, and none is left:
+			// done, as runc's kill --all says.
+			err = nil
+		}
 	} else {
 		err = c.Signal(sig)
 	}
@@ -396,11 +405,13 @@ func ownPIDNamespace(c *libct.Container) bool {
 }
 
 // parseSignal reads a signal by number or name, with or without "SIG",
-// in any case: "9", "KILL", "SIGKILL", "sigterm".
+// in any case: "9", "KILL", "SIGKILL", "sigterm", or 0.
 func parseSignal(s string) (syscall.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
-			return 0, usagef("signal %d: out of range 1..64", n)
+		// Signal 0 is kill(2)'s: nothing is sent, the container is only
+		// checked to be running.
+		if n < 0 || n > 64 {
+			return 0, usagef("signal %d: out of range 0..64", n)
 		}
 		return syscall.Signal(n), nil
 	}

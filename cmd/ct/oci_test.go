@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -488,6 +489,28 @@ func TestKill(t *testing.T) {
 			checkNoCgroup(t, id)
 		})
 	}
+	t.Run("signal 0", func(t *testing.T) {
+		e := e.sub(t)
+		id := e.id("zero")
+		e.ok("run", "-d", "-b", sleeper, id)
+		// Only a check that the container runs: it goes on running.
+		e.ok("kill", id, "0")
+		e.checkState(id, specs.StateRunning)
+		e.ok("kill", id, "KILL")
+		e.waitStatus(id, specs.StateStopped)
+		if res := e.ct("kill", id, "0"); res.code != 1 || !strings.Contains(res.stderr, "container not running") {
+			t.Errorf("kill 0 of a stopped container: exit %d, stderr %q; want 1, not running", res.code, res.stderr)
+		}
+		e.ok("kill", "--all", id, "0")
+		e.ok("delete", id)
+		checkNoCgroup(t, id)
+	})
+	t.Run("negative signal", func(t *testing.T) {
+		e := e.sub(t)
+		if res := e.ct("kill", "whatever", "-1"); res.code != 2 || !strings.Contains(res.stderr, "-1") {
+			t.Errorf("exit %d, stderr %q; want 2 naming the signal", res.code, res.stderr)
+		}
+	})
 	t.Run("bad signal", func(t *testing.T) {
 		e := e.sub(t)
 		res := e.ct("kill", "whatever", "SIGBOGUS")
@@ -603,6 +626,54 @@ func TestRun(t *testing.T) {
 	})
 }
 
+// TestForeignDefaultSpecs runs, unchanged, the configs that `runc spec`
+// (runc 1.1.5) and `crun spec` (crun 1.8.1) write: their ambient
+// capabilities are not inheritable, which the kernel cannot raise, and
+// ct warns about each and runs the rest, as those runtimes do.
+func TestForeignDefaultSpecs(t *testing.T) {
+	e := newOCIEnv(t)
+	for _, tc := range []struct{ name, file string }{
+		{"runc 1.1.5", "testdata/runc-1.1.5-spec.json"},
+		{"crun 1.8.1", "testdata/crun-1.8.1-spec.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := e.sub(t)
+			data, err := os.ReadFile(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bundle := t.TempDir()
+			if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(e.rootfs, filepath.Join(bundle, "rootfs")); err != nil {
+				t.Fatal(err)
+			}
+			id := e.id("foreign")
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			// The config runs sh on a terminal: ct relays what it reads
+			// to it.
+			cmd, result := e.command(ctx, "run", "--bundle", bundle, id)
+			cmd.Stdin = strings.NewReader("echo answer-$((6*7)); grep CapAmb /proc/self/status; exit 3\n")
+			cmd.Run()
+			res := result()
+			if res.code != 3 || !strings.Contains(res.stdout, "answer-42") {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 3 and answer-42", res.code, res.stdout, res.stderr)
+			}
+			if !strings.Contains(res.stdout, "CapAmb:\t0000000000000000") {
+				t.Errorf("stdout %q: want no ambient capability", res.stdout)
+			}
+			for _, name := range []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"} {
+				if !strings.Contains(res.stderr, "can't raise ambient capability "+name) {
+					t.Errorf("stderr %q: want a warning about the ambient %s", res.stderr, name)
+				}
+			}
+			checkNoCgroup(t, id)
+		})
+	}
+}
+
 // TestList checks list's table, JSON and quiet forms.
 func TestList(t *testing.T) {
 	e := newOCIEnv(t)
@@ -621,6 +692,15 @@ func TestList(t *testing.T) {
 	var states []containerState
 	if err := json.Unmarshal([]byte(res.stdout), &states); err != nil || len(states) != 2 {
 		t.Fatalf("list json %q: %v", res.stdout, err)
+	}
+	// The keys in runc's order, which scripts match as text.
+	keys := regexp.MustCompile(`"([a-zA-Z]+)":`).FindAllStringSubmatch(strings.SplitN(res.stdout, "},", 2)[0], -1)
+	var order []string
+	for _, k := range keys {
+		order = append(order, k[1])
+	}
+	if wantOrder := []string{"ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner"}; !slices.Equal(order, wantOrder) {
+		t.Errorf("list json keys %q, want %q", order, wantOrder)
 	}
 	for _, st := range states {
 		wantStatus := map[string]specs.ContainerState{created: specs.StateCreated, running: specs.StateRunning}[st.ID]

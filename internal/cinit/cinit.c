@@ -98,6 +98,9 @@ static struct {
 	char execpath[4096];
 	struct point points[MAX_POINTS];
 	int npoints;
+	// chdir_later is set when the working directory must be entered
+	// again once the credentials changed (chdir_op).
+	int chdir_later;
 	// func is set by OP_FUNC: the program ends there and the Go runtime
 	// starts to run the registered function (libct_cinit_func).
 	int func;
@@ -814,14 +817,14 @@ static void send_trace(void)
 static void ready(int fifo)
 {
 	static const char msg[] = "{\"kind\":\"ready\"}";
-	char name[16];
+	char name[32];
 	int fd;
 
 	// The parent stops listening once the container is created: the
 	// phases so far go now (the rest belong to whoever starts it).
 	send_trace();
 	send_msg(msg, sizeof(msg) - 1);
-	snprintf(name, sizeof(name), "%d", fifo);
+	snprintf(name, sizeof(name), "self/fd/%d", fifo);
 	fd = openat(init.procfd, name, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		fail(errno, "open exec fifo");
@@ -833,6 +836,42 @@ static void ready(int fifo)
 	close(fifo);
 	close(init.procfd);
 	init.procfd = -1;
+}
+
+// own_terminal gives the terminal on fd 0 to the program's user, who
+// could not use it otherwise; its group stays the one devpts gave it
+// (gid=5, tty, in the usual mount options). A terminal that cannot be
+// given away (an owner or id this user namespace does not map, a
+// read-only /dev) is left as it is.
+static void own_terminal(uid_t uid)
+{
+	struct stat st;
+
+	if (fstat(0, &st) < 0)
+		fail(errno, "fstat the terminal");
+	if (st.st_uid == uid)
+		return;
+	if (fchown(0, uid, (gid_t)-1) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+		fail(errno, "chown the terminal to uid %u", uid);
+}
+
+// chdir_op enters the working directory: first as root, before the
+// credentials change (early), so that a directory only root may enter
+// serves, then, when root was refused (a directory of a user's that root
+// cannot search, on NFS say), as the program's user.
+static void chdir_op(const char *dir, const char *field, int early)
+{
+	if (early) {
+		init.chdir_later = 0;
+		if (chdir(dir) == 0)
+			return;
+		if (errno != EACCES && errno != EPERM)
+			fail(errno, "%s", field);
+		init.chdir_later = 1;
+		return;
+	}
+	if (init.chdir_later && chdir(dir) < 0)
+		fail(errno, "%s", field);
 }
 
 static void caps_prepare(uint64_t bounding, int last)
@@ -1059,9 +1098,12 @@ static void run(const struct op *op)
 			fail(errno, "%s", str(op, 1));
 		break;
 	case OP_OPEN_PROCFD:
-		init.procfd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		// The root of /proc, not /proc/self/fd: once the root is
+		// switched, a descriptor of the root of a mount the container
+		// cannot reach names no path of the host.
+		init.procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (init.procfd < 0)
-			fail(errno, "open /proc/self/fd");
+			fail(errno, "open /proc");
 		break;
 	case OP_MOUNT:
 		if (mount(str(op, 1), str(op, 2), nullable(str(op, 3)), (unsigned long)num(op, 4),
@@ -1158,6 +1200,7 @@ static void run(const struct op *op)
 			fail(errno, "setsid");
 		if (ioctl(0, TIOCSCTTY, 0) < 0)
 			fail(errno, "TIOCSCTTY");
+		own_terminal((uid_t)num(op, 0));
 		break;
 	case OP_OOM_SCORE_ADJ:
 		write_file("/proc/self/oom_score_adj", str(op, 0), str(op, 1));
@@ -1190,8 +1233,7 @@ static void run(const struct op *op)
 		break;
 	}
 	case OP_CHDIR:
-		if (chdir(str(op, 0)) < 0)
-			fail(errno, "%s", str(op, 1));
+		chdir_op(str(op, 0), str(op, 1), (int)num(op, 2));
 		break;
 	case OP_CAPS_APPLY:
 		caps_apply((uint64_t)num(op, 0), (uint64_t)num(op, 1), (uint64_t)num(op, 2), (uint64_t)num(op, 3),
@@ -1364,6 +1406,11 @@ void libct_cinit_main(int sock)
 	// The socket reached us through dup2, which clears close-on-exec; set
 	// it again so that a successful exec closes it and tells the parent.
 	fcntl(sock, F_SETFD, FD_CLOEXEC);
+	// What lies past the socket was not handed to the container: the
+	// binary's descriptor, which ran this image already, and whatever
+	// the caller left open across its exec. The container must not hold
+	// them, not even while it waits for Start.
+	syscall(SYS_close_range, (unsigned)sock + 1, ~0U, 0);
 	buf = receive(&len);
 	while (next(buf, len, &at, &op)) {
 		run(&op);

@@ -381,7 +381,7 @@ func (c *compiler) process(cred *spec.Credentials) bool {
 		c.p.op(opUmask, num(p.Umask))
 	}
 	if p.Terminal {
-		c.p.op(opTerminal)
+		c.p.op(opTerminal, num(cred.UID))
 	}
 	if p.OOMScoreAdj != nil {
 		v := *p.OOMScoreAdj
@@ -405,6 +405,12 @@ func (c *compiler) process(cred *spec.Credentials) bool {
 	if !filterLast {
 		c.seccomp()
 	}
+	cwd := p.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	cwdField := str(fmt.Sprintf("process.cwd %s", quote.Value(cwd)))
+	c.p.op(opChdir, str(cwd), cwdField, flag(true))
 	if cred.Groups != nil {
 		args := make([]arg, len(cred.Groups))
 		for i, g := range cred.Groups {
@@ -414,11 +420,7 @@ func (c *compiler) process(cred *spec.Credentials) bool {
 	}
 	c.p.op(opSetresgid, num(cred.GID))
 	c.p.op(opSetresuid, num(cred.UID))
-	cwd := p.Cwd
-	if cwd == "" {
-		cwd = "/"
-	}
-	c.p.op(opChdir, str(cwd), str(fmt.Sprintf("process.cwd %s", quote.Value(cwd))))
+	c.p.op(opChdir, str(cwd), cwdField, flag(false))
 	if caps != nil {
 		c.p.op(opCapsApply, num(masks.Effective), num(masks.Permitted), num(masks.Inheritable), num(masks.Ambient), num(last))
 	}

@@ -191,7 +191,7 @@ func TestCompileOrder(t *testing.T) {
 		opTarget, opMountTarget, opReopenTarget, opRemountBind, opPropagateTarget, // the bind mount
 		opReadonlyPath, opMaskPath, opCloseRoot, opPivot,
 		opLookPath, opReady,
-		opCapsPrepare, opCloseRange, opSetgroups, opSetresgid, opSetresuid, opChdir, opCapsApply, opNoNewPrivs,
+		opCapsPrepare, opCloseRange, opChdir, opSetgroups, opSetresgid, opSetresuid, opChdir, opCapsApply, opNoNewPrivs,
 		opSendTrace, opAnnounceExec, opExec,
 	}
 	if got := codes(ops); !slices.Equal(got, want) {
@@ -253,7 +253,7 @@ func TestCompileKnowsEveryField(t *testing.T) {
 			"PreSwitchHooks", "CreateContainer", "StartContainer", "HookState", "Trace", "ExecFifo", "CgroupJoin"}},
 		{reflect.TypeFor[spec.Process](), []string{"Args", "Func", "FuncArg", "Env", "Cwd", "User",
 			"AdditionalGroups", "SetgroupsAllowed", "Rlimits", "Umask", "HasUmask", "Pdeathsig", "ExtraFiles",
-			"Terminal", "TerminalInside", "ConsoleBind", "ConsoleRows", "ConsoleCols", "Personality",
+			"Terminal", "TerminalInside", "ConsoleBind", "ConsoleRows", "ConsoleCols", "ConsoleRawOutput", "Personality",
 			"IOPriority", "Scheduler", "CPUAffinity", "Capabilities", "NoNewPrivs", "Seccomp", "Labels",
 			"OOMScoreAdj"}},
 		{reflect.TypeFor[rootfs.Spec](), []string{"Root", "Private", "Propagation", "ReadOnly", "Mounts",

@@ -56,6 +56,7 @@ func Run(args []string, lookup Lookup) {
 		fmt.Fprintf(os.Stderr, "libct init: %v\n", err)
 		os.Exit(1)
 	}
+	closeInherited(c.fd)
 	var s spec.Init
 	if err := json.Unmarshal(data, &s); err != nil {
 		c.fail(&stepError{"config", fmt.Errorf("decode spec: %w", err)})
@@ -111,13 +112,16 @@ func run(c *conn, s *spec.Init, data []byte, reexeced bool, lookup Lookup) error
 		return inStep("uts", err)
 	}
 	// The exec fifo is reopened for writing through this process's fd
-	// directory on the host's /proc, held open across the root switch:
-	// the container may have no /proc of its own.
+	// directory on the host's /proc, whose root is held open across the
+	// root switch: the container may have no /proc of its own. The root,
+	// not /proc/self/fd: once the root is switched, a descriptor of the
+	// root of a mount the container cannot reach names no path of the
+	// host.
 	procFD := -1
 	if s.ExecFifo != 0 {
-		fd, err := unix.Open("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open("/proc", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return inStep("start", fmt.Errorf("open /proc/self/fd: %w", err))
+			return inStep("start", fmt.Errorf("open /proc: %w", err))
 		}
 		procFD = fd
 	}
@@ -229,7 +233,7 @@ func waitForStart(c *conn, procFD, fifoFD int) error {
 		return err
 	}
 	releaseFilePages()
-	fd, err := unix.Openat(procFD, strconv.Itoa(fifoFD), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Openat(procFD, "self/fd/"+strconv.Itoa(fifoFD), unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
@@ -261,4 +265,43 @@ func errnoOf(err error) int {
 		return int(errno)
 	}
 	return 0
+}
+
+// closeInherited closes the descriptors past the control socket that this
+// process inherited: none was handed to the container (the parent puts
+// the binary's own descriptor there, which ran this image already), so
+// they are what the caller left open across its exec, and the container
+// must not hold them, not even while it waits for Start. The ones this
+// image opened itself (the Go runtime's) are close-on-exec, and stay.
+// Without a /proc to list them (a process entering a container that has
+// none), they are left to the close-on-exec that precedes the exec.
+func closeInherited(sock int) {
+	dir, err := unix.Open("/proc/self/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(dir)
+	var inherited []int
+	buf := make([]byte, 4096)
+	for {
+		n, err := unix.ReadDirent(dir, buf)
+		if err != nil || n <= 0 {
+			break
+		}
+		_, _, names := unix.ParseDirent(buf[:n], -1, nil)
+		for _, name := range names {
+			fd, err := strconv.Atoi(name)
+			if err != nil || fd <= sock || fd == dir {
+				continue
+			}
+			if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
+				inherited = append(inherited, fd)
+			}
+		}
+	}
+	// Closed once the listing is done: a descriptor closed while the
+	// directory is read could shift what it lists.
+	for _, fd := range inherited {
+		unix.Close(fd)
+	}
 }

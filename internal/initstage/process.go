@@ -150,7 +150,7 @@ func (r *process) become(c *conn) error {
 		return inStep("scheduling", err)
 	}
 	if p.Terminal {
-		if err := takeTerminal(); err != nil {
+		if err := takeTerminal(r.uid); err != nil {
 			return inStep("terminal", err)
 		}
 	}
@@ -172,17 +172,23 @@ func (r *process) become(c *conn) error {
 			return err
 		}
 	}
-	if err := r.setCredentials(); err != nil {
-		return inStep("user", err)
-	}
 	// An empty Cwd is "/": the program never inherits the frontend's
 	// working directory, which may lie outside the container's root.
 	cwd := p.Cwd
 	if cwd == "" {
 		cwd = "/"
 	}
-	if err := os.Chdir(cwd); err != nil {
-		return inStep("cwd", fmt.Errorf("process.cwd %s: %w", quote.Value(cwd), unwrapPath(err)))
+	chdirLater, err := enterCwd(cwd, true)
+	if err != nil {
+		return inStep("cwd", err)
+	}
+	if err := r.setCredentials(); err != nil {
+		return inStep("user", err)
+	}
+	if chdirLater {
+		if _, err := enterCwd(cwd, false); err != nil {
+			return inStep("cwd", err)
+		}
 	}
 	if caps != nil {
 		if err := caps.Apply(); err != nil {
@@ -213,7 +219,7 @@ func (r *process) become(c *conn) error {
 			return err
 		}
 	}
-	err := unix.Exec(r.path, p.Args, r.env)
+	err = unix.Exec(r.path, p.Args, r.env)
 	return inStep("exec", fmt.Errorf("exec %s: %w", quote.Value(r.path), err))
 }
 
@@ -272,15 +278,47 @@ func applyScheduling(p *spec.Process) error {
 }
 
 // takeTerminal makes fd 0 the controlling terminal, in a session of the
-// process's own (a forked enter stage is not a session leader yet).
-func takeTerminal() error {
+// process's own (a forked enter stage is not a session leader yet), and
+// gives it to the program's user (uid), who could not use it otherwise.
+// Its group stays the one devpts gave it (gid=5, tty, in the usual mount
+// options). A terminal that cannot be given away (an owner or id this
+// user namespace does not map, a read-only /dev) is left as it is.
+func takeTerminal(uid int) error {
 	if _, err := unix.Setsid(); err != nil && err != unix.EPERM {
 		return fmt.Errorf("setsid: %w", err)
 	}
 	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
 		return fmt.Errorf("TIOCSCTTY: %w", err)
 	}
-	return nil
+	var st unix.Stat_t
+	if err := unix.Fstat(0, &st); err != nil {
+		return fmt.Errorf("fstat the terminal: %w", err)
+	}
+	if int(st.Uid) == uid {
+		return nil
+	}
+	switch err := unix.Fchown(0, uid, -1); err {
+	case nil, unix.EINVAL, unix.EPERM, unix.EROFS:
+		return nil
+	default:
+		return fmt.Errorf("chown the terminal to uid %d: %w", uid, err)
+	}
+}
+
+// enterCwd enters the working directory: first as root, before the
+// credentials change (early), so that a directory only root may enter
+// serves, then, when root was refused (a directory of a user's that root
+// cannot search, on NFS say), as the program's user: later tells that
+// the second try is due.
+func enterCwd(cwd string, early bool) (later bool, err error) {
+	err = unix.Chdir(cwd)
+	if err == nil {
+		return false, nil
+	}
+	if early && (err == unix.EACCES || err == unix.EPERM) {
+		return true, nil
+	}
+	return false, fmt.Errorf("process.cwd %s: %w", quote.Value(cwd), err)
 }
 
 // setCredentials changes the groups and ids of this thread only, with

@@ -35,6 +35,11 @@ func openTerminal(c *conn, p *spec.Process) error {
 			return fmt.Errorf("process.consoleSize: %w", err)
 		}
 	}
+	if p.ConsoleRawOutput {
+		if err := clearONLCR(master); err != nil {
+			return fmt.Errorf("process.consoleRawOutput: %w", err)
+		}
+	}
 	slavePath := "/dev/pts/" + strconv.Itoa(n)
 	slave, err := unix.Open(slavePath, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -75,6 +80,20 @@ func bindConsole(slavePath string) error {
 	}
 	if err := unix.Mount(slavePath, "/dev/console", "", unix.MS_BIND, ""); err != nil {
 		return fmt.Errorf("bind %s on /dev/console: %w", slavePath, err)
+	}
+	return nil
+}
+
+// clearONLCR keeps the terminal from turning each "\n" the program writes
+// into "\r\n".
+func clearONLCR(fd int) error {
+	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return fmt.Errorf("TCGETS: %w", err)
+	}
+	t.Oflag &^= unix.ONLCR
+	if err := unix.IoctlSetTermios(fd, unix.TCSETS, t); err != nil {
+		return fmt.Errorf("TCSETS: %w", err)
 	}
 	return nil
 }

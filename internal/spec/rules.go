@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/moby/sys/user"
@@ -71,17 +72,37 @@ func ResolveUser(p *Process, open OpenFunc) (*Credentials, error) {
 }
 
 // Environ is the program's environment: env, or DefaultPath when it is
-// empty, with HOME=home added when it has no HOME.
+// empty, with one entry per name. A name given twice keeps its last value,
+// in the place of that last entry, as a shell assignment would leave it.
+// An empty HOME counts as none: HOME=home is added when env has no HOME
+// with a value.
 func Environ(env []string, home string) []string {
 	if len(env) == 0 {
 		env = []string{DefaultPath}
 	}
-	for _, kv := range env {
-		if strings.HasPrefix(kv, "HOME=") {
-			return env
+	seen := make(map[string]bool, len(env))
+	out := make([]string, 0, len(env)+1)
+	hasHome := false
+	for i := len(env) - 1; i >= 0; i-- {
+		kv := env[i]
+		name, value, _ := strings.Cut(kv, "=")
+		if seen[name] {
+			continue
 		}
+		seen[name] = true
+		if name == "HOME" {
+			if value == "" {
+				continue
+			}
+			hasHome = true
+		}
+		out = append(out, kv)
 	}
-	return append(env[:len(env):len(env)], "HOME="+home)
+	slices.Reverse(out)
+	if !hasHome {
+		out = append(out, "HOME="+home)
+	}
+	return out
 }
 
 // SearchPath is the PATH a program name is looked up in: the last PATH

@@ -98,6 +98,8 @@ type Process struct {
 	ConsoleBind bool   `json:"consoleBind,omitempty"`
 	ConsoleRows uint16 `json:"consoleRows,omitempty"`
 	ConsoleCols uint16 `json:"consoleCols,omitempty"`
+	// ConsoleRawOutput clears the terminal's ONLCR flag.
+	ConsoleRawOutput bool `json:"consoleRawOutput,omitempty"`
 	// Scheduling, applied to the thread that execs.
 	Personality *uint32         `json:"personality,omitempty"`
 	IOPriority  int             `json:"ioPriority,omitempty"` // ioprio_set value, 0: unchanged
