@@ -94,7 +94,7 @@ func (c *Container) enter(p *Process, reap bool) (*Task, error) {
 	}
 	var task *Task
 	err := c.locked(func(rec *record, st State) error {
-		if st != Running && st != Created {
+		if st != Running && st != Created && (st != Paused || !p.EnterPaused) {
 			return &StateError{Container: c.name, Op: "enter", State: st}
 		}
 		cfg, err := c.Config()
@@ -253,7 +253,15 @@ func (e *entry) run(reap bool) (*Task, error) {
 	// stage into the unified cgroup, and the stage, one thread, moves
 	// itself into the v1 ones ("0" to each tasks file, opened here)
 	// before it joins any namespace. Its fork inherits them.
-	staged := m != nil && nsenter.Available
+	// A process bound for sub-cgroups is moved there by the parent,
+	// whose writes name the directory that refused it.
+	var subDirs []string
+	if m != nil && len(p.SubCgroups) > 0 {
+		if subDirs, err = subCgroupDirs(m.State(), p.SubCgroups); err != nil {
+			return nil, err
+		}
+	}
+	staged := m != nil && nsenter.Available && subDirs == nil
 	if staged {
 		dir, err := m.OpenDir()
 		if err != nil {
@@ -334,18 +342,25 @@ func (e *entry) run(reap bool) (*Task, error) {
 		return nil, startError(c.name, "clone", err)
 	}
 	proc := stageProc
-	if err := initialAffinity(p, proc.Pid); err != nil {
-		return nil, startError(c.name, "affinity", err)
-	}
 	if fork && nsenter.Available {
 		if proc, err = e.awaitForked(sock, stageProc); err != nil {
 			return nil, err
 		}
 	}
-	if m != nil && !staged {
+	switch {
+	case subDirs != nil:
+		if err := attachToDirs(proc.Pid, subDirs); err != nil {
+			return nil, startError(c.name, "cgroup", err)
+		}
+	case m != nil && !staged:
 		if err := m.Attach(proc.Pid); err != nil {
 			return nil, startError(c.name, "cgroup", err)
 		}
+	}
+	// The process waits for its spec, sent below, before it runs
+	// anything of its own: its affinity is set in time.
+	if err := startAffinity(p, proc.Pid); err != nil {
+		return nil, startError(c.name, "affinity", err)
 	}
 	l := &launch{c: c, cfg: e.cfg, proc: p, sock: sock, pid: proc.Pid, init: proc, term: term, program: program, entering: true}
 	if err := l.converse(sp); err != nil {

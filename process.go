@@ -63,6 +63,17 @@ type Process struct {
 	IOPriority  *IOPriority
 	Scheduler   *Scheduler
 	CPUAffinity *CPUAffinity
+
+	// SubCgroups puts a process that Enter starts into sub-cgroups of the
+	// container's cgroup rather than the cgroup itself (runc's exec
+	// --cgroup): keyed by controller ("memory", "cpu"), or "" for every
+	// hierarchy no key names, each a path relative to the container's
+	// cgroup that must exist already. Only for Enter.
+	SubCgroups map[string]string
+	// EnterPaused lets Enter start the process in a paused container,
+	// where it stays frozen with the others until Resume (runc's exec
+	// --ignore-paused). Only for Enter.
+	EnterPaused bool
 }
 
 // Rlimit is a resource limit, by the name getrlimit(2) gives it

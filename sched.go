@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -41,7 +42,8 @@ type Scheduler struct {
 }
 
 // CPUAffinity pins a process to cpus, lists like "0-2,5": Initial for
-// its start, Final for the program.
+// its start, Final for the program. Without it a process runs on every
+// cpu its cgroup's cpuset allows, whatever the caller's own affinity.
 type CPUAffinity struct {
 	Initial string `json:"initial,omitempty"`
 	Final   string `json:"final,omitempty"`
@@ -75,17 +77,43 @@ func parseCPUList(list string) (unix.CPUSet, error) {
 	return set, nil
 }
 
-// initialAffinity pins a just-started process to its initial cpus.
-func initialAffinity(p *Process, pid int) error {
-	if p.CPUAffinity == nil || p.CPUAffinity.Initial == "" {
+// startAffinity sets the cpus a just-started process may run on, before
+// it runs anything of its own: every cpu its cgroup allows, not the
+// caller's affinity (a caller started by taskset would pass its pinning
+// on to every container otherwise), and then the Initial ones, when the
+// process asks for them.
+func startAffinity(p *Process, pid int) error {
+	if p.CPUAffinity != nil && p.CPUAffinity.Initial != "" {
+		set, err := parseCPUList(p.CPUAffinity.Initial)
+		if err != nil {
+			return err
+		}
+		if err := unix.SchedSetaffinity(pid, &set); err != nil {
+			return fmt.Errorf("process.cpuAffinity.initial: %w", err)
+		}
 		return nil
 	}
-	set, err := parseCPUList(p.CPUAffinity.Initial)
-	if err != nil {
-		return err
+	return resetAffinity(pid)
+}
+
+// allCPUsMask is the size in bytes of the mask resetAffinity passes: the
+// kernel takes up to its own mask's size of it, so any larger count of
+// cpus than it supports does.
+const allCPUsMask = 8192 / 8
+
+// resetAffinity lets pid run on every cpu its cpuset allows. The kernel
+// keeps of a mask only the cpus the task's cpuset has, and (since Linux
+// 6.2) remembers the mask asked for, so that a later move to another
+// cpuset gives the task all of that one's cpus rather than those it
+// shares with the caller's pinning.
+func resetAffinity(pid int) error {
+	var mask [allCPUsMask]byte
+	for i := range mask {
+		mask[i] = 0xff
 	}
-	if err := unix.SchedSetaffinity(pid, &set); err != nil {
-		return fmt.Errorf("process.cpuAffinity.initial: %w", err)
+	_, _, errno := unix.RawSyscall(unix.SYS_SCHED_SETAFFINITY, uintptr(pid), uintptr(len(mask)), uintptr(unsafe.Pointer(&mask[0])))
+	if errno != 0 {
+		return fmt.Errorf("reset the cpu affinity to every cpu of the cgroup: sched_setaffinity: %w", errno)
 	}
 	return nil
 }

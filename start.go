@@ -178,6 +178,9 @@ func (c *Container) start(op string, p *Process, wait bool) error {
 	if err := p.validate(); err != nil {
 		return err
 	}
+	if err := p.refuseEnterOnly(); err != nil {
+		return err
+	}
 	return c.locked(func(rec *record, st State) error {
 		tr.mark("lock and state")
 		if st != Stopped {
@@ -323,13 +326,15 @@ func (l *launch) run() error {
 		}
 	}
 	l.trace.mark("clone")
-	if err := initialAffinity(l.proc, proc.Pid); err != nil {
-		return startError(c.name, "affinity", err)
-	}
 	if l.cgroup != nil && !l.initInCgroup {
 		if err := l.cgroup.Attach(proc.Pid); err != nil {
 			return startError(c.name, "cgroup", err)
 		}
+	}
+	// A move into a v1 cpuset by Attach sets the affinity on kernels
+	// before 6.2: the start's own comes after it.
+	if err := startAffinity(l.proc, proc.Pid); err != nil {
+		return startError(c.name, "affinity", err)
 	}
 	if l.ids != nil {
 		if err := l.ids.writeWithHelpers(proc.Pid); err != nil {

@@ -53,21 +53,44 @@ func LoadSpec(bundle string) (*specs.Spec, error) {
 // errors; it is nil when the spec has none. It decodes nothing else with
 // encoding/json, for the commands that need no more (ct exec).
 func LoadProcess(bundle string) (*specs.Process, error) {
+	p, _, err := LoadExecDefaults(bundle)
+	return p, err
+}
+
+// LoadExecDefaults reads what a process exec'd into the container of
+// BUNDLE/config.json takes from it, with LoadSpec's errors: the process
+// (nil when the spec has none) and the container's personality
+// (linux.personality converted as Convert does; nil when unset), which
+// an OCI runtime applies to every process of the container.
+func LoadExecDefaults(bundle string) (*specs.Process, *uint32, error) {
 	data, file, err := readConfig(bundle)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var s linuxSpec
-	if decodeGenerated(data, &s) {
-		return s.Process, nil
+	if !decodeGenerated(data, &s) {
+		var p struct {
+			Process *specs.Process `json:"process,omitempty"`
+			Linux   *struct {
+				Personality *specs.LinuxPersonality `json:"personality,omitempty"`
+			} `json:"linux,omitempty"`
+		}
+		if err := json.Unmarshal(data, &p); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", file, describeJSONError(data, err))
+		}
+		s.Process = p.Process
+		if p.Linux != nil {
+			s.Linux = &specs.Linux{Personality: p.Linux.Personality}
+		}
 	}
-	var p struct {
-		Process *specs.Process `json:"process,omitempty"`
+	if s.Linux == nil || s.Linux.Personality == nil {
+		return s.Process, nil, nil
 	}
-	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, describeJSONError(data, err))
+	per, err := convertPersonality(s.Linux.Personality)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", file, err)
 	}
-	return p.Process, nil
+	return s.Process, per, nil
 }
 
 // readConfig reads BUNDLE/config.json, and returns it with its path.

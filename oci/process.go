@@ -21,7 +21,8 @@ import (
 // out. As runc does with process.json, the OCI process is the whole
 // description: noNewPrivileges is the process's own, and an empty cwd is
 // "/". The container's personality (linux.personality) is not applied: it
-// is a property of the init's Process and libct.Config does not keep it.
+// is a property of the init's Process and libct.Config does not keep it;
+// LoadExecDefaults reads it from the bundle.
 func ConvertProcess(p *specs.Process, base *libct.Config, opts ...Option) (*libct.Process, error) {
 	if p == nil {
 		return nil, invalid("process", "missing")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,14 +20,27 @@ import (
 // bundle no longer tells the container's own environment.
 const defaultExecPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+// exitExecFailed is exec's status when ct could not run the process at
+// all, as runc's: apart from the statuses a program commonly exits with.
+const exitExecFailed = 255
+
 func runExec(g *globals, args []string) (int, error) {
+	code, err := execProcess(g, args)
+	if err != nil && code == exitError {
+		code = exitExecFailed
+	}
+	return code, err
+}
+
+func execProcess(g *globals, args []string) (int, error) {
 	f := newFlags(g, "exec", "[options] CONTAINER_ID [COMMAND [ARGS...]]")
 	var (
 		processFile, pidFile, consoleSocket string
+		pidfdSocketPath                     string
 		cwd, userSpec, apparmor, label      stringFlag
-		tty, detach                         bool
+		tty, detach, ignorePaused           bool
 		noNewPrivs                          bool
-		env, caps, groups                   listFlag
+		env, caps, groups, cgroupPaths      listFlag
 		preserveFDs                         int
 	)
 	f.StringVar(&processFile, "process", "", "JSON file of the process (an OCI process object); replaces COMMAND")
@@ -50,6 +64,9 @@ func runExec(g *globals, args []string) (int, error) {
 	f.Var(&apparmor, "apparmor", "AppArmor profile of the process")
 	f.Var(&label, "process-label", "SELinux label of the process")
 	f.IntVar(&preserveFDs, "preserve-fds", 0, "pass ct's fds 3 .. 3+N-1 to the process")
+	f.StringVar(&pidfdSocketPath, "pidfd-socket", "", "unix socket to send a pidfd of the process to")
+	f.Var(&cgroupPaths, "cgroup", "run in this sub-cgroup of the container's cgroup: PATH, or CONTROLLER[,CONTROLLER]:PATH (repeatable)")
+	f.BoolVar(&ignorePaused, "ignore-paused", false, "start the process in a paused container too (it runs once resumed)")
 	pos, err := f.parse(args, false)
 	if err != nil {
 		return parseResult(err)
@@ -66,6 +83,10 @@ func runExec(g *globals, args []string) (int, error) {
 	if preserveFDs < 0 {
 		return exitUsage, usagef("--preserve-fds %d: must be >= 0", preserveFDs)
 	}
+	subCgroups, err := parseSubCgroups(cgroupPaths)
+	if err != nil {
+		return exitUsage, err
+	}
 
 	s, c, err := g.open(id)
 	if err != nil {
@@ -77,6 +98,7 @@ func runExec(g *globals, args []string) (int, error) {
 		return fail(err)
 	}
 	source := "exec"
+	base, personality := bundleDefaults(cfg)
 	var sp specs.Process
 	if processFile != "" {
 		source = processFile
@@ -88,7 +110,7 @@ func runExec(g *globals, args []string) (int, error) {
 			return fail(fmt.Errorf("--process %s: %w", processFile, err))
 		}
 	} else {
-		sp = baseProcess(cfg)
+		sp = base
 		sp.Terminal = tty
 	}
 	if len(cmdArgs) > 0 {
@@ -169,6 +191,15 @@ func runExec(g *globals, args []string) (int, error) {
 	if proc.ExtraFiles, err = preservedFiles(3, preserveFDs); err != nil {
 		return fail(err)
 	}
+	if proc.Personality == nil {
+		proc.Personality = personality
+	}
+	proc.SubCgroups, proc.EnterPaused = subCgroups, ignorePaused
+	pidfdSock, err := dialPidfdSocket(pidfdSocketPath)
+	if err != nil {
+		return fail(err)
+	}
+	defer pidfdSock.close()
 
 	enter := c.Enter
 	var signals *signalForwarder
@@ -187,16 +218,27 @@ func runExec(g *globals, args []string) (int, error) {
 	}
 	task, err := enter(proc)
 	if err != nil {
+		var se *libct.StateError
+		if errors.As(err, &se) && se.State == libct.Paused {
+			return fail(fmt.Errorf("cannot exec in a paused container (use --ignore-paused to override): %w", err))
+		}
 		return fail(configError(source, err))
 	}
+	err = nil
 	if pidFile != "" {
-		if err := writePidFile(pidFile, task.Pid()); err != nil {
-			if !detach {
-				task.Signal(9)
-				task.Wait()
-			}
-			return fail(err)
+		err = writePidFile(pidFile, task.Pid())
+	}
+	if err == nil {
+		err = pidfdSock.send(task.Pid())
+	}
+	if err != nil {
+		// A process that cannot be told about goes: nobody could
+		// follow it.
+		task.Signal(9)
+		if !detach {
+			task.Wait()
 		}
+		return fail(err)
 	}
 	if detach {
 		return 0, nil
@@ -217,19 +259,51 @@ func runExec(g *globals, args []string) (int, error) {
 	return st.ExitCode(), nil
 }
 
-// baseProcess is what a bare `exec ID COMMAND` starts from: the process of
-// the bundle's config.json (its environment, user, capabilities, ...), as
-// runc does, or a plain root process with the default PATH when the bundle
-// is gone. libct keeps no process description of its own.
-func baseProcess(cfg *libct.Config) specs.Process {
+// bundleDefaults are what an exec'd process takes from the bundle's
+// config.json, as runc's does: the process a bare `exec ID COMMAND`
+// starts from (its environment, user, capabilities, ...), and the
+// container's personality, which every process of the container gets.
+// When the bundle is gone, the process is a plain root one with the
+// default PATH. libct keeps no process description of its own.
+func bundleDefaults(cfg *libct.Config) (specs.Process, *uint32) {
 	if cfg.Bundle != "" {
-		if proc, err := oci.LoadProcess(cfg.Bundle); err == nil && proc != nil {
+		if proc, personality, err := oci.LoadExecDefaults(cfg.Bundle); err == nil && proc != nil {
 			p := *proc
 			p.ConsoleSize = nil
-			return p
+			return p, personality
 		}
 	}
-	return specs.Process{Env: []string{defaultExecPath}, Cwd: "/"}
+	return specs.Process{Env: []string{defaultExecPath}, Cwd: "/"}, nil
+}
+
+// parseSubCgroups reads exec's --cgroup values, as runc's: PATH (every
+// hierarchy) or CONTROLLER[,CONTROLLER]:PATH, each controller and the
+// bare form at most once.
+func parseSubCgroups(values []string) (map[string]string, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	subs := make(map[string]string, len(values))
+	for _, v := range values {
+		ctls, sub, hasCtl := strings.Cut(v, ":")
+		if !hasCtl {
+			if _, dup := subs[""]; dup {
+				return nil, usagef("--cgroup %s: a path for every controller was given already", quote.Value(v))
+			}
+			subs[""] = v
+			continue
+		}
+		for _, ctl := range strings.Split(ctls, ",") {
+			if ctl == "" {
+				return nil, usagef("--cgroup %s: empty controller name (want CONTROLLER[,CONTROLLER]:PATH)", quote.Value(v))
+			}
+			if _, dup := subs[ctl]; dup {
+				return nil, usagef("--cgroup %s: controller %s was given a path already", quote.Value(v), quote.Value(ctl))
+			}
+			subs[ctl] = sub
+		}
+	}
+	return subs, nil
 }
 
 // parseUser reads UID[:GID].

@@ -28,6 +28,7 @@ type createOptions struct {
 	bundle        string
 	pidFile       string
 	consoleSocket string
+	pidfdSocket   string
 	noPivot       bool
 	noNewKeyring  bool
 	preserveFDs   int
@@ -38,6 +39,7 @@ func (o *createOptions) register(f *cmdFlags) {
 	f.StringVar(&o.bundle, "b", ".", "short for --bundle")
 	f.StringVar(&o.pidFile, "pid-file", "", "write the init's pid to this file")
 	f.StringVar(&o.consoleSocket, "console-socket", "", "unix socket to send the master of the container's terminal to (process.terminal)")
+	f.StringVar(&o.pidfdSocket, "pidfd-socket", "", "unix socket to send a pidfd of the container's init to")
 	f.BoolVar(&o.noPivot, "no-pivot", false, "not supported: libct always uses pivot_root in the container's mount namespace")
 	f.BoolVar(&o.noNewKeyring, "no-new-keyring", false, "accepted: libct never makes a session keyring")
 	f.IntVar(&o.preserveFDs, "preserve-fds", 0, "pass ct's fds 3 .. 3+N-1 to the container's process")
@@ -125,6 +127,11 @@ func create(g *globals, s *libct.Session, id string, o *createOptions, detach bo
 		return nil, err
 	}
 	proc.ExtraFiles = append(listen, preserved...)
+	pidfdSock, err := dialPidfdSocket(o.pidfdSocket)
+	if err != nil {
+		return nil, err
+	}
+	defer pidfdSock.close()
 	if detach {
 		cfg.Options |= libct.Detached
 	} else {
@@ -142,10 +149,13 @@ func create(g *globals, s *libct.Session, id string, o *createOptions, detach bo
 	if err := launch(c, proc); err != nil {
 		return nil, destroyAfter(c, configError(configPath, err))
 	}
-	if o.pidFile != "" {
+	if o.pidFile != "" || pidfdSock != nil {
 		pid, err := c.Pid()
-		if err == nil {
+		if err == nil && o.pidFile != "" {
 			err = writePidFile(o.pidFile, pid)
+		}
+		if err == nil {
+			err = pidfdSock.send(pid)
 		}
 		if err != nil {
 			return nil, destroyAfter(c, err)
