@@ -55,7 +55,8 @@ func prepareProcess(p *spec.Process, lookup Lookup) (*process, error) {
 		r.fn = fn
 		return r, nil
 	}
-	path, err := lookPath(p.Args[0], r.env)
+	user := execUserOf(cred, p)
+	path, err := lookPath(p.Args[0], r.env, user)
 	if err != nil {
 		return nil, inStep("exec", err)
 	}
@@ -91,24 +92,24 @@ func checkCwd(cwd string) error {
 }
 
 // lookPath finds file in the PATH of the container's environment, as
-// execvp would, and checks that what it found can be executed.
-func lookPath(file string, env []string) (string, error) {
+// execvp would as user, and checks that what it found can be executed.
+func lookPath(file string, env []string, user *execUser) (string, error) {
 	if strings.Contains(file, "/") {
-		return file, executable(file)
+		return file, executable(file, user)
 	}
 	for _, dir := range filepath.SplitList(spec.SearchPath(env)) {
 		if dir == "" {
 			dir = "."
 		}
 		candidate := filepath.Join(dir, file)
-		if executable(candidate) == nil {
+		if executable(candidate, user) == nil {
 			return candidate, nil
 		}
 	}
 	return "", fmt.Errorf("exec %s: executable file not found in $PATH", quote.Value(file))
 }
 
-func executable(path string) error {
+func executable(path string, user *execUser) error {
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
 		return fmt.Errorf("exec %s: %w", quote.Value(path), err)
@@ -118,6 +119,9 @@ func executable(path string) error {
 	}
 	if st.Mode&0o111 == 0 {
 		return fmt.Errorf("exec %s: %w", quote.Value(path), unix.EACCES)
+	}
+	if err := user.access(path); err != nil {
+		return fmt.Errorf("exec %s: %w", quote.Value(path), err)
 	}
 	return nil
 }
