@@ -318,8 +318,12 @@ func (c *compiler) mount(i int, m *rootfs.Mount) (string, bool) {
 		if source == "" {
 			source = m.Type
 		}
-		c.p.op(opMountTarget, str(fmt.Sprintf("%s: mount %s on %s", field, m.Type, shown)), str(source), str(m.Type),
-			num(ms), str(m.Data))
+		args := []arg{str(fmt.Sprintf("%s: mount %s on %s", field, m.Type, shown)), str(source), str(m.Type),
+			num(ms), str(m.Data)}
+		if m.KeepsTargetMode() {
+			args = append(args, flag(true))
+		}
+		c.p.op(opMountTarget, args...)
 	}
 	prop, propOp := m.Flags.PropagationFlags()
 	attrs := bind && m.Flags.BindAttrs()
