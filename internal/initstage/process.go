@@ -126,15 +126,16 @@ func executable(path string, user *execUser) error {
 	return nil
 }
 
-// become turns the init into the program: limits, umask, credentials,
-// working directory, security, then exec (or the registered function).
-// The order is package security's: the OOM score and the bounding set
-// need privileges the final sets may lack, the uid changes with the
-// permitted set kept, the working directory is entered with the program's
-// own rights, the parent-death signal comes after the change of
-// credentials that resets it, and the seccomp filter is the very last
-// step unless the program keeps no right to install it (then it goes in
-// before the uid changes, as runc does).
+// become turns the init into the program: limits, umask, working
+// directory, credentials, security, then exec (or the registered
+// function). The order is package security's: the OOM score and the
+// bounding set need privileges the final sets may lack, the working
+// directory is entered as root before the uid changes (as runc does: one
+// only root may enter serves; as the user when root was refused), the
+// uid changes with the permitted set kept, the parent-death signal comes
+// after the change of credentials that resets it, and the seccomp filter
+// is the very last step unless the program keeps no right to install it
+// (then it goes in before the uid changes, as runc does).
 func (r *process) become(c *conn) error {
 	p := r.spec
 	for _, rl := range p.Rlimits {
