@@ -316,13 +316,11 @@ func (c *Capabilities) PrepareForUserChange() error {
 	return nil
 }
 
-// Apply is the second half of applying c, after setresuid (and after the
-// chdir into the working directory, so that it is entered with the
-// program's own rights): it clears keepcaps again, sets the effective,
-// permitted and inheritable sets with capset(2), then makes the ambient
-// set exactly c.Ambient (PR_CAP_AMBIENT_CLEAR_ALL, then one
-// PR_CAP_AMBIENT_RAISE each, which needs each in permitted and
-// inheritable, hence after capset). It works on the calling thread, which
+// Apply is the second half of applying c, after setresuid: it clears
+// keepcaps again, sets the effective, permitted and inheritable sets with
+// capset(2), then makes the ambient set exactly c.Ambient
+// (PR_CAP_AMBIENT_CLEAR_ALL, then one PR_CAP_AMBIENT_RAISE each, which
+// needs each in permitted and inheritable, hence after capset). It works on the calling thread, which
 // must be the one that execs.
 //
 // Apply must not run before setresuid: Go applies setresuid to every

@@ -36,10 +36,11 @@
 //     sendmsg (listener hand-over), execve, and what the Go runtime
 //     calls (futex, mmap, rt_sigprocmask, sigaltstack, nanosleep, ...).
 //     The default profile allows all of these.
-//  5. setgroups, setresgid, setresuid.
-//  6. chdir to the working directory: with keepcaps the effective set is
-//     empty after a change to a non-zero uid, so the program's own rights
-//     decide, as they should.
+//  5. chdir to the working directory, as root: a directory only root may
+//     enter serves the program of another user, as with runc.
+//  6. setgroups, setresgid, setresuid; then chdir again, with the
+//     program's own rights, when root was refused the working directory
+//     in step 5 (root squashed on NFS, say).
 //  7. caps.Apply: clears keepcaps, capset (effective, permitted,
 //     inheritable), then the ambient set (PR_CAP_AMBIENT_RAISE needs the
 //     capability in permitted and inheritable, so after capset). Not

@@ -94,6 +94,9 @@ static struct {
 	int rootfd;
 	int target;
 	int targetdir;
+	// targetmode is the mode of the directory the target step found
+	// there, -1 when it made it or the target is no directory.
+	int targetmode;
 	const char *step;
 	char execpath[4096];
 	struct point points[MAX_POINTS];
@@ -621,9 +624,18 @@ static void target(const struct op *op)
 			fail(errno, "%s", str(op, 4));
 		kind = S_ISDIR(st.st_mode) ? 0 : 1;
 	}
+	init.targetmode = -1;
 	if (kind == 0) {
 		char buf[4096];
 
+		// The mode of a directory that was there, for a tmpfs that
+		// keeps it (rootfs's KeepsTargetMode).
+		fd = open_beneath(init.rootfd, rel, O_PATH | O_DIRECTORY, 0);
+		if (fd >= 0) {
+			if (fstat(fd, &st) == 0)
+				init.targetmode = (int)(st.st_mode & 07777);
+			close(fd);
+		}
 		if (mkdir_all(init.rootfd, copy_path(buf, sizeof(buf), rel, field)) < 0)
 			fail(errno, "%s", field);
 		fd = open_beneath(init.rootfd, rel, O_PATH | O_DIRECTORY, 0);
@@ -680,7 +692,66 @@ static void remount_ro_root(void)
 	close(fd);
 }
 
-static int executable(const char *path)
+#ifndef SYS_faccessat2
+#define SYS_faccessat2 439
+#endif
+
+// exec_user is who the program's exec is checked for (initstage's
+// execUser): the init is still root when it looks the program up.
+struct exec_user {
+	int set; // 0 for root, whose exec the mode bits alone decide here
+	uid_t uid;
+	gid_t gid;
+	int dac_override;
+	int has_groups;
+	size_t ngroups;
+	gid_t *groups;
+};
+
+// access_as checks that u may execute path, with this thread's
+// filesystem ids and groups made u's for the one call (the effective
+// capabilities that override file permissions go with the filesystem
+// uid, and come back with it). A user whose CAP_DAC_OVERRIDE stays may
+// execute a file with any exec bit. Where the check cannot be made, the
+// exec decides.
+static int access_as(const char *path, const struct exec_user *u)
+{
+	gid_t *saved = NULL;
+	long nsaved = 0, fsuid, fsgid;
+	int err = 0;
+
+	if (!u->set)
+		return 0;
+	if (u->has_groups) {
+		nsaved = syscall(SYS_getgroups, 0, NULL);
+		if (nsaved < 0)
+			return 0;
+		saved = calloc((size_t)nsaved + 1, sizeof(gid_t));
+		if (saved == NULL)
+			return 0;
+		nsaved = syscall(SYS_getgroups, nsaved, saved);
+		if (nsaved < 0 || syscall(SYS_setgroups, u->ngroups, u->groups) < 0) {
+			free(saved);
+			return 0;
+		}
+	}
+	// Each returns the id it replaces.
+	fsgid = syscall(SYS_setfsgid, u->gid);
+	fsuid = syscall(SYS_setfsuid, u->uid);
+	if (syscall(SYS_faccessat2, AT_FDCWD, path, X_OK, AT_EACCESS) < 0)
+		err = errno;
+	syscall(SYS_setfsuid, fsuid);
+	syscall(SYS_setfsgid, fsgid);
+	if (u->has_groups) {
+		syscall(SYS_setgroups, nsaved, saved);
+		free(saved);
+	}
+	if ((err == EACCES && u->dac_override) || err == ENOSYS)
+		return 0;
+	return err;
+}
+
+static int executable(const char *path, const struct exec_user *u)
 {
 	struct stat st;
 
@@ -690,19 +761,39 @@ static int executable(const char *path)
 		return EISDIR;
 	if ((st.st_mode & 0111) == 0)
 		return EACCES;
-	return 0;
+	return access_as(path, u);
 }
 
-// lookpath finds file as execvp would, in the PATH of the program's
-// environment (path), and checks that it can be executed.
-static void lookpath(const char *file, const char *path)
+// exec_user_of reads the user of OP_LOOKPATH's arguments from the third
+// on: set, uid, gid, CAP_DAC_OVERRIDE kept, groups given, the groups.
+static void exec_user_of(const struct op *op, struct exec_user *u)
+{
+	uint32_t i;
+
+	u->set = (int)num(op, 2);
+	u->uid = (uid_t)num(op, 3);
+	u->gid = (gid_t)num(op, 4);
+	u->dac_override = (int)num(op, 5);
+	u->has_groups = (int)num(op, 6);
+	u->ngroups = op->argc - 7;
+	u->groups = calloc(u->ngroups + 1, sizeof(gid_t));
+	if (u->groups == NULL)
+		fail(ENOMEM, "exec");
+	for (i = 7; i < op->argc; i++)
+		u->groups[i - 7] = (gid_t)num(op, i);
+}
+
+// lookpath finds file as execvp would as the program's user, in the PATH
+// of the program's environment (path), and checks that it can be
+// executed.
+static void lookpath(const char *file, const char *path, const struct exec_user *u)
 {
 	const char *dir, *end;
 	struct shown b;
 	int err;
 
 	if (strchr(file, '/') != NULL) {
-		err = executable(file);
+		err = executable(file, u);
 		if (err != 0)
 			fail(err, "exec %s", shown(&b, file));
 		copy_path(init.execpath, sizeof(init.execpath), file, "exec");
@@ -719,7 +810,7 @@ static void lookpath(const char *file, const char *path)
 		else
 			n = snprintf(init.execpath, sizeof(init.execpath), "%.*s/%s", (int)(end - dir), dir, file);
 		// A candidate too long for the buffer is one execve would refuse.
-		if (n >= 0 && (size_t)n < sizeof(init.execpath) && executable(init.execpath) == 0)
+		if (n >= 0 && (size_t)n < sizeof(init.execpath) && executable(init.execpath, u) == 0)
 			return;
 		if (*end == '\0')
 			break;
@@ -1118,11 +1209,24 @@ static void run(const struct op *op)
 	case OP_TARGET:
 		target(op);
 		break;
-	case OP_MOUNT_TARGET:
+	case OP_MOUNT_TARGET: {
+		// A sixth argument asks for the mode of the directory that was
+		// there (a tmpfs that keeps it).
+		const char *data = str(op, 4);
+		char buf[4096];
+
+		if (op->argc > 5 && num(op, 5) && init.targetmode >= 0) {
+			int n = snprintf(buf, sizeof(buf), "%s%smode=%o", data, *data ? "," : "", init.targetmode);
+
+			if (n < 0 || (size_t)n >= sizeof(buf))
+				fail(ENAMETOOLONG, "%s", str(op, 0));
+			data = buf;
+		}
 		if (mount(str(op, 1), fdpath(init.target, path, sizeof(path)), nullable(str(op, 2)),
-			  (unsigned long)num(op, 3), nullable(str(op, 4))) < 0)
+			  (unsigned long)num(op, 3), nullable(data)) < 0)
 			fail(errno, "%s", str(op, 0));
 		break;
+	}
 	case OP_REOPEN_TARGET:
 		fd = open_beneath(init.rootfd, str(op, 1), O_PATH | (init.targetdir ? O_DIRECTORY : 0), 0);
 		if (fd < 0)
@@ -1179,9 +1283,14 @@ static void run(const struct op *op)
 			fail(ENOTDIR, "%s", str(op, 1));
 		break;
 	}
-	case OP_LOOKPATH:
-		lookpath(str(op, 0), str(op, 1));
+	case OP_LOOKPATH: {
+		struct exec_user u;
+
+		exec_user_of(op, &u);
+		lookpath(str(op, 0), str(op, 1), &u);
+		free(u.groups);
 		break;
+	}
 	case OP_READY:
 		ready((int)num(op, 0));
 		break;

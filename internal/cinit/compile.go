@@ -318,8 +318,12 @@ func (c *compiler) mount(i int, m *rootfs.Mount) (string, bool) {
 		if source == "" {
 			source = m.Type
 		}
-		c.p.op(opMountTarget, str(fmt.Sprintf("%s: mount %s on %s", field, m.Type, shown)), str(source), str(m.Type),
-			num(ms), str(m.Data))
+		args := []arg{str(fmt.Sprintf("%s: mount %s on %s", field, m.Type, shown)), str(source), str(m.Type),
+			num(ms), str(m.Data)}
+		if m.KeepsTargetMode() {
+			args = append(args, flag(true))
+		}
+		c.p.op(opMountTarget, args...)
 	}
 	prop, propOp := m.Flags.PropagationFlags()
 	attrs := bind && m.Flags.BindAttrs()
@@ -368,7 +372,7 @@ func (c *compiler) process(cred *spec.Credentials) bool {
 		c.p.op(opCheckCwd, str(p.Cwd), str(fmt.Sprintf("process.cwd %s", quote.Value(p.Cwd))))
 	}
 	if p.Func == "" {
-		c.p.op(opLookPath, str(p.Args[0]), str(spec.SearchPath(env)))
+		c.p.op(opLookPath, lookPathArgs(p, cred, env)...)
 	}
 	c.mark("user and program lookup")
 	if s.ExecFifo != 0 {
@@ -454,4 +458,26 @@ func (c *compiler) seccomp() {
 	c.announceExec()
 	f := c.s.Process.Seccomp
 	c.p.op(opSeccomp, filterBytes(f.Instructions()), num(f.Flags()))
+}
+
+// lookPathArgs are opLookPath's arguments: the program, the PATH, and who
+// the exec is checked for, as initstage's execUserOf says: nobody for
+// root, else the user, group, whether CAP_DAC_OVERRIDE stays effective,
+// whether the groups are set, and the groups.
+func lookPathArgs(p *spec.Process, cred *spec.Credentials, env []string) []arg {
+	args := []arg{str(p.Args[0]), str(spec.SearchPath(env))}
+	if cred.UID == 0 {
+		return append(args, flag(false), num(0), num(0), flag(false), flag(false))
+	}
+	dac := false
+	if p.Capabilities != nil {
+		if m, err := p.Capabilities.Masks(); err == nil {
+			dac = m.Effective&(1<<unix.CAP_DAC_OVERRIDE) != 0
+		}
+	}
+	args = append(args, flag(true), num(cred.UID), num(cred.GID), flag(dac), flag(cred.Groups != nil))
+	for _, g := range cred.Groups {
+		args = append(args, num(g))
+	}
+	return args
 }

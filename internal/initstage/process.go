@@ -59,7 +59,8 @@ func prepareProcess(p *spec.Process, lookup Lookup) (*process, error) {
 		r.fn = fn
 		return r, nil
 	}
-	path, err := lookPath(p.Args[0], r.env)
+	user := execUserOf(cred, p)
+	path, err := lookPath(p.Args[0], r.env, user)
 	if err != nil {
 		return nil, inStep("exec", err)
 	}
@@ -95,24 +96,24 @@ func checkCwd(cwd string) error {
 }
 
 // lookPath finds file in the PATH of the container's environment, as
-// execvp would, and checks that what it found can be executed.
-func lookPath(file string, env []string) (string, error) {
+// execvp would as user, and checks that what it found can be executed.
+func lookPath(file string, env []string, user *execUser) (string, error) {
 	if strings.Contains(file, "/") {
-		return file, executable(file)
+		return file, executable(file, user)
 	}
 	for _, dir := range filepath.SplitList(spec.SearchPath(env)) {
 		if dir == "" {
 			dir = "."
 		}
 		candidate := filepath.Join(dir, file)
-		if executable(candidate) == nil {
+		if executable(candidate, user) == nil {
 			return candidate, nil
 		}
 	}
 	return "", fmt.Errorf("exec %s: executable file not found in $PATH", quote.Value(file))
 }
 
-func executable(path string) error {
+func executable(path string, user *execUser) error {
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
 		return fmt.Errorf("exec %s: %w", quote.Value(path), err)
@@ -123,18 +124,22 @@ func executable(path string) error {
 	if st.Mode&0o111 == 0 {
 		return fmt.Errorf("exec %s: %w", quote.Value(path), unix.EACCES)
 	}
+	if err := user.access(path); err != nil {
+		return fmt.Errorf("exec %s: %w", quote.Value(path), err)
+	}
 	return nil
 }
 
-// become turns the init into the program: limits, umask, credentials,
-// working directory, security, then exec (or the registered function).
-// The order is package security's: the OOM score and the bounding set
-// need privileges the final sets may lack, the uid changes with the
-// permitted set kept, the working directory is entered with the program's
-// own rights, the parent-death signal comes after the change of
-// credentials that resets it, and the seccomp filter is the very last
-// step unless the program keeps no right to install it (then it goes in
-// before the uid changes, as runc does).
+// become turns the init into the program: limits, umask, working
+// directory, credentials, security, then exec (or the registered
+// function). The order is package security's: the OOM score and the
+// bounding set need privileges the final sets may lack, the working
+// directory is entered as root before the uid changes (as runc does: one
+// only root may enter serves; as the user when root was refused), the
+// uid changes with the permitted set kept, the parent-death signal comes
+// after the change of credentials that resets it, and the seccomp filter
+// is the very last step unless the program keeps no right to install it
+// (then it goes in before the uid changes, as runc does).
 func (r *process) become(c *conn) error {
 	p := r.spec
 	for _, rl := range p.Rlimits {
