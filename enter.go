@@ -93,26 +93,49 @@ func (c *Container) enter(p *Process, reap bool) (*Task, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var task *Task
+	var (
+		task   *Task
+		paused *record
+	)
 	err := c.locked(func(rec *record, st State) error {
-		if st != Running && st != Created && (st != Paused || !p.EnterPaused) {
+		if st == Paused && p.EnterPaused {
+			// The process stays frozen until Resume, which needs this
+			// lock: it is started without it.
+			paused = rec
+			return nil
+		}
+		if st != Running && st != Created {
 			return &StateError{Container: c.name, Op: "enter", State: st}
 		}
-		cfg, err := c.Config()
-		if err != nil {
-			return err
-		}
-		faultpoint.Hit("exec: locked")
-		e := &entry{c: c, cfg: cfg, rec: rec, proc: p}
-		defer e.undo.run()
-		if task, err = e.run(reap); err != nil {
-			return err
-		}
-		faultpoint.Hit("exec: started")
-		e.undo.release()
-		return nil
+		var err error
+		task, err = c.enterWith(rec, p, reap)
+		return err
 	})
+	if err == nil && paused != nil {
+		task, err = c.enterWith(paused, p, reap)
+	}
 	return task, err
+}
+
+// enterWith starts p in the container whose record is rec.
+func (c *Container) enterWith(rec *record, p *Process, reap bool) (*Task, error) {
+	cfg, err := c.Config()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.checkDeadlineCpus(cfg); err != nil {
+		return nil, err
+	}
+	faultpoint.Hit("exec: locked")
+	e := &entry{c: c, cfg: cfg, rec: rec, proc: p}
+	defer e.undo.run()
+	task, err := e.run(reap)
+	if err != nil {
+		return nil, err
+	}
+	faultpoint.Hit("exec: started")
+	e.undo.release()
+	return task, nil
 }
 
 // entry is one Enter: like a launch, but into namespaces that exist.
@@ -190,7 +213,7 @@ func sameFile(a, b string) (bool, error) {
 	return sa.Dev == sb.Dev && sa.Ino == sb.Ino, nil
 }
 
-func (e *entry) run(reap bool) (*Task, error) {
+func (e *entry) run(reap bool) (_ *Task, err error) {
 	c, p := e.c, e.proc
 	joins, err := e.namespacesToJoin()
 	if err != nil {
@@ -217,7 +240,14 @@ func (e *entry) run(reap bool) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(sock)
+	defer func() {
+		// A failed process is killed before it sees its socket close,
+		// which it would report on the caller's stderr.
+		if err != nil {
+			e.undo.run()
+		}
+		unix.Close(sock)
+	}()
 	// Closed as soon as the stage has it: the parent must see the socket
 	// close when the program execs.
 	defer childSock.Close()
