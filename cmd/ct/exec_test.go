@@ -304,7 +304,6 @@ func TestExecPaused(t *testing.T) {
 // TestStartAffinity: a process starts on every cpu of its cgroup, not
 // on the cpus ct was pinned to (as by taskset).
 func TestStartAffinity(t *testing.T) {
-	testutil.RequireEnterStage(t)
 	online, err := sysfile.ReadPseudo("/sys/devices/system/cpu/online")
 	if err != nil {
 		t.Fatal(err)
@@ -341,6 +340,7 @@ func TestStartAffinity(t *testing.T) {
 			return []string{"run", "--bundle", e.bundle(grep, nil), e.id("affinity-run")}
 		}},
 		{"exec", func(t *testing.T) []string {
+			testutil.RequireEnterStage(t)
 			id := e.id("affinity-exec")
 			e.sub(t).ok("run", "--detach", "--bundle", e.bundle([]string{"sleep", "1000"}, nil), id)
 			return append([]string{"exec", id}, grep...)
