@@ -2,6 +2,7 @@ package libct
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/containerd/console"
 	"golang.org/x/sys/unix"
 
+	"github.com/libct/libct/cgroups"
 	"github.com/libct/libct/internal/cinit"
 	"github.com/libct/libct/internal/faultpoint"
 	"github.com/libct/libct/internal/nsenter"
@@ -366,6 +368,14 @@ func (e *entry) run(reap bool) (_ *Task, err error) {
 		err = startInNamespaces(paths, start)
 	} else {
 		err = start()
+		if errors.Is(err, unix.EBUSY) && attr.UseCgroupFD {
+			var dir *os.File
+			if dir, err = e.initCgroupDir(m); dir != nil {
+				defer dir.Close()
+				attr.CgroupFD = int(dir.Fd())
+				err = start()
+			}
+		}
 	}
 	childSock.Close()
 	if err != nil {
@@ -384,7 +394,16 @@ func (e *entry) run(reap bool) (_ *Task, err error) {
 		}
 	case m != nil && !staged:
 		if err := m.Attach(proc.Pid); err != nil {
-			return nil, startError(c.name, "cgroup", err)
+			if !errors.Is(err, unix.EBUSY) {
+				return nil, startError(c.name, "cgroup", err)
+			}
+			dir, ierr := initUnifiedCgroup(m.State(), e.rec.Pid)
+			if dir == "" || ierr != nil {
+				return nil, startError(c.name, "cgroup", err)
+			}
+			if err := attachToDirs(proc.Pid, append([]string{dir}, m.V1Dirs()...)); err != nil {
+				return nil, startError(c.name, "cgroup", err)
+			}
 		}
 	}
 	// The process waits for its spec, sent below, before it runs
@@ -413,6 +432,24 @@ func (e *entry) run(reap bool) (_ *Task, err error) {
 		go task.Wait()
 	}
 	return task, nil
+}
+
+// initCgroupDir opens the init's unified cgroup for a clone that the
+// container's own refused with EBUSY (see initUnifiedCgroup); with no
+// such cgroup it returns nil and the clone's EBUSY.
+func (e *entry) initCgroupDir(m cgroups.Manager) (*os.File, error) {
+	dir, err := initUnifiedCgroup(m.State(), e.rec.Pid)
+	if err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		return nil, unix.EBUSY
+	}
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", dir, err)
+	}
+	return os.NewFile(uintptr(fd), dir), nil
 }
 
 // compile makes the program of the C init for the entered process, when
