@@ -173,6 +173,9 @@ func TestCInitErrors(t *testing.T) {
 		{"missing program", func(*libct.Config) {}, libct.Process{Args: []string{"no-such-program"}}, "exec"},
 		{"program path missing", func(*libct.Config) {}, libct.Process{Args: []string{"/bin/nope"}}, "exec"},
 		{"program is a directory", func(*libct.Config) {}, libct.Process{Args: []string{"/bin"}}, "exec"},
+		{"interpreter missing", func(cfg *libct.Config) {
+			os.WriteFile(filepath.Join(cfg.Root, "run.sh"), []byte("#!/mmnnttbb foo\n"), 0o755)
+		}, libct.Process{Args: []string{"/run.sh"}}, "exec"},
 		{"missing working directory", func(*libct.Config) {}, libct.Process{Args: []string{"true"}, Dir: "/no/such/dir"}, "cwd"},
 		{"working directory is a file", func(*libct.Config) {}, libct.Process{Args: []string{"true"}, Dir: "/bin/sh"}, "cwd"},
 		{"unknown file system", func(cfg *libct.Config) {

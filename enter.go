@@ -1,6 +1,7 @@
 package libct
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/containerd/console"
 	"golang.org/x/sys/unix"
 
+	"github.com/libct/libct/cgroups"
 	"github.com/libct/libct/internal/cinit"
 	"github.com/libct/libct/internal/faultpoint"
 	"github.com/libct/libct/internal/nsenter"
@@ -92,26 +94,49 @@ func (c *Container) enter(p *Process, reap bool) (*Task, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var task *Task
+	var (
+		task   *Task
+		paused *record
+	)
 	err := c.locked(func(rec *record, st State) error {
-		if st != Running && st != Created && (st != Paused || !p.EnterPaused) {
+		if st == Paused && p.EnterPaused {
+			// The process stays frozen until Resume, which needs this
+			// lock: it is started without it.
+			paused = rec
+			return nil
+		}
+		if st != Running && st != Created {
 			return &StateError{Container: c.name, Op: "enter", State: st}
 		}
-		cfg, err := c.Config()
-		if err != nil {
-			return err
-		}
-		faultpoint.Hit("exec: locked")
-		e := &entry{c: c, cfg: cfg, rec: rec, proc: p}
-		defer e.undo.run()
-		if task, err = e.run(reap); err != nil {
-			return err
-		}
-		faultpoint.Hit("exec: started")
-		e.undo.release()
-		return nil
+		var err error
+		task, err = c.enterWith(rec, p, reap)
+		return err
 	})
+	if err == nil && paused != nil {
+		task, err = c.enterWith(paused, p, reap)
+	}
 	return task, err
+}
+
+// enterWith starts p in the container whose record is rec.
+func (c *Container) enterWith(rec *record, p *Process, reap bool) (*Task, error) {
+	cfg, err := c.Config()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.checkDeadlineCpus(cfg); err != nil {
+		return nil, err
+	}
+	faultpoint.Hit("exec: locked")
+	e := &entry{c: c, cfg: cfg, rec: rec, proc: p}
+	defer e.undo.run()
+	task, err := e.run(reap)
+	if err != nil {
+		return nil, err
+	}
+	faultpoint.Hit("exec: started")
+	e.undo.release()
+	return task, nil
 }
 
 // entry is one Enter: like a launch, but into namespaces that exist.
@@ -189,7 +214,7 @@ func sameFile(a, b string) (bool, error) {
 	return sa.Dev == sb.Dev && sa.Ino == sb.Ino, nil
 }
 
-func (e *entry) run(reap bool) (*Task, error) {
+func (e *entry) run(reap bool) (_ *Task, err error) {
 	c, p := e.c, e.proc
 	joins, err := e.namespacesToJoin()
 	if err != nil {
@@ -216,7 +241,14 @@ func (e *entry) run(reap bool) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(sock)
+	defer func() {
+		// A failed process is killed before it sees its socket close,
+		// which it would report on the caller's stderr.
+		if err != nil {
+			e.undo.run()
+		}
+		unix.Close(sock)
+	}()
 	// Closed as soon as the stage has it: the parent must see the socket
 	// close when the program execs.
 	defer childSock.Close()
@@ -336,6 +368,14 @@ func (e *entry) run(reap bool) (*Task, error) {
 		err = startInNamespaces(paths, start)
 	} else {
 		err = start()
+		if errors.Is(err, unix.EBUSY) && attr.UseCgroupFD {
+			var dir *os.File
+			if dir, err = e.initCgroupDir(m); dir != nil {
+				defer dir.Close()
+				attr.CgroupFD = int(dir.Fd())
+				err = start()
+			}
+		}
 	}
 	childSock.Close()
 	if err != nil {
@@ -354,7 +394,16 @@ func (e *entry) run(reap bool) (*Task, error) {
 		}
 	case m != nil && !staged:
 		if err := m.Attach(proc.Pid); err != nil {
-			return nil, startError(c.name, "cgroup", err)
+			if !errors.Is(err, unix.EBUSY) {
+				return nil, startError(c.name, "cgroup", err)
+			}
+			dir, ierr := initUnifiedCgroup(m.State(), e.rec.Pid)
+			if dir == "" || ierr != nil {
+				return nil, startError(c.name, "cgroup", err)
+			}
+			if err := attachToDirs(proc.Pid, append([]string{dir}, m.V1Dirs()...)); err != nil {
+				return nil, startError(c.name, "cgroup", err)
+			}
 		}
 	}
 	// The process waits for its spec, sent below, before it runs
@@ -383,6 +432,24 @@ func (e *entry) run(reap bool) (*Task, error) {
 		go task.Wait()
 	}
 	return task, nil
+}
+
+// initCgroupDir opens the init's unified cgroup for a clone that the
+// container's own refused with EBUSY (see initUnifiedCgroup); with no
+// such cgroup it returns nil and the clone's EBUSY.
+func (e *entry) initCgroupDir(m cgroups.Manager) (*os.File, error) {
+	dir, err := initUnifiedCgroup(m.State(), e.rec.Pid)
+	if err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		return nil, unix.EBUSY
+	}
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", dir, err)
+	}
+	return os.NewFile(uintptr(fd), dir), nil
 }
 
 // compile makes the program of the C init for the entered process, when

@@ -149,3 +149,18 @@ func (p *Process) validateScheduling() error {
 	}
 	return nil
 }
+
+// checkDeadlineCpus refuses SCHED_DEADLINE for a process of a container
+// whose cgroup picks its cpus (runc refuses the pair too): sched_setattr
+// fails with EPERM for a deadline task that may not run on every cpu of
+// its root domain, and said so only once the process was started.
+func (p *Process) checkDeadlineCpus(cfg *Config) error {
+	if p.Scheduler == nil || p.Scheduler.Policy != unix.SCHED_DEADLINE || cfg.Cgroup == nil {
+		return nil
+	}
+	if cpus := cfg.Cgroup.Resources.CpusetCpus; cpus != "" {
+		return invalid("process.scheduler", "SCHED_DEADLINE: a process scheduler can't be used together with AllowedCPUs (cgroup.resources.cpusetCpus %s): the kernel runs a deadline task only where it may use every cpu",
+			quote.Value(cpus))
+	}
+	return nil
+}

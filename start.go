@@ -198,6 +198,9 @@ func (c *Container) start(op string, p *Process, wait bool) error {
 		if err := cfg.validate(); err != nil {
 			return err
 		}
+		if err := p.checkDeadlineCpus(cfg); err != nil {
+			return err
+		}
 		// A launch only reads its config, so the hooks in it can serve
 		// Start and Destroy for as long as the file does not change.
 		c.rememberHooks(data, cfg.hookConfig())

@@ -11,6 +11,7 @@ import (
 
 	"github.com/libct/libct/cgroups"
 	"github.com/libct/libct/internal/quote"
+	"github.com/libct/libct/internal/sysfile"
 )
 
 // refuseEnterOnly refuses, for a start, the fields only Enter reads.
@@ -134,4 +135,37 @@ func writeCgroupProcs(file, pid string) error {
 		err = cerr
 	}
 	return err
+}
+
+// initUnifiedCgroup is the cgroup of the container's init in the unified
+// hierarchy when it is below the container's own, "" otherwise. An init
+// that moved itself into a sub-cgroup (through its cgroup namespace) and
+// then enabled a domain controller in the container's cgroup keeps every
+// new process out of that cgroup (EBUSY: no processes in an inner node
+// with domain controllers); a process entered without SubCgroups then
+// joins the init's, as runc's exec does.
+func initUnifiedCgroup(st cgroups.State, initPid int) (string, error) {
+	if st.Unified == "" || initPid <= 0 {
+		return "", nil
+	}
+	mount, ok := strings.CutSuffix(st.Unified, st.Path)
+	if !ok {
+		return "", nil
+	}
+	data, err := sysfile.ReadPseudo("/proc/" + strconv.Itoa(initPid) + "/cgroup")
+	if err != nil {
+		return "", fmt.Errorf("the init's cgroup: %w", err)
+	}
+	for line := range strings.Lines(string(data)) {
+		rel, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "0::")
+		if !ok {
+			continue
+		}
+		dir := filepath.Join(mount, rel)
+		if strings.HasPrefix(dir, st.Unified+"/") {
+			return dir, nil
+		}
+		return "", nil
+	}
+	return "", nil
 }

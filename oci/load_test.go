@@ -176,3 +176,65 @@ func TestOtherPlatformsKeptEmpty(t *testing.T) {
 		t.Errorf("LoadProcess of a bad process: %v", err)
 	}
 }
+
+func TestLoadExecDefaults(t *testing.T) {
+	tests := []struct {
+		name        string
+		config      string
+		wantArgs    string // process.args[0], "" for no process
+		personality int    // -1 for none
+		wantErr     string
+	}{
+		{
+			name:        "LINUX32",
+			config:      `{"process":{"args":["sh"],"cwd":"/"},"linux":{"personality":{"domain":"LINUX32"}}}`,
+			wantArgs:    "sh",
+			personality: 0x0008,
+		},
+		{
+			name:        "LINUX, read past a field the generated decoder does not know",
+			config:      `{"process":{"args":["sh"],"cwd":"/"},"linux":{"personality":{"domain":"LINUX"}},"x-unknown":1}`,
+			wantArgs:    "sh",
+			personality: 0,
+		},
+		{
+			name:        "no personality",
+			config:      `{"process":{"args":["sh"],"cwd":"/"},"linux":{}}`,
+			wantArgs:    "sh",
+			personality: -1,
+		},
+		{
+			name:        "no linux section, no process",
+			config:      `{"ociVersion":"1.3.0"}`,
+			personality: -1,
+		},
+		{
+			name:    "unknown domain",
+			config:  `{"linux":{"personality":{"domain":"LINUX64"}}}`,
+			wantErr: "linux.personality.domain",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, per, err := LoadExecDefaults(writeConfig(t, tc.config))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got %v, want an error naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (p == nil) != (tc.wantArgs == "") || p != nil && p.Args[0] != tc.wantArgs {
+				t.Errorf("process %+v, want args[0] %q", p, tc.wantArgs)
+			}
+			switch {
+			case tc.personality < 0 && per != nil:
+				t.Errorf("personality %#x, want none", *per)
+			case tc.personality >= 0 && (per == nil || *per != uint32(tc.personality)):
+				t.Errorf("personality %v, want %#x", per, tc.personality)
+			}
+		})
+	}
+}

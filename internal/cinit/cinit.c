@@ -159,6 +159,22 @@ static const char *shown(struct shown *b, const char *value)
 	return b->s;
 }
 
+// shown_path shows the path of a program that execve refused as runc
+// does, bare, and as shown does when it would not read as one word. The
+// Go init's shownExecPath is the same.
+static const char *shown_path(struct shown *b, const char *value)
+{
+	const unsigned char *c;
+
+	if (value[0] == '\0' || strlen(value) > SHOWN_MAX)
+		return shown(b, value);
+	for (c = (const unsigned char *)value; *c != '\0'; c++)
+		if (*c <= ' ' || *c >= 0x7f || *c == '"' || *c == '\\')
+			return shown(b, value);
+	snprintf(b->s, sizeof(b->s), "%s", value);
+	return b->s;
+}
+
 static void send_msg(const char *msg, size_t len)
 {
 	while (write(init.msgfd, msg, len) < 0 && errno == EINTR)
@@ -1069,7 +1085,7 @@ static void do_exec(const struct op *op)
 	for (i = 0; i < envc; i++)
 		envp[i] = (char *)op->args[1 + argc + i].s;
 	execve(init.execpath, argv, envp);
-	fail(errno, "exec %s", shown(&b, init.execpath));
+	fail(errno, "exec %s", shown_path(&b, init.execpath));
 }
 
 // The registered function that OP_FUNC leaves to the Go runtime, read by

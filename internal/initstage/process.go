@@ -225,7 +225,23 @@ func (r *process) become(c *conn) error {
 		}
 	}
 	err = unix.Exec(r.path, p.Args, r.env)
-	return inStep("exec", fmt.Errorf("exec %s: %w", quote.Value(r.path), err))
+	return inStep("exec", fmt.Errorf("exec %s: %w", shownExecPath(r.path), err))
+}
+
+// shownExecPath shows the path of a program that execve refused (a
+// missing interpreter, an unknown format) as runc does, bare ("exec
+// /run.sh: no such file or directory"), and quoted when it would not read
+// as one word. The C init's shown_path is the same.
+func shownExecPath(path string) string {
+	if len(path) > quote.MaxShown || path == "" {
+		return quote.Value(path)
+	}
+	for i := 0; i < len(path); i++ {
+		if c := path[i]; c <= ' ' || c >= 0x7f || c == '"' || c == '\\' {
+			return quote.Value(path)
+		}
+	}
+	return path
 }
 
 // installSeccomp loads the filter and hands a notify listener to the
