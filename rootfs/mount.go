@@ -68,12 +68,6 @@ func (st *state) mountOne(i int, m *Mount) error {
 		}
 		dir = fi.IsDir()
 	}
-	data := m.Data
-	if m.KeepsTargetMode() {
-		if fi, err := st.root.Stat(rel); err == nil && fi.IsDir() {
-			data = WithMode(data, fi.Mode())
-		}
-	}
 	target, err := makeTarget(st.root, rel, dir)
 	if err != nil {
 		return fmt.Errorf("mounts[%d].destination %s: %w", i, quote.Value(m.Destination), err)
@@ -87,7 +81,7 @@ func (st *state) mountOne(i int, m *Mount) error {
 		if source == "" {
 			source = m.Type
 		}
-		err = mountOn(target, "mount "+m.Type+" on", shown, source, m.Type, m.Flags.MSFlags(), data)
+		err = mountOn(target, "mount "+m.Type+" on", shown, source, m.Type, m.Flags.MSFlags(), m.Data)
 	}
 	if err != nil {
 		return fmt.Errorf("mounts[%d]: %w", i, err)

@@ -94,9 +94,6 @@ static struct {
 	int rootfd;
 	int target;
 	int targetdir;
-	// targetmode is the mode of the directory the target step found
-	// there, -1 when it made it or the target is no directory.
-	int targetmode;
 	const char *step;
 	char execpath[4096];
 	struct point points[MAX_POINTS];
@@ -640,18 +637,9 @@ static void target(const struct op *op)
 			fail(errno, "%s", str(op, 4));
 		kind = S_ISDIR(st.st_mode) ? 0 : 1;
 	}
-	init.targetmode = -1;
 	if (kind == 0) {
 		char buf[4096];
 
-		// The mode of a directory that was there, for a tmpfs that
-		// keeps it (rootfs's KeepsTargetMode).
-		fd = open_beneath(init.rootfd, rel, O_PATH | O_DIRECTORY, 0);
-		if (fd >= 0) {
-			if (fstat(fd, &st) == 0)
-				init.targetmode = (int)(st.st_mode & 07777);
-			close(fd);
-		}
 		if (mkdir_all(init.rootfd, copy_path(buf, sizeof(buf), rel, field)) < 0)
 			fail(errno, "%s", field);
 		fd = open_beneath(init.rootfd, rel, O_PATH | O_DIRECTORY, 0);
@@ -1225,24 +1213,11 @@ static void run(const struct op *op)
 	case OP_TARGET:
 		target(op);
 		break;
-	case OP_MOUNT_TARGET: {
-		// A sixth argument asks for the mode of the directory that was
-		// there (a tmpfs that keeps it).
-		const char *data = str(op, 4);
-		char buf[4096];
-
-		if (op->argc > 5 && num(op, 5) && init.targetmode >= 0) {
-			int n = snprintf(buf, sizeof(buf), "%s%smode=%o", data, *data ? "," : "", init.targetmode);
-
-			if (n < 0 || (size_t)n >= sizeof(buf))
-				fail(ENAMETOOLONG, "%s", str(op, 0));
-			data = buf;
-		}
+	case OP_MOUNT_TARGET:
 		if (mount(str(op, 1), fdpath(init.target, path, sizeof(path)), nullable(str(op, 2)),
-			  (unsigned long)num(op, 3), nullable(data)) < 0)
+			  (unsigned long)num(op, 3), nullable(str(op, 4))) < 0)
 			fail(errno, "%s", str(op, 0));
 		break;
-	}
 	case OP_REOPEN_TARGET:
 		fd = open_beneath(init.rootfd, str(op, 1), O_PATH | (init.targetdir ? O_DIRECTORY : 0), 0);
 		if (fd < 0)

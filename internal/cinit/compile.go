@@ -318,12 +318,8 @@ func (c *compiler) mount(i int, m *rootfs.Mount) (string, bool) {
 		if source == "" {
 			source = m.Type
 		}
-		args := []arg{str(fmt.Sprintf("%s: mount %s on %s", field, m.Type, shown)), str(source), str(m.Type),
-			num(ms), str(m.Data)}
-		if m.KeepsTargetMode() {
-			args = append(args, flag(true))
-		}
-		c.p.op(opMountTarget, args...)
+		c.p.op(opMountTarget, str(fmt.Sprintf("%s: mount %s on %s", field, m.Type, shown)), str(source), str(m.Type),
+			num(ms), str(m.Data))
 	}
 	prop, propOp := m.Flags.PropagationFlags()
 	attrs := bind && m.Flags.BindAttrs()
