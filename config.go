@@ -182,6 +182,17 @@ const (
 	MountSync                 = rootfs.Sync
 	MountDirSync              = rootfs.DirSync
 	MountLazyTime             = rootfs.LazyTime
+	MountCopyUp               = rootfs.CopyUp
+	// The clear flags: see rootfs.ReadWrite.
+	MountReadWrite     = rootfs.ReadWrite
+	MountSuid          = rootfs.Suid
+	MountDev           = rootfs.Dev
+	MountExec          = rootfs.Exec
+	MountAtime         = rootfs.Atime
+	MountDiratime      = rootfs.Diratime
+	MountNoRelAtime    = rootfs.NoRelAtime
+	MountNoStrictAtime = rootfs.NoStrictAtime
+	MountSymFollow     = rootfs.SymFollow
 )
 
 // Root propagation modes.

@@ -12,8 +12,10 @@ type state struct {
 	spec    *Spec
 	actions Actions
 	// root is the container's root seen from the init process before the
-	// switch: Spec.Root, or the whole tree when there is none.
-	root *os.Root
+	// switch: Spec.Root, or the whole tree when there is none. rootDir is
+	// the same directory, for the walks os.Root does not do (resolveIn).
+	root    *os.Root
+	rootDir *os.File
 }
 
 // Setup prepares the root file system from inside the container's init
@@ -85,11 +87,9 @@ func Setup(s *Spec, actions Actions) error {
 				return fmt.Errorf("root: %w", err)
 			}
 		}
-		r, err := os.OpenRoot(s.Root)
-		if err != nil {
-			return fmt.Errorf("root: %w", err)
+		if err := st.openRoot(s.Root); err != nil {
+			return err
 		}
-		st.root = r
 		if err := st.populate(); err != nil {
 			st.close()
 			return err
@@ -104,10 +104,26 @@ func Setup(s *Spec, actions Actions) error {
 	return st.switchRoot()
 }
 
+// openRoot opens dir as the root the steps work in.
+func (st *state) openRoot(dir string) error {
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("root: %w", err)
+	}
+	d, err := r.OpenFile(".", unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		r.Close()
+		return fmt.Errorf("root: %w", err)
+	}
+	st.root, st.rootDir = r, d
+	return nil
+}
+
 func (st *state) close() {
 	if st.root != nil {
 		st.root.Close()
-		st.root = nil
+		st.rootDir.Close()
+		st.root, st.rootDir = nil, nil
 	}
 }
 
@@ -138,12 +154,7 @@ func (st *state) prepareRoot() error {
 		}
 		dir = s.Root
 	}
-	r, err := os.OpenRoot(dir)
-	if err != nil {
-		return fmt.Errorf("root: %w", err)
-	}
-	st.root = r
-	return nil
+	return st.openRoot(dir)
 }
 
 func bind(source, target string) error {
@@ -168,7 +179,7 @@ func (st *state) populate() error {
 		}
 	}
 	for i := range s.Mounts {
-		if err := st.mount(i); err != nil {
+		if err := st.mount(i, s.Mounts[i].LaterReadOnly()); err != nil {
 			return err
 		}
 		if s.MinimalDev && ownDev && s.Mounts[i].isAt("dev") {
@@ -180,10 +191,24 @@ func (st *state) populate() error {
 	if err := st.devices(); err != nil {
 		return err
 	}
+	for i := range s.Mounts {
+		if s.Mounts[i].LaterReadOnly() {
+			if err := st.remountFS(i); err != nil {
+				return err
+			}
+		}
+	}
 	if err := st.readonlyPaths(); err != nil {
 		return err
 	}
 	return st.maskPaths()
+}
+
+// LaterReadOnly tells whether m is a read-only tmpfs (or any file system
+// at /dev), which is mounted read-write and made read-only once the mount
+// points, the minimal /dev and the devices that go into it are made.
+func (m *Mount) LaterReadOnly() bool {
+	return m.Flags&(Bind|ReadOnly) == ReadOnly && (m.Type == "tmpfs" || m.isAt("dev"))
 }
 
 // HasMountAt tells whether Mounts has a mount at rel, a path relative to
@@ -205,7 +230,11 @@ func (m *Mount) isAt(rel string) bool {
 }
 
 func (st *state) mountProc() error {
-	target, err := makeTarget(st.root, "proc", true)
+	rel, err := st.resolveMountPoint("proc", "proc")
+	if err != nil {
+		return err
+	}
+	target, err := makeTarget(st.root, rel, true)
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,24 @@ const (
 	Sync     // MS_SYNCHRONOUS
 	DirSync  // MS_DIRSYNC
 	LazyTime // MS_LAZYTIME
+	// CopyUp fills a new tmpfs with what the directory it is mounted on
+	// holds (OCI's tmpcopyup).
+	CopyUp
+	// The clear flags ask for a flag to be off (OCI's rw, suid, dev, exec,
+	// atime, diratime, norelatime, nostrictatime and symfollow), which
+	// mount(2) does anyway; they matter to a bind mount: one with any of
+	// them is remounted with exactly the flags asked for, and in a user
+	// namespace keeps the locked flags of its source only when none of
+	// them clears one.
+	ReadWrite
+	Suid
+	Dev
+	Exec
+	Atime
+	Diratime
+	NoRelAtime
+	NoStrictAtime
+	SymFollow
 )
 
 // Mount is one mount made inside the container's root before the program
