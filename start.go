@@ -491,6 +491,7 @@ func (c *Config) rootfsSpec() *rootfs.Spec {
 		MaskedPaths:   c.MaskedPaths,
 		ReadonlyPaths: c.ReadonlyPaths,
 		MountNS:       mountNS,
+		NoPivot:       mountNS && c.Root != "" && c.Options&NoPivotRoot != 0,
 		SharedMountNS: shared,
 		UserNS:        c.hasNamespace(NewUser),
 		MountProc:     (mountNS || shared) && c.hasNamespace(NewPID) && c.Options&NoAutoProc == 0,

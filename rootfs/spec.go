@@ -156,6 +156,11 @@ type Spec struct {
 	// MountNS tells that the caller is in its own mount namespace: pivot_root
 	// is used; without it, chroot.
 	MountNS bool `json:"mountNS,omitempty"`
+	// NoPivot, with MountNS, switches the root without pivot_root: Root
+	// is moved onto "/" and entered by chroot, for a root pivot_root
+	// refuses (one on the initramfs). The host's proc and sysfs mounts
+	// are detached from the container's mount namespace first.
+	NoPivot bool `json:"noPivot,omitempty"`
 	// SharedMountNS allows mounts without a mount namespace of the
 	// container's own: they are made under Root in the mount namespace the
 	// caller is in (the host's, or one it joined), and the root entered by

@@ -39,6 +39,9 @@ func (s *Spec) check(host bool) error {
 	default:
 		return fmt.Errorf("propagation %d: unknown propagation", s.Propagation)
 	}
+	if s.NoPivot && (!s.MountNS || s.Root == "") {
+		return errors.New("noPivot: needs a root and a mount namespace of its own")
+	}
 	if s.SharedMountNS && (s.MountNS || s.Root == "") {
 		return errors.New("sharedMountNS: needs a root and no mount namespace of its own")
 	}

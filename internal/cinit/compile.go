@@ -150,6 +150,8 @@ func unsupportedStart(s *spec.Init) string {
 		return "no root file system"
 	case r.Private != "":
 		return "a private area"
+	case r.NoPivot:
+		return "a root switched without pivot_root"
 	}
 	for _, m := range r.Mounts {
 		if len(m.PreAction) > 0 || len(m.PostAction) > 0 {
