@@ -257,7 +257,7 @@ func TestCompileKnowsEveryField(t *testing.T) {
 			"IOPriority", "Scheduler", "CPUAffinity", "Capabilities", "NoNewPrivs", "Seccomp", "Labels",
 			"OOMScoreAdj"}},
 		{reflect.TypeFor[rootfs.Spec](), []string{"Root", "Private", "Propagation", "ReadOnly", "Mounts",
-			"Devices", "MaskedPaths", "ReadonlyPaths", "MountProc", "MinimalDev", "MountNS", "SharedMountNS",
+			"Devices", "MaskedPaths", "ReadonlyPaths", "MountProc", "MinimalDev", "MountNS", "NoPivot", "SharedMountNS",
 			"UserNS"}},
 		{reflect.TypeFor[rootfs.Mount](), []string{"Source", "Destination", "Type", "Data", "Flags",
 			"PreAction", "PostAction"}},
