@@ -348,7 +348,7 @@ func (e *entry) run(reap bool) (*Task, error) {
 		}
 	}
 	l := &launch{c: c, cfg: e.cfg, proc: p, sock: sock, pid: proc.Pid, init: proc, term: term, program: program}
-	if err := l.converse(sp); err != nil {
+	if err := l.converse(sp, nil); err != nil {
 		if l.listener != nil {
 			l.listener.Close()
 		}

@@ -341,7 +341,12 @@ func (l *launch) run() error {
 		sp.HookState = c.hookState(cfg.hookConfig(), specs.StateCreated, proc.Pid)
 	}
 	l.trace.mark("attach, id maps, network")
-	err = l.converse(sp)
+	sources, err := openMountSources(proc.Pid, sp)
+	if err != nil {
+		return startError(c.name, "rootfs", err)
+	}
+	err = l.converse(sp, sources)
+	closeFiles(sources)
 	if err != nil {
 		if l.listener != nil {
 			l.listener.Close()
@@ -427,6 +432,7 @@ func (l *launch) spec() (*spec.Init, error) {
 		mounts := append([]Mount(nil), sp.Rootfs.Mounts...)
 		sp.Rootfs.Mounts = append(mounts, cgroupSubmounts(l.cgroup, cfg.Namespaces.Has(NewCgroup))...)
 	}
+	planMountSources(sp)
 	manageCaps := os.Geteuid() == 0 || cfg.hasNamespace(NewUser)
 	if err := processSecurity(cfg, p, &sp.Process, manageCaps); err != nil {
 		return nil, err
@@ -752,7 +758,7 @@ func (l *launch) makeExecFifo() (*os.File, error) {
 
 // converse sends the spec in one write and serves the init until it
 // execs (the socket closes), is ready to start, runs a function, or fails.
-func (l *launch) converse(sp *spec.Init) error {
+func (l *launch) converse(sp *spec.Init, sources []*os.File) error {
 	data := l.program
 	if data == nil {
 		var err error
@@ -760,7 +766,7 @@ func (l *launch) converse(sp *spec.Init) error {
 			return err
 		}
 	}
-	if err := sendSpec(l.sock, data); err != nil {
+	if err := sendSpec(l.sock, data, sources); err != nil {
 		return fmt.Errorf("container %q: send spec of %d bytes: %w", l.c.name, len(data), err)
 	}
 	// The init's messages are small: its error texts are bounded (the C

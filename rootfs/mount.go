@@ -76,11 +76,15 @@ func (st *state) mountOne(i int, m *Mount) error {
 			return fmt.Errorf("mounts[%d].destination %s: %w", i, quote.Value(m.Destination), err)
 		}
 	}
+	source := m.Source
+	if p, ok := st.spec.SourcePaths[i]; ok {
+		source = p
+	}
 	dir := true
 	if bind {
 		// The mount point must be of the source's kind: a file is
 		// bind-mounted onto a file.
-		fi, err := os.Stat(m.Source)
+		fi, err := os.Stat(source)
 		if err != nil {
 			return fmt.Errorf("mounts[%d].source %s: %w", i, quote.Value(m.Source), cause(err))
 		}
@@ -102,9 +106,8 @@ func (st *state) mountOne(i int, m *Mount) error {
 		defer below.Close()
 	}
 	if bind {
-		err = mountOn(target, "bind "+m.Source+" on", shown, m.Source, "", m.Flags.MSFlags()&(unix.MS_BIND|unix.MS_REC), "")
+		err = mountOn(target, "bind "+m.Source+" on", shown, source, "", m.Flags.MSFlags()&(unix.MS_BIND|unix.MS_REC), "")
 	} else {
-		source := m.Source
 		if source == "" {
 			source = m.Type
 		}

@@ -169,6 +169,10 @@ type Spec struct {
 	// UserNS tells that the caller is in a new user namespace: device nodes
 	// are bind-mounted from the host instead of created.
 	UserNS bool `json:"userNS,omitempty"`
+	// SourcePaths, by index in Mounts, reach the source of a bind mount
+	// instead of its Source, which errors still name: the /proc/self/fd
+	// path of a descriptor the caller was handed for it.
+	SourcePaths map[int]string `json:"-"`
 }
 
 // Actions are the caller's work between Setup's steps: the pre- and

@@ -82,6 +82,9 @@ struct point {
 
 #define MAX_POINTS 32
 
+// MAX_SOURCES is spec.MaxMountSources.
+#define MAX_SOURCES 64
+
 // init is the state the operations share: one process, one thread.
 static struct {
 	int sock;
@@ -99,6 +102,12 @@ static struct {
 	long targetmode;
 	// emptyfd is the empty tmpfs the masked directories share.
 	int emptyfd;
+	// sources are the descriptors of the mount sources that came with
+	// the program (spec.Init.MountSources); sourcefd is the one
+	// OP_SOURCE_FD chose for the next mount, or -1.
+	int sources[MAX_SOURCES];
+	int nsources;
+	int sourcefd;
 	// targetrel is where the mount point resolved to, for OP_REOPEN_TARGET.
 	char targetrel[PATH_MAX];
 	const char *step;
@@ -113,7 +122,7 @@ static struct {
 	// process's start, the exec, the dynamic loader's work and the C
 	// library's, which a dynamically linked binary pays in full here.
 	long long started;
-} init = {.sock = -1, .msgfd = -1, .procfd = -1, .rootfd = -1, .target = -1, .targetmode = -1, .emptyfd = -1};
+} init = {.sock = -1, .msgfd = -1, .procfd = -1, .rootfd = -1, .target = -1, .targetmode = -1, .emptyfd = -1, .sourcefd = -1};
 
 // jsonstr appends s to buf as the inside of a JSON string.
 static size_t jsonstr(char *buf, size_t at, size_t cap, const char *s)
@@ -786,7 +795,7 @@ static void target(const struct op *op)
 	}
 
 	if (kind == 2) {
-		if (stat(str(op, 3), &st) < 0)
+		if ((init.sourcefd >= 0 ? fstat(init.sourcefd, &st) : stat(str(op, 3), &st)) < 0)
 			fail(errno, "%s", str(op, 4));
 		kind = S_ISDIR(st.st_mode) ? 0 : 1;
 	}
@@ -1251,18 +1260,27 @@ static void run(const struct op *op)
 		target(op);
 		break;
 	case OP_MOUNT_TARGET: {
-		const char *data = str(op, 4);
-		char withmode[4096];
+		const char *data = str(op, 4), *source = str(op, 1);
+		char withmode[4096], sourcepath[64];
 
 		if (init.targetmode >= 0) {
 			snprintf(withmode, sizeof(withmode), "%s%smode=%lo", data, *data ? "," : "", init.targetmode);
 			data = withmode;
 		}
-		if (mount(str(op, 1), fdpath(init.target, path, sizeof(path)), nullable(str(op, 2)),
+		if (init.sourcefd >= 0) {
+			source = fdpath(init.sourcefd, sourcepath, sizeof(sourcepath));
+			init.sourcefd = -1;
+		}
+		if (mount(source, fdpath(init.target, path, sizeof(path)), nullable(str(op, 2)),
 			  (unsigned long)num(op, 3), nullable(data)) < 0)
 			fail(errno, "%s", str(op, 0));
 		break;
 	}
+	case OP_SOURCE_FD:
+		if (num(op, 0) >= init.nsources)
+			fail(EINVAL, "init program: mount source %lld of %d", num(op, 0), init.nsources);
+		init.sourcefd = init.sources[num(op, 0)];
+		break;
 	case OP_REOPEN_TARGET:
 		fd = open_beneath(init.rootfd, init.targetrel, O_PATH | (init.targetdir ? O_DIRECTORY : 0), 0);
 		if (fd < 0)
@@ -1497,7 +1515,7 @@ static char *receive(size_t *len)
 {
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * (1 + MAX_SOURCES))];
 	} control;
 	struct iovec iov;
 	struct msghdr msg;
@@ -1530,10 +1548,18 @@ static char *receive(size_t *len)
 	if (n <= 0)
 		_exit(1);
 	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+		size_t nfds;
+
 		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
 		    cmsg->cmsg_len < CMSG_LEN(sizeof(int)))
 			continue;
+		// The spec's memfd, then the mount sources.
+		nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		memcpy(&fd, CMSG_DATA(cmsg), sizeof(fd));
+		if (nfds - 1 > MAX_SOURCES)
+			fail(EINVAL, "init program: %zu mount sources", nfds - 1);
+		memcpy(init.sources, CMSG_DATA(cmsg) + sizeof(int), (nfds - 1) * sizeof(int));
+		init.nsources = (int)(nfds - 1);
 		free(buf);
 		return read_spec_fd(fd, len);
 	}

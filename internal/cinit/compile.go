@@ -325,6 +325,10 @@ func (c *compiler) mount(i int, m *rootfs.Mount, writable bool) bool {
 	if rootfs.NoSymlinkMountPoint(m.Type) {
 		noSymlink = m.Type
 	}
+	if k := slices.Index(c.s.MountSources, i); k >= 0 {
+		// The source came with the program, as a descriptor.
+		c.p.op(opSourceFD, num(k))
+	}
 	c.p.op(opTarget, str(dest), str(rel), kind, str(m.Source), str(fmt.Sprintf("mounts[%d].source %s", i, quote.Value(m.Source))),
 		str(noSymlink), flag(m.InheritsMode()))
 	ms := m.Flags.MSFlags()

@@ -250,7 +250,7 @@ func TestCompileKnowsEveryField(t *testing.T) {
 	}{
 		{reflect.TypeFor[spec.Init](), []string{"NewTimeNS", "MonotonicOffset", "BoottimeOffset", "Reexec",
 			"UnshareCgroupNS", "LoopbackUp", "Rootfs", "Hostname", "Domainname", "Sysctl", "Process",
-			"PreSwitchHooks", "CreateContainer", "StartContainer", "HookState", "Trace", "ExecFifo", "CgroupJoin"}},
+			"PreSwitchHooks", "CreateContainer", "StartContainer", "HookState", "Trace", "ExecFifo", "MountSources", "CgroupJoin"}},
 		{reflect.TypeFor[spec.Process](), []string{"Args", "Func", "FuncArg", "Env", "Cwd", "User",
 			"AdditionalGroups", "SetgroupsAllowed", "Rlimits", "Umask", "HasUmask", "Pdeathsig", "ExtraFiles",
 			"Terminal", "TerminalInside", "ConsoleBind", "ConsoleRows", "ConsoleCols", "Personality",
@@ -258,7 +258,7 @@ func TestCompileKnowsEveryField(t *testing.T) {
 			"OOMScoreAdj"}},
 		{reflect.TypeFor[rootfs.Spec](), []string{"Root", "Private", "Propagation", "ReadOnly", "Mounts",
 			"Devices", "MaskedPaths", "ReadonlyPaths", "MountProc", "MinimalDev", "MountNS", "NoPivot", "SharedMountNS",
-			"UserNS"}},
+			"UserNS", "SourcePaths"}},
 		{reflect.TypeFor[rootfs.Mount](), []string{"Source", "Destination", "Type", "Data", "Flags",
 			"PreAction", "PostAction"}},
 		{reflect.TypeFor[security.Labels](), []string{"AppArmorProfile", "SELinuxLabel", "SELinuxMountLabel"}},
