@@ -679,9 +679,9 @@ func (c *Config) joinsInStage() bool {
 }
 
 // forkThroughStage starts the init through the enter stage: it joins every
-// namespace of NamespacePaths (user first), then makes the new ones inside
-// them, and forks into a new or joined pid namespace with the caller as
-// parent.
+// namespace of NamespacePaths (the user namespace after the others it can
+// join, see package nsenter), then makes the new ones inside them, and
+// forks into a new or joined pid namespace with the caller as parent.
 func (l *launch) forkThroughStage(files []*os.File, selfFD, sockFD int, clone Namespaces, attr *syscall.SysProcAttr) (*childProcess, error) {
 	c, cfg := l.c, l.cfg
 	var list []string
