@@ -574,6 +574,7 @@ func (l *launch) fork(sp *spec.Init) (*childProcess, error) {
 		if cfg.insideTerminal() {
 			l.term = &terminal{}
 			sp.Process.TerminalInside, sp.Process.ConsoleBind = true, true
+			sp.Rootfs.Console = sp.Rootfs.MinimalDev
 			if p.ConsoleSize != nil {
 				sp.Process.ConsoleRows, sp.Process.ConsoleCols = p.ConsoleSize.Rows, p.ConsoleSize.Cols
 			}

@@ -169,6 +169,9 @@ type Spec struct {
 	// UserNS tells that the caller is in a new user namespace: device nodes
 	// are bind-mounted from the host instead of created.
 	UserNS bool `json:"userNS,omitempty"`
+	// Console leaves an empty /dev/console in the minimal /dev for a
+	// terminal the caller makes after Setup to be bound on.
+	Console bool `json:"console,omitempty"`
 	// SourcePaths, by index in Mounts, reach the source of a bind mount
 	// instead of its Source, which errors still name: the /proc/self/fd
 	// path of a descriptor the caller was handed for it.

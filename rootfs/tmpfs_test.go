@@ -110,3 +110,34 @@ func TestTmpfs(t *testing.T) {
 		t.Errorf("/rotmp/sub was made on the root, not in the tmpfs: %v", err)
 	}
 }
+
+func init() {
+	scenarios["rodev"] = scenario{
+		checks: []check{
+			{"nodes made before the read-only remount", func(*helperInput) error {
+				if _, err := os.Stat("/dev/null"); err != nil {
+					return err
+				}
+				return wantErrno("create /dev/new", os.WriteFile("/dev/new", nil, 0o644), syscall.EROFS)
+			}},
+			{"console left for the terminal", func(*helperInput) error {
+				return wantMode("/dev/console", 0o600)
+			}},
+		},
+	}
+}
+
+// TestReadOnlyDev: a read-only /dev of the config gets the minimal /dev
+// and the empty /dev/console a later terminal is bound on, then turns
+// read-only.
+func TestReadOnlyDev(t *testing.T) {
+	requireRoot(t)
+	_, root := testRoot(t)
+	runScenario(t, helperInput{
+		Scenario: "rodev",
+		Spec: Spec{Root: root, MountNS: true, MountProc: true, MinimalDev: true, Console: true, Mounts: []Mount{
+			{Destination: "/dev", Type: "tmpfs", Data: "mode=755", Flags: ReadOnly | NoSuid},
+			{Destination: "/dev/mqueue", Type: "mqueue"},
+		}},
+	}, syscall.CLONE_NEWNS|syscall.CLONE_NEWPID, nil)
+}

@@ -152,6 +152,8 @@ func unsupportedStart(s *spec.Init) string {
 		return "a private area"
 	case r.NoPivot:
 		return "a root switched without pivot_root"
+	case r.Console:
+		return "a terminal made inside the container"
 	}
 	for _, m := range r.Mounts {
 		if len(m.PreAction) > 0 || len(m.PostAction) > 0 {

@@ -258,7 +258,7 @@ func TestCompileKnowsEveryField(t *testing.T) {
 			"OOMScoreAdj"}},
 		{reflect.TypeFor[rootfs.Spec](), []string{"Root", "Private", "Propagation", "ReadOnly", "Mounts",
 			"Devices", "MaskedPaths", "ReadonlyPaths", "MountProc", "MinimalDev", "MountNS", "NoPivot", "SharedMountNS",
-			"UserNS", "SourcePaths"}},
+			"UserNS", "Console", "SourcePaths"}},
 		{reflect.TypeFor[rootfs.Mount](), []string{"Source", "Destination", "Type", "Data", "Flags",
 			"PreAction", "PostAction"}},
 		{reflect.TypeFor[security.Labels](), []string{"AppArmorProfile", "SELinuxLabel", "SELinuxMountLabel"}},
