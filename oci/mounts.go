@@ -67,13 +67,13 @@ var mountOptions = map[string]mountOpt{
 	"nolazytime":  {kind: optClear, flag: libct.MountLazyTime},
 
 	"rro":          {kind: optRecSet, flag: libct.MountReadOnly},
-	"rrw":          {kind: optRecClear, flag: libct.MountReadOnly},
+	"rrw":          {kind: optRecClear, flag: libct.MountReadOnly, clear: libct.MountReadWrite},
 	"rnosuid":      {kind: optRecSet, flag: libct.MountNoSuid},
-	"rsuid":        {kind: optRecClear, flag: libct.MountNoSuid},
+	"rsuid":        {kind: optRecClear, flag: libct.MountNoSuid, clear: libct.MountSuid},
 	"rnodev":       {kind: optRecSet, flag: libct.MountNoDev},
-	"rdev":         {kind: optRecClear, flag: libct.MountNoDev},
+	"rdev":         {kind: optRecClear, flag: libct.MountNoDev, clear: libct.MountDev},
 	"rnoexec":      {kind: optRecSet, flag: libct.MountNoExec},
-	"rexec":        {kind: optRecClear, flag: libct.MountNoExec},
+	"rexec":        {kind: optRecClear, flag: libct.MountNoExec, clear: libct.MountExec},
 	"rstrictatime": {kind: optRecSet, flag: libct.MountStrictAtime},
 	"rnoatime":     {kind: optRecSet, flag: libct.MountNoAtime},
 	"rrelatime":    {kind: optRecSet, flag: libct.MountRelAtime},
@@ -87,7 +87,7 @@ var mountOptions = map[string]mountOpt{
 	"mand":           {kind: optNone},
 	"loud":           {kind: optNone},
 	"silent":         {kind: optNone},
-	"rnostrictatime": {kind: optRecClear, flag: libct.MountStrictAtime},
+	"rnostrictatime": {kind: optRecClear, flag: libct.MountStrictAtime, clear: libct.MountNoStrictAtime},
 
 	"bind":  {kind: optBind},
 	"rbind": {kind: optRBind},
@@ -105,10 +105,10 @@ var mountOptions = map[string]mountOpt{
 	"idmap":       {kind: optRefused, why: "idmapped mounts are not supported by libct"},
 	"ridmap":      {kind: optRefused, why: "idmapped mounts are not supported by libct"},
 	"tmpcopyup":   {kind: optCopyUp},
-	"ratime":      {kind: optRefused, why: "libct cannot clear atime flags recursively"},
-	"rdiratime":   {kind: optRefused, why: "libct cannot clear atime flags recursively"},
-	"rnorelatime": {kind: optRefused, why: "libct cannot clear atime flags recursively"},
-	"rsymfollow":  {kind: optRefused, why: "libct cannot clear nosymfollow recursively"},
+	"ratime":      {kind: optRecClear, flag: libct.MountNoAtime, clear: libct.MountAtime},
+	"rdiratime":   {kind: optRecClear, flag: libct.MountNoDiratime, clear: libct.MountDiratime},
+	"rnorelatime": {kind: optRecClear, flag: libct.MountRelAtime, clear: libct.MountNoRelAtime},
+	"rsymfollow":  {kind: optRecClear, flag: libct.MountNoSymFollow, clear: libct.MountSymFollow},
 }
 
 // parsedMount is a spec mount's options sorted out.
@@ -119,11 +119,9 @@ type parsedMount struct {
 	prop    libct.MountFlag // Private, Slave or Shared, or 0
 	propOpt string          // the option that set prop
 	propIdx int
-	// recursiveAttrs: an r-option (rro, rnosuid...) asks for the flags on
-	// every submount.
+	// recursiveAttrs: an r-option (rro, rnosuid, ratime...) asks for the
+	// flags on every submount.
 	recursiveAttrs bool
-	recClear       string // a recursive clear option, for rbind's refusal
-	recClearAt     int
 	copyUp         bool // tmpcopyup
 	copyUpAt       int
 	data           []string
@@ -166,7 +164,8 @@ func parseMountOptions(p string, opts []string) (*parsedMount, error) {
 			pm.flags |= op.clear
 		case optRecClear:
 			pm.flags &^= op.flag
-			pm.recClear, pm.recClearAt = o, j
+			pm.flags |= op.clear
+			pm.recursiveAttrs = true
 		case optBind:
 			pm.bind = true
 		case optRBind:
@@ -248,10 +247,6 @@ func (c *converter) mounts() error {
 			}
 			if pm.rbind {
 				out.Flags |= libct.MountRecursive
-				if pm.recClear != "" {
-					return unsupportedValue(index(p+".options", pm.recClearAt), pm.recClear,
-						"libct cannot clear a flag on the submounts of an rbind mount")
-				}
 			}
 			// File system options mean nothing to a bind mount: the
 			// kernel ignores mount(2)'s data with MS_BIND, and so do we.

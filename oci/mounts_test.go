@@ -51,6 +51,7 @@ func TestConvertMounts(t *testing.T) {
 				specs.Mount{Destination: "/mnt/b", Source: "/etc", Options: []string{"bind", "rslave", "rro"}},
 				specs.Mount{Destination: "/mnt/c", Source: "/etc", Options: []string{"rbind", "rshared", "rro", "rnosuid", "rnodev", "rnoexec"}},
 				specs.Mount{Destination: "mnt/d", Type: "rbind", Source: "/etc", Options: []string{"nodev", "dev", "exec", "suid", "defaults", "relatime"}},
+				specs.Mount{Destination: "/mnt/e", Source: "/etc", Options: []string{"rbind", "ratime", "rrw"}},
 			),
 			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
 				ro, bind, rec := libct.MountReadOnly, libct.MountBind, libct.MountRecursive
@@ -62,6 +63,7 @@ func TestConvertMounts(t *testing.T) {
 					{Destination: "/mnt/b", Source: "/etc", Flags: bind | libct.MountSlave | rprop | ro | rattr},
 					{Destination: "/mnt/c", Source: "/etc", Flags: bind | rec | libct.MountShared | rprop | ro | libct.MountNoSuid | libct.MountNoDev | libct.MountNoExec | rattr},
 					{Destination: "/mnt/d", Source: "/etc", Flags: bind | rec | libct.MountRelAtime | libct.MountDev | libct.MountExec | libct.MountSuid},
+					{Destination: "/mnt/e", Source: "/etc", Flags: bind | rec | libct.MountAtime | libct.MountReadWrite | rattr},
 				}
 				if !reflect.DeepEqual(cfg.Mounts, want) {
 					t.Errorf("mounts\n%+v\nwant\n%+v", cfg.Mounts, want)
@@ -193,12 +195,6 @@ func TestConvertMounts(t *testing.T) {
 			errPath: "mounts[0].options[1]",
 		},
 
-		{
-			name:        "rbind with a recursive clear",
-			mod:         withMounts(specs.Mount{Destination: "/a", Source: "/etc", Options: []string{"rbind", "rrw"}}),
-			errPath:     "mounts[0].options[1]",
-			unsupported: true,
-		},
 		{
 			name:        "cgroup mount elsewhere",
 			mod:         withMounts(specs.Mount{Destination: "/cg", Type: "cgroup", Source: "cgroup"}),

@@ -186,6 +186,27 @@ func (f MountFlag) MountAttr() *unix.MountAttr {
 			a.Attr_set |= p.attr
 		}
 	}
+	for _, p := range [...]struct {
+		f    MountFlag
+		attr uint64
+	}{
+		{ReadWrite, unix.MOUNT_ATTR_RDONLY},
+		{Suid, unix.MOUNT_ATTR_NOSUID},
+		{Dev, unix.MOUNT_ATTR_NODEV},
+		{Exec, unix.MOUNT_ATTR_NOEXEC},
+		{Diratime, unix.MOUNT_ATTR_NODIRATIME},
+		{SymFollow, unix.MOUNT_ATTR_NOSYMFOLLOW},
+	} {
+		if f&p.f != 0 {
+			a.Attr_clr |= p.attr
+		}
+	}
+	// Clearing an atime mode without naming another leaves the kernel's
+	// default, relatime (MOUNT_ATTR_RELATIME is 0).
+	if f&(Atime|NoRelAtime|NoStrictAtime) != 0 && f&atimeFlags == 0 {
+		a.Attr_clr |= unix.MOUNT_ATTR__ATIME
+		a.Attr_set |= unix.MOUNT_ATTR_RELATIME
+	}
 	return a
 }
 
