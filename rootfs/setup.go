@@ -33,8 +33,10 @@ type state struct {
 //  3. /proc, when MountProc and no mount of Spec.Mounts is at /proc;
 //  4. /dev, when MinimalDev (see below);
 //  5. Spec.Mounts in order, with their actions;
-//  6. Spec.Devices, then Spec.ReadonlyPaths and Spec.MaskedPaths, last so
-//     that nothing mounted later uncovers them;
+//  6. Spec.Devices, the read-only remount of the mounts that were made
+//     read-write to be filled (see Mount.LaterReadOnly), then
+//     Spec.ReadonlyPaths and Spec.MaskedPaths, last so that nothing
+//     mounted later uncovers them;
 //  7. pivot_root with a mount namespace, chroot without, then the read-only
 //     remount of "/" when ReadOnly.
 //
@@ -52,9 +54,12 @@ type state struct {
 // comes with a terminal: /dev/console exists only when the process's
 // standard input is a terminal at Setup, and is that terminal bind-mounted.
 //
-// Every destination and device path is resolved inside the root with
-// os.Root, which refuses absolute symlinks and symlinks that climb out of
-// it, and the mount itself goes through the opened descriptor. Errors name
+// A mount destination is resolved inside the root as chroot(2) would
+// resolve it (see resolveIn): absolute symlinks start from the root, ".."
+// stops there, and a dangling symlink leads to where its target would be
+// made. Device paths are resolved with os.Root, which refuses absolute
+// symlinks and symlinks that climb out of the root. Either way the mount
+// itself goes through the opened descriptor. Errors name
 // the field ("mounts[2].destination ...") and the operation ("mount tmpfs
 // on /tmp: permission denied") and wrap the errno.
 //
