@@ -32,8 +32,10 @@ func (c *Config) validateCgroup() error {
 	if err := c.Cgroup.Validate(); err != nil {
 		return &ConfigError{Field: "cgroup", Err: err}
 	}
-	if c.Options&CgroupSubmount != 0 && !c.Namespaces.Has(NewMount) {
-		return invalid("options", "CgroupSubmount needs a mount namespace")
+	// With SharedMounts the sub-mount goes under the root in the mount
+	// namespace the container shares, and is unmounted with the others.
+	if c.Options&CgroupSubmount != 0 && !c.Namespaces.Has(NewMount) && (c.Options&SharedMounts == 0 || c.Root == "") {
+		return invalid("options", "CgroupSubmount needs a mount namespace, or SharedMounts and a root")
 	}
 	return nil
 }

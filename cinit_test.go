@@ -97,6 +97,24 @@ func TestCInitMatchesGoInit(t *testing.T) {
 			cfg.MaskedPaths = []string{"/proc/kcore", "/proc/scsi", "/no/such/path"}
 			cfg.ReadonlyPaths = []string{"/proc/sys", "/proc/bus"}
 		}, libct.Process{}},
+		{"read-only tmpfs and /dev, inherited modes, clear flags, shared masks", func(cfg *libct.Config) {
+			// Every mount point exists before the first start: a tmpfs
+			// on an existing directory takes its mode, and the two
+			// starts share the root.
+			for _, d := range []string{"real/conf/stack", "inherit", "rotmp", "rw", "m1", "m2"} {
+				os.MkdirAll(filepath.Join(cfg.Root, d), 0o755)
+			}
+			os.Chmod(filepath.Join(cfg.Root, "inherit"), 0o710)
+			cfg.Mounts = []libct.Mount{
+				{Destination: "/dev", Type: "tmpfs", Data: "mode=755,size=64k", Flags: libct.MountReadOnly | libct.MountNoSuid},
+				{Destination: "/real/conf/stack", Type: "tmpfs", Flags: libct.MountReadOnly},
+				{Destination: "/inherit", Type: "tmpfs"},
+				{Destination: "/rotmp", Type: "tmpfs", Flags: libct.MountReadOnly},
+				{Destination: "/rotmp/sub", Type: "tmpfs", Data: "mode=700"},
+				{Source: shared, Destination: "/rw", Flags: libct.MountBind | libct.MountDev},
+			}
+			cfg.MaskedPaths = []string{"/m1", "/m2"}
+		}, libct.Process{}},
 		{"user, limits and security", func(cfg *libct.Config) {
 			cfg.Security.NoNewPrivileges = true
 			cfg.Security.Seccomp = seccomp
@@ -181,9 +199,17 @@ func TestCInitErrors(t *testing.T) {
 		{"unknown file system", func(cfg *libct.Config) {
 			cfg.Mounts = []libct.Mount{{Destination: "/mnt", Type: "nosuchfs"}}
 		}, libct.Process{Args: []string{"true"}}, "rootfs"},
-		{"mount point climbs out through a symlink", func(cfg *libct.Config) {
+		{"mount point is the root through a symlink", func(cfg *libct.Config) {
 			os.Symlink("/", filepath.Join(cfg.Root, "escape"))
-			cfg.Mounts = []libct.Mount{{Destination: "/escape/x", Type: "tmpfs"}}
+			cfg.Mounts = []libct.Mount{{Destination: "/escape", Type: "tmpfs"}}
+		}, libct.Process{Args: []string{"true"}}, "rootfs"},
+		{"proc through a symlink", func(cfg *libct.Config) {
+			os.Mkdir(filepath.Join(cfg.Root, "bad-proc"), 0o755)
+			os.Remove(filepath.Join(cfg.Root, "proc"))
+			os.Symlink("/bad-proc", filepath.Join(cfg.Root, "proc"))
+		}, libct.Process{Args: []string{"true"}}, "rootfs"},
+		{"mount point under a file", func(cfg *libct.Config) {
+			cfg.Mounts = []libct.Mount{{Destination: "/bin/sh/x", Type: "tmpfs"}}
 		}, libct.Process{Args: []string{"true"}}, "rootfs"},
 		{"device path under a file", func(cfg *libct.Config) {
 			cfg.Devices = []libct.Device{{Path: "/bin/sh/null", Type: 'c', Major: 1, Minor: 3, Mode: 0o666}}

@@ -151,6 +151,11 @@ const (
 	// (libct's CGROUP_SUBMOUNT): with NewCgroup it sees itself as the
 	// root and can make sub-cgroups there. Needs a Cgroup and NewMount.
 	CgroupSubmount
+	// NoPivotRoot switches to Root without pivot_root, which refuses a
+	// root on the initramfs: Root is moved onto "/" and entered by chroot
+	// (runc's --no-pivot). The host's proc and sysfs mounts are detached
+	// from the container's mount namespace first. Needs NewMount.
+	NoPivotRoot
 )
 
 // The root filesystem types are those of package rootfs.
@@ -190,6 +195,17 @@ const (
 	MountSync                 = rootfs.Sync
 	MountDirSync              = rootfs.DirSync
 	MountLazyTime             = rootfs.LazyTime
+	MountCopyUp               = rootfs.CopyUp
+	// The clear flags: see rootfs.ReadWrite.
+	MountReadWrite     = rootfs.ReadWrite
+	MountSuid          = rootfs.Suid
+	MountDev           = rootfs.Dev
+	MountExec          = rootfs.Exec
+	MountAtime         = rootfs.Atime
+	MountDiratime      = rootfs.Diratime
+	MountNoRelAtime    = rootfs.NoRelAtime
+	MountNoStrictAtime = rootfs.NoStrictAtime
+	MountSymFollow     = rootfs.SymFollow
 )
 
 // Root propagation modes.

@@ -64,10 +64,11 @@ func (t *Task) Console() console.Console { return t.console }
 func (t *Task) Signal(sig syscall.Signal) error { return t.proc.Signal(sig) }
 
 // Enter starts p inside the container, which must be running or created:
-// the process joins every namespace the container has (user first, as the
-// kernel requires), its root and working directory, and becomes the
-// program, or runs p.Func. In a pid namespace it is forked there with the
-// caller as its parent, so the caller reaps it (Task.Wait).
+// the process joins every namespace the container has (the user namespace
+// after the others, but for those only its privileges reach), its root
+// and working directory, and becomes the program, or runs p.Func. In a
+// pid namespace it is forked there with the caller as its parent, so the
+// caller reaps it (Task.Wait).
 //
 // Joining user, mount and time namespaces needs a single-threaded process:
 // the enter stage does it in C before the Go runtime starts (package
@@ -412,7 +413,7 @@ func (e *entry) run(reap bool) (_ *Task, err error) {
 		return nil, startError(c.name, "affinity", err)
 	}
 	l := &launch{c: c, cfg: e.cfg, proc: p, sock: sock, pid: proc.Pid, init: proc, term: term, program: program, entering: true}
-	if err := l.converse(sp); err != nil {
+	if err := l.converse(sp, nil); err != nil {
 		if l.listener != nil {
 			l.listener.Close()
 		}

@@ -2,6 +2,7 @@ package libct
 
 import (
 	"fmt"
+	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,9 +32,10 @@ const (
 )
 
 // sendSpec sends the init its spec: inline when it fits the socket's
-// send buffer, else in a sealed memfd.
-func sendSpec(sock int, data []byte) error {
-	if len(data) <= inlineSpecMax {
+// send buffer and comes alone, else in a sealed memfd, whose descriptor
+// the mount sources (spec.Init.MountSources) follow.
+func sendSpec(sock int, data []byte, sources []*os.File) error {
+	if len(data) <= inlineSpecMax && len(sources) == 0 {
 		sndbuf, err := unix.GetsockoptInt(sock, unix.SOL_SOCKET, unix.SO_SNDBUF)
 		if err == nil && len(data)+sndbufOverhead <= sndbuf {
 			_, err = unix.Write(sock, data)
@@ -47,7 +49,11 @@ func sendSpec(sock int, data []byte) error {
 	defer unix.Close(memfd)
 	// The payload says what the descriptor is, for whoever traces the
 	// conversation; the inits look only at the descriptor.
-	return unix.Sendmsg(sock, []byte("spec-memfd"), unix.UnixRights(memfd), nil, 0)
+	fds := []int{memfd}
+	for _, f := range sources {
+		fds = append(fds, int(f.Fd()))
+	}
+	return unix.Sendmsg(sock, []byte("spec-memfd"), unix.UnixRights(fds...), nil, 0)
 }
 
 // sealedMemfd is a memfd holding data, sealed against any change: the

@@ -237,3 +237,42 @@ func TestJoinUserAndMountNamespaces(t *testing.T) {
 		t.Errorf("a new user namespace with a joined mount namespace: %v", err)
 	}
 }
+
+// TestJoinUserNamespaceAndAnotherOwnersNetwork: a container joins a user
+// namespace and a network namespace the host's user namespace owns, which
+// is out of reach from inside the joined one: the stage joins the network
+// namespace first. Enter joins both again the same way.
+func TestJoinUserNamespaceAndAnotherOwnersNetwork(t *testing.T) {
+	s := newSession(t)
+	testutil.RequireEnterStage(t)
+	owner := busybox(t)
+	owner.Namespaces |= libct.NewUser
+	owner.UIDMappings = []libct.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	owner.GIDMappings = owner.UIDMappings
+	a := sleeper(t, s, owner)
+	pid, _ := a.Pid()
+	cfg := busybox(t)
+	cfg.Namespaces &^= libct.NewNet
+	cfg.NamespacePaths = map[libct.Namespaces]string{
+		libct.NewUser: fmt.Sprintf("/proc/%d/ns/user", pid),
+		libct.NewNet:  "/proc/self/ns/net",
+	}
+	want := "user " + nsLink(t, pid, "user") + "\nnet " + nsLink(t, os.Getpid(), "net") + "\n"
+	script := `echo "user $(readlink /proc/self/ns/user)"; echo "net $(readlink /proc/self/ns/net)"`
+	if out := mustRun(t, s, cfg, sh(script)); out != want {
+		t.Errorf("run: %q, want %q", out, want)
+	}
+	b := sleeper(t, s, cfg)
+	r, w := pipe(t)
+	task, err := b.Enter(&libct.Process{Args: []string{"/bin/sh", "-c", script}, Stdout: w, Stderr: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if st, err := task.Wait(); err != nil || st != (libct.ExitStatus{}) {
+		t.Errorf("entered task: %v, %v", st, err)
+	}
+	if out := readAll(t, r); out != want {
+		t.Errorf("enter: %q, want %q", out, want)
+	}
+}

@@ -354,7 +354,12 @@ func (l *launch) run() error {
 		sp.HookState = c.hookState(cfg.hookConfig(), specs.StateCreated, proc.Pid)
 	}
 	l.trace.mark("attach, id maps, network")
-	err = l.converse(sp)
+	sources, err := openMountSources(proc.Pid, sp)
+	if err != nil {
+		return startError(c.name, "rootfs", err)
+	}
+	err = l.converse(sp, sources)
+	closeFiles(sources)
 	if err != nil {
 		if l.listener != nil {
 			l.listener.Close()
@@ -448,6 +453,7 @@ func (l *launch) spec() (*spec.Init, error) {
 		mounts := append([]Mount(nil), sp.Rootfs.Mounts...)
 		sp.Rootfs.Mounts = append(mounts, cgroupSubmounts(l.cgroup, cfg.Namespaces.Has(NewCgroup))...)
 	}
+	planMountSources(sp)
 	manageCaps := os.Geteuid() == 0 || cfg.hasNamespace(NewUser)
 	if err := processSecurity(cfg, p, &sp.Process, manageCaps); err != nil {
 		return nil, err
@@ -512,6 +518,7 @@ func (c *Config) rootfsSpec() *rootfs.Spec {
 		MaskedPaths:   c.MaskedPaths,
 		ReadonlyPaths: c.ReadonlyPaths,
 		MountNS:       mountNS,
+		NoPivot:       mountNS && c.Root != "" && c.Options&NoPivotRoot != 0,
 		SharedMountNS: shared,
 		UserNS:        c.hasNamespace(NewUser),
 		MountProc:     (mountNS || shared) && c.hasNamespace(NewPID) && c.Options&NoAutoProc == 0,
@@ -588,6 +595,7 @@ func (l *launch) fork(sp *spec.Init) (*childProcess, error) {
 		if cfg.insideTerminal() {
 			l.term = &terminal{}
 			sp.Process.TerminalInside, sp.Process.ConsoleBind = true, true
+			sp.Rootfs.Console = sp.Rootfs.MinimalDev
 			if p.ConsoleSize != nil {
 				sp.Process.ConsoleRows, sp.Process.ConsoleCols = p.ConsoleSize.Rows, p.ConsoleSize.Cols
 			}
@@ -694,9 +702,9 @@ func (c *Config) joinsInStage() bool {
 }
 
 // forkThroughStage starts the init through the enter stage: it joins every
-// namespace of NamespacePaths (user first), then makes the new ones inside
-// them, and forks into a new or joined pid namespace with the caller as
-// parent.
+// namespace of NamespacePaths (the user namespace after the others it can
+// join, see package nsenter), then makes the new ones inside them, and
+// forks into a new or joined pid namespace with the caller as parent.
 func (l *launch) forkThroughStage(files []*os.File, selfFD, sockFD int, clone Namespaces, attr *syscall.SysProcAttr) (*childProcess, error) {
 	c, cfg := l.c, l.cfg
 	var list []string
@@ -773,7 +781,7 @@ func (l *launch) makeExecFifo() (*os.File, error) {
 
 // converse sends the spec in one write and serves the init until it
 // execs (the socket closes), is ready to start, runs a function, or fails.
-func (l *launch) converse(sp *spec.Init) error {
+func (l *launch) converse(sp *spec.Init, sources []*os.File) error {
 	data := l.program
 	if data == nil {
 		var err error
@@ -781,7 +789,7 @@ func (l *launch) converse(sp *spec.Init) error {
 			return err
 		}
 	}
-	if err := sendSpec(l.sock, data); err != nil {
+	if err := sendSpec(l.sock, data, sources); err != nil {
 		return fmt.Errorf("container %q: send spec of %d bytes: %w", l.c.name, len(data), err)
 	}
 	// The init's messages are small: its error texts are bounded (the C

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/libct/libct"
+	"github.com/libct/libct/internal/cinit"
 	"github.com/libct/libct/internal/testutil"
 )
 
@@ -249,5 +250,53 @@ func TestPrepareInUserNamespace(t *testing.T) {
 	}
 	if st, err := c.Wait(); err != nil || st.Code != 5 {
 		t.Errorf("Wait() = %v, %v", st, err)
+	}
+}
+
+// TestUserNamespaceBindSourceOnlyHostRootReaches: in a user namespace, a
+// bind source in a directory only the host's root may enter is mounted
+// all the same (the parent opens it for the init), through either init.
+func TestUserNamespaceBindSourceOnlyHostRootReaches(t *testing.T) {
+	newSession(t) // root, or skip
+	closed := t.TempDir()
+	if err := os.Chmod(closed, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(closed, "src")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "foo"), []byte("reached\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		useC bool
+	}{{"C init", true}, {"Go init", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := busybox(t)
+			cfg.Namespaces |= libct.NewUser
+			cfg.UIDMappings = []libct.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			cfg.GIDMappings = []libct.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			// The mount points exist: root in the namespace may not
+			// write the host's root.
+			if err := os.MkdirAll(filepath.Join(cfg.Root, "mnt", "a"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(cfg.Root, "mnt", "b"), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg.Mounts = []libct.Mount{
+				{Source: src, Destination: "/mnt/a", Flags: libct.MountBind},
+				{Source: filepath.Join(src, "foo"), Destination: "/mnt/b", Flags: libct.MountBind | libct.MountReadOnly},
+			}
+			out, st, err, cInit := startWith(t, tc.useC, cfg, sh("cat /mnt/a/foo /mnt/b"))
+			if err != nil || st != (libct.ExitStatus{}) || out != "reached\nreached\n" {
+				t.Fatalf("cat = %q, %v, %v; want the source's content twice", out, st, err)
+			}
+			if want := tc.useC && cinit.Available; cInit != want {
+				t.Errorf("the C init ran: %v, want %v", cInit, want)
+			}
+		})
 	}
 }

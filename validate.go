@@ -120,6 +120,9 @@ func (c *Config) validate() error {
 	if err := c.validateCgroup(); err != nil {
 		return err
 	}
+	if c.Options&NoPivotRoot != 0 && (!c.Namespaces.Has(NewMount) || c.Root == "") {
+		return invalid("options", "NoPivotRoot needs a mount namespace (NewMount) and a root")
+	}
 	return c.validateNetwork()
 }
 

@@ -22,12 +22,12 @@ func TestFeatures(t *testing.T) {
 	if len(f.Hooks) != 6 {
 		t.Errorf("hooks %v", f.Hooks)
 	}
-	for _, o := range []string{"ro", "rbind", "rro", "rprivate", "strictatime", "nosuid"} {
+	for _, o := range []string{"ro", "rbind", "rro", "rprivate", "strictatime", "nosuid", "tmpcopyup"} {
 		if !slices.Contains(f.MountOptions, o) {
 			t.Errorf("mount options lack %q", o)
 		}
 	}
-	for _, o := range []string{"idmap", "tmpcopyup"} {
+	for _, o := range []string{"idmap"} {
 		if slices.Contains(f.MountOptions, o) {
 			t.Errorf("mount options list %q, which Convert refuses", o)
 		}

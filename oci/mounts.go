@@ -26,37 +26,40 @@ const (
 	optBind                       // bind
 	optRBind                      // rbind
 	optPropagation                // private, rslave, ...
+	optCopyUp                     // tmpcopyup
 	optRefused                    // recognised, not supported by libct
 )
 
 type mountOpt struct {
 	kind optKind
 	flag libct.MountFlag
-	why  string // for optRefused
+	// clear is, for optClear, the flag that says flag was asked to be off.
+	clear libct.MountFlag
+	why   string // for optRefused
 }
 
 // mountOptions are the options the spec and mount(8) define, as opposed
 // to file system options, which go to the mount's data.
 var mountOptions = map[string]mountOpt{
 	"ro":            {kind: optSet, flag: libct.MountReadOnly},
-	"rw":            {kind: optClear, flag: libct.MountReadOnly},
+	"rw":            {kind: optClear, flag: libct.MountReadOnly, clear: libct.MountReadWrite},
 	"nosuid":        {kind: optSet, flag: libct.MountNoSuid},
-	"suid":          {kind: optClear, flag: libct.MountNoSuid},
+	"suid":          {kind: optClear, flag: libct.MountNoSuid, clear: libct.MountSuid},
 	"nodev":         {kind: optSet, flag: libct.MountNoDev},
-	"dev":           {kind: optClear, flag: libct.MountNoDev},
+	"dev":           {kind: optClear, flag: libct.MountNoDev, clear: libct.MountDev},
 	"noexec":        {kind: optSet, flag: libct.MountNoExec},
-	"exec":          {kind: optClear, flag: libct.MountNoExec},
+	"exec":          {kind: optClear, flag: libct.MountNoExec, clear: libct.MountExec},
 	"strictatime":   {kind: optSet, flag: libct.MountStrictAtime},
-	"nostrictatime": {kind: optClear, flag: libct.MountStrictAtime},
+	"nostrictatime": {kind: optClear, flag: libct.MountStrictAtime, clear: libct.MountNoStrictAtime},
 
 	"noatime":     {kind: optSet, flag: libct.MountNoAtime},
-	"atime":       {kind: optClear, flag: libct.MountNoAtime},
+	"atime":       {kind: optClear, flag: libct.MountNoAtime, clear: libct.MountAtime},
 	"nodiratime":  {kind: optSet, flag: libct.MountNoDiratime},
-	"diratime":    {kind: optClear, flag: libct.MountNoDiratime},
+	"diratime":    {kind: optClear, flag: libct.MountNoDiratime, clear: libct.MountDiratime},
 	"relatime":    {kind: optSet, flag: libct.MountRelAtime},
-	"norelatime":  {kind: optClear, flag: libct.MountRelAtime},
+	"norelatime":  {kind: optClear, flag: libct.MountRelAtime, clear: libct.MountNoRelAtime},
 	"nosymfollow": {kind: optSet, flag: libct.MountNoSymFollow},
-	"symfollow":   {kind: optClear, flag: libct.MountNoSymFollow},
+	"symfollow":   {kind: optClear, flag: libct.MountNoSymFollow, clear: libct.MountSymFollow},
 	"sync":        {kind: optSet, flag: libct.MountSync},
 	"async":       {kind: optClear, flag: libct.MountSync},
 	"dirsync":     {kind: optSet, flag: libct.MountDirSync},
@@ -64,13 +67,13 @@ var mountOptions = map[string]mountOpt{
 	"nolazytime":  {kind: optClear, flag: libct.MountLazyTime},
 
 	"rro":          {kind: optRecSet, flag: libct.MountReadOnly},
-	"rrw":          {kind: optRecClear, flag: libct.MountReadOnly},
+	"rrw":          {kind: optRecClear, flag: libct.MountReadOnly, clear: libct.MountReadWrite},
 	"rnosuid":      {kind: optRecSet, flag: libct.MountNoSuid},
-	"rsuid":        {kind: optRecClear, flag: libct.MountNoSuid},
+	"rsuid":        {kind: optRecClear, flag: libct.MountNoSuid, clear: libct.MountSuid},
 	"rnodev":       {kind: optRecSet, flag: libct.MountNoDev},
-	"rdev":         {kind: optRecClear, flag: libct.MountNoDev},
+	"rdev":         {kind: optRecClear, flag: libct.MountNoDev, clear: libct.MountDev},
 	"rnoexec":      {kind: optRecSet, flag: libct.MountNoExec},
-	"rexec":        {kind: optRecClear, flag: libct.MountNoExec},
+	"rexec":        {kind: optRecClear, flag: libct.MountNoExec, clear: libct.MountExec},
 	"rstrictatime": {kind: optRecSet, flag: libct.MountStrictAtime},
 	"rnoatime":     {kind: optRecSet, flag: libct.MountNoAtime},
 	"rrelatime":    {kind: optRecSet, flag: libct.MountRelAtime},
@@ -84,7 +87,7 @@ var mountOptions = map[string]mountOpt{
 	"mand":           {kind: optNone},
 	"loud":           {kind: optNone},
 	"silent":         {kind: optNone},
-	"rnostrictatime": {kind: optRecClear, flag: libct.MountStrictAtime},
+	"rnostrictatime": {kind: optRecClear, flag: libct.MountStrictAtime, clear: libct.MountNoStrictAtime},
 
 	"bind":  {kind: optBind},
 	"rbind": {kind: optRBind},
@@ -101,11 +104,11 @@ var mountOptions = map[string]mountOpt{
 	"remount":     {kind: optRefused, why: "a container's mounts are new mounts: there is nothing to remount"},
 	"idmap":       {kind: optRefused, why: "idmapped mounts are not supported by libct"},
 	"ridmap":      {kind: optRefused, why: "idmapped mounts are not supported by libct"},
-	"tmpcopyup":   {kind: optRefused, why: "libct cannot copy the directory's content up into a tmpfs"},
-	"ratime":      {kind: optRefused, why: "libct cannot clear atime flags recursively"},
-	"rdiratime":   {kind: optRefused, why: "libct cannot clear atime flags recursively"},
-	"rnorelatime": {kind: optRefused, why: "libct cannot clear atime flags recursively"},
-	"rsymfollow":  {kind: optRefused, why: "libct cannot clear nosymfollow recursively"},
+	"tmpcopyup":   {kind: optCopyUp},
+	"ratime":      {kind: optRecClear, flag: libct.MountNoAtime, clear: libct.MountAtime},
+	"rdiratime":   {kind: optRecClear, flag: libct.MountNoDiratime, clear: libct.MountDiratime},
+	"rnorelatime": {kind: optRecClear, flag: libct.MountRelAtime, clear: libct.MountNoRelAtime},
+	"rsymfollow":  {kind: optRecClear, flag: libct.MountNoSymFollow, clear: libct.MountSymFollow},
 }
 
 // parsedMount is a spec mount's options sorted out.
@@ -116,13 +119,25 @@ type parsedMount struct {
 	prop    libct.MountFlag // Private, Slave or Shared, or 0
 	propOpt string          // the option that set prop
 	propIdx int
-	// recursiveAttrs: an r-option (rro, rnosuid...) asks for the flags on
-	// every submount.
+	// recursiveAttrs: an r-option (rro, rnosuid, ratime...) asks for the
+	// flags on every submount.
 	recursiveAttrs bool
-	recClear       string // a recursive clear option, for rbind's refusal
-	recClearAt     int
+	copyUp         bool // tmpcopyup
+	copyUpAt       int
 	data           []string
 }
+
+// clearFlagOf maps a flag to the one that asks for it to be off, for a
+// later option that sets it again.
+var clearFlagOf = func() map[libct.MountFlag]libct.MountFlag {
+	m := map[libct.MountFlag]libct.MountFlag{}
+	for _, o := range mountOptions {
+		if o.kind == optClear {
+			m[o.flag] = o.clear
+		}
+	}
+	return m
+}()
 
 // parseMountOptions sorts out the options of mounts[i] (p is its path).
 // Later options win over earlier ones, as with mount(8).
@@ -140,20 +155,25 @@ func parseMountOptions(p string, opts []string) (*parsedMount, error) {
 		switch op.kind {
 		case optSet:
 			pm.flags |= op.flag
+			pm.flags &^= clearFlagOf[op.flag]
 		case optRecSet:
 			pm.flags |= op.flag
 			pm.recursiveAttrs = true
 		case optClear:
 			pm.flags &^= op.flag
+			pm.flags |= op.clear
 		case optRecClear:
 			pm.flags &^= op.flag
-			pm.recClear, pm.recClearAt = o, j
+			pm.flags |= op.clear
+			pm.recursiveAttrs = true
 		case optBind:
 			pm.bind = true
 		case optRBind:
 			pm.bind, pm.rbind = true, true
 		case optPropagation:
 			pm.prop, pm.propOpt, pm.propIdx = op.flag, o, j
+		case optCopyUp:
+			pm.copyUp, pm.copyUpAt = true, j
 		case optRefused:
 			return nil, unsupportedValue(index(p+".options", j), o, "%s", op.why)
 		}
@@ -177,6 +197,11 @@ func (c *converter) mounts() error {
 		// Relative destinations are relative to "/", for old specs, as
 		// the spec recommends.
 		dest := path.Clean("/" + m.Destination)
+		// A destination written as the host path of a place in the root
+		// names that place, as runc reads it.
+		if root := c.cfg.Root; root != "" && root != "/" && strings.HasPrefix(dest, root+"/") {
+			dest = dest[len(root):]
+		}
 		if dest == "/" {
 			return invalidValue(p+".destination", m.Destination, `cannot be "/"`)
 		}
@@ -214,15 +239,14 @@ func (c *converter) mounts() error {
 			}
 			out.Source = filepath.Clean(src)
 			out.Flags |= libct.MountBind
+			if pm.copyUp {
+				return invalidValue(index(p+".options", pm.copyUpAt), "tmpcopyup", "needs a tmpfs, not a bind mount")
+			}
 			if pm.recursiveAttrs {
 				out.Flags |= libct.MountRecursiveAttrs
 			}
 			if pm.rbind {
 				out.Flags |= libct.MountRecursive
-				if pm.recClear != "" {
-					return unsupportedValue(index(p+".options", pm.recClearAt), pm.recClear,
-						"libct cannot clear a flag on the submounts of an rbind mount")
-				}
 			}
 			// File system options mean nothing to a bind mount: the
 			// kernel ignores mount(2)'s data with MS_BIND, and so do we.
@@ -233,6 +257,12 @@ func (c *converter) mounts() error {
 			out.Type = m.Type
 			out.Source = m.Source
 			out.Data = strings.Join(pm.data, ",")
+			if pm.copyUp {
+				if m.Type != "tmpfs" {
+					return invalidValue(index(p+".options", pm.copyUpAt), "tmpcopyup", "needs a tmpfs, not %q", m.Type)
+				}
+				out.Flags |= libct.MountCopyUp
+			}
 		}
 		out.Flags |= pm.prop
 		if dest == "/dev" && bind {

@@ -51,17 +51,19 @@ func TestConvertMounts(t *testing.T) {
 				specs.Mount{Destination: "/mnt/b", Source: "/etc", Options: []string{"bind", "rslave", "rro"}},
 				specs.Mount{Destination: "/mnt/c", Source: "/etc", Options: []string{"rbind", "rshared", "rro", "rnosuid", "rnodev", "rnoexec"}},
 				specs.Mount{Destination: "mnt/d", Type: "rbind", Source: "/etc", Options: []string{"nodev", "dev", "exec", "suid", "defaults", "relatime"}},
+				specs.Mount{Destination: "/mnt/e", Source: "/etc", Options: []string{"rbind", "ratime", "rrw"}},
 			),
 			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
 				ro, bind, rec := libct.MountReadOnly, libct.MountBind, libct.MountRecursive
 				rprop, rattr := libct.MountRecursivePropagation, libct.MountRecursiveAttrs
 				want := []libct.Mount{
 					{Destination: "/data", Source: filepath.Join(cfg.Bundle, "data"), Flags: bind | rec | libct.MountPrivate | rprop | ro | libct.MountNoSuid},
-					{Destination: "/etc/hosts", Source: "/etc/hosts", Flags: bind},
+					{Destination: "/etc/hosts", Source: "/etc/hosts", Flags: bind | libct.MountReadWrite},
 					{Destination: "/mnt/a", Source: "/etc", Flags: bind | libct.MountPrivate},
 					{Destination: "/mnt/b", Source: "/etc", Flags: bind | libct.MountSlave | rprop | ro | rattr},
 					{Destination: "/mnt/c", Source: "/etc", Flags: bind | rec | libct.MountShared | rprop | ro | libct.MountNoSuid | libct.MountNoDev | libct.MountNoExec | rattr},
-					{Destination: "/mnt/d", Source: "/etc", Flags: bind | rec | libct.MountRelAtime},
+					{Destination: "/mnt/d", Source: "/etc", Flags: bind | rec | libct.MountRelAtime | libct.MountDev | libct.MountExec | libct.MountSuid},
+					{Destination: "/mnt/e", Source: "/etc", Flags: bind | rec | libct.MountAtime | libct.MountReadWrite | rattr},
 				}
 				if !reflect.DeepEqual(cfg.Mounts, want) {
 					t.Errorf("mounts\n%+v\nwant\n%+v", cfg.Mounts, want)
@@ -79,7 +81,7 @@ func TestConvertMounts(t *testing.T) {
 				want := []libct.Mount{
 					{Destination: "/tmp/a", Type: "tmpfs", Source: "tmpfs", Data: "mode=755,size=1k", Flags: libct.MountNoSuid | libct.MountStrictAtime | libct.MountShared},
 					{Destination: "/tmp/b", Type: "tmpfs", Flags: libct.MountPrivate | libct.MountRecursivePropagation | libct.MountReadOnly},
-					{Destination: "/tmp/c", Type: "tmpfs", Flags: libct.MountSlave | libct.MountRecursivePropagation},
+					{Destination: "/tmp/c", Type: "tmpfs", Flags: libct.MountSlave | libct.MountRecursivePropagation | libct.MountNoStrictAtime},
 				}
 				if !reflect.DeepEqual(cfg.Mounts, want) {
 					t.Errorf("mounts\n%+v\nwant\n%+v", cfg.Mounts, want)
@@ -183,18 +185,16 @@ func TestConvertMounts(t *testing.T) {
 			},
 		},
 		{
-			name:        "tmpcopyup",
-			mod:         withMounts(specs.Mount{Destination: "/a", Type: "tmpfs", Options: []string{"tmpcopyup"}}),
-			errPath:     "mounts[0].options[0]",
-			unsupported: true,
+			name:    "tmpcopyup on a file system other than tmpfs",
+			mod:     withMounts(specs.Mount{Destination: "/a", Type: "mqueue", Options: []string{"tmpcopyup"}}),
+			errPath: "mounts[0].options[0]",
+		},
+		{
+			name:    "tmpcopyup on a bind mount",
+			mod:     withMounts(specs.Mount{Destination: "/a", Source: "/etc", Options: []string{"bind", "tmpcopyup"}}),
+			errPath: "mounts[0].options[1]",
 		},
 
-		{
-			name:        "rbind with a recursive clear",
-			mod:         withMounts(specs.Mount{Destination: "/a", Source: "/etc", Options: []string{"rbind", "rrw"}}),
-			errPath:     "mounts[0].options[1]",
-			unsupported: true,
-		},
 		{
 			name:        "cgroup mount elsewhere",
 			mod:         withMounts(specs.Mount{Destination: "/cg", Type: "cgroup", Source: "cgroup"}),

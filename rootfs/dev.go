@@ -97,9 +97,19 @@ func (st *state) fillDev(devfd int) error {
 			return &os.PathError{Op: "symlink", Path: "/dev/" + l.name, Err: err}
 		}
 	}
-	if isTerminal(0) {
+	switch {
+	case isTerminal(0):
 		if err := bindConsole(devfd); err != nil {
 			return err
+		}
+	case st.spec.Console:
+		// The terminal made after Setup is bound here, and a read-only
+		// /dev would refuse it the file by then.
+		fd, err := unix.Openat(devfd, "console", unix.O_CREAT|unix.O_EXCL|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if err == nil {
+			unix.Close(fd)
+		} else if err != unix.EEXIST {
+			return &os.PathError{Op: "create", Path: "/dev/console", Err: err}
 		}
 	}
 	return nil

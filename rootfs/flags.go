@@ -34,6 +34,33 @@ func (f MountFlag) MSFlags() uintptr {
 // attrFlags are the flags a bind mount gets only through a remount.
 const attrFlags = ReadOnly | NoSuid | NoDev | NoExec | StrictAtime | NoAtime | NoDiratime | RelAtime | NoSymFollow
 
+// clearFlags ask for a flag to be off; see ReadWrite.
+const clearFlags = ReadWrite | Suid | Dev | Exec | Atime | Diratime | NoRelAtime | NoStrictAtime | SymFollow
+
+// ClearedMSFlags are the mount(2) flags that f asks to be off.
+func (f MountFlag) ClearedMSFlags() uintptr {
+	var ms uintptr
+	for _, p := range [...]struct {
+		f  MountFlag
+		ms uintptr
+	}{
+		{ReadWrite, unix.MS_RDONLY},
+		{Suid, unix.MS_NOSUID},
+		{Dev, unix.MS_NODEV},
+		{Exec, unix.MS_NOEXEC},
+		{Atime, unix.MS_NOATIME},
+		{Diratime, unix.MS_NODIRATIME},
+		{NoRelAtime, unix.MS_RELATIME},
+		{NoStrictAtime, unix.MS_STRICTATIME},
+		{SymFollow, unix.MS_NOSYMFOLLOW},
+	} {
+		if f&p.f != 0 {
+			ms |= p.ms
+		}
+	}
+	return ms
+}
+
 // atimeFlags are the atime modes, of which a mount has one.
 const atimeFlags = StrictAtime | NoAtime | RelAtime
 
@@ -59,6 +86,37 @@ func (f MountFlag) PropagationFlags() (uintptr, string) {
 		name = "r" + name
 	}
 	return ms, "make-" + name
+}
+
+// lockableFlags are the flags the kernel locks on the mounts a less
+// privileged user namespace inherits, besides the atime ones, which a
+// remount that names no atime flag keeps anyway.
+const lockableFlags = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+
+// inheritedFlags returns the lockable flags of the mount holding fd, for a
+// remount refused with EPERM to repeat them, and false when cleared (the
+// flags the config asks to be off) clears one of them: the refusal then
+// stands, as the config asks for what the kernel forbids.
+func inheritedFlags(fd int, cleared uintptr) (uintptr, bool, error) {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(fd, &st); err != nil {
+		return 0, false, err
+	}
+	var ms uintptr
+	for _, p := range [...]struct {
+		st int64
+		ms uintptr
+	}{
+		{unix.ST_RDONLY, unix.MS_RDONLY},
+		{unix.ST_NOSUID, unix.MS_NOSUID},
+		{unix.ST_NODEV, unix.MS_NODEV},
+		{unix.ST_NOEXEC, unix.MS_NOEXEC},
+	} {
+		if int64(st.Flags)&p.st != 0 {
+			ms |= p.ms
+		}
+	}
+	return ms, ms&cleared == 0, nil
 }
 
 // lockedFlags returns the flags of the mount holding fd that a remount must
@@ -128,14 +186,31 @@ func (f MountFlag) MountAttr() *unix.MountAttr {
 			a.Attr_set |= p.attr
 		}
 	}
+	for _, p := range [...]struct {
+		f    MountFlag
+		attr uint64
+	}{
+		{ReadWrite, unix.MOUNT_ATTR_RDONLY},
+		{Suid, unix.MOUNT_ATTR_NOSUID},
+		{Dev, unix.MOUNT_ATTR_NODEV},
+		{Exec, unix.MOUNT_ATTR_NOEXEC},
+		{Diratime, unix.MOUNT_ATTR_NODIRATIME},
+		{SymFollow, unix.MOUNT_ATTR_NOSYMFOLLOW},
+	} {
+		if f&p.f != 0 {
+			a.Attr_clr |= p.attr
+		}
+	}
+	// Clearing an atime mode without naming another leaves the kernel's
+	// default, relatime (MOUNT_ATTR_RELATIME is 0).
+	if f&(Atime|NoRelAtime|NoStrictAtime) != 0 && f&atimeFlags == 0 {
+		a.Attr_clr |= unix.MOUNT_ATTR__ATIME
+		a.Attr_set |= unix.MOUNT_ATTR_RELATIME
+	}
 	return a
 }
 
 // BindAttrs tells whether f has flags that a bind mount ignores when it
 // is made and that are applied afterwards, by a remount or, with
 // RecursiveAttrs, by mount_setattr(2).
-func (f MountFlag) BindAttrs() bool { return f&attrFlags != 0 }
-
-// Atime tells whether f sets an atime mode, which a remount must then not
-// take from the mount it changes.
-func (f MountFlag) Atime() bool { return f&atimeFlags != 0 }
+func (f MountFlag) BindAttrs() bool { return f&(attrFlags|clearFlags) != 0 }

@@ -29,7 +29,15 @@ func DefaultReadonlyPaths() []string {
 }
 
 // maskPaths hides every existing Spec.MaskedPaths entry.
+// The directories share one empty tmpfs: the first gets it, the others a
+// bind of it, which costs the kernel no superblock each.
 func (st *state) maskPaths() error {
+	var empty *os.File
+	defer func() {
+		if empty != nil {
+			empty.Close()
+		}
+	}()
 	for i, p := range st.spec.MaskedPaths {
 		f, shown, err := st.openExisting(p)
 		if err != nil {
@@ -39,13 +47,22 @@ func (st *state) maskPaths() error {
 			continue
 		}
 		fi, err := f.Stat()
-		if err == nil {
-			if fi.IsDir() {
-				err = mountOn(f, "mask", shown, "tmpfs", "tmpfs",
-					unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=0,mode=0")
-			} else {
-				err = mountOn(f, "mask", shown, "/dev/null", "", unix.MS_BIND, "")
+		switch {
+		case err != nil:
+		case fi.IsDir() && empty != nil:
+			var merr error
+			if err = withFD(empty, func(fd int) { merr = mountOn(f, "mask", shown, fdPath(fd), "", unix.MS_BIND, "") }); err == nil {
+				err = merr
 			}
+		case fi.IsDir():
+			err = mountOn(f, "mask", shown, "tmpfs", "tmpfs",
+				unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=0,mode=0")
+			if err == nil {
+				rel, _ := InRootNotRoot(p)
+				empty, err = openPath(st.root, rel, true)
+			}
+		default:
+			err = mountOn(f, "mask", shown, "/dev/null", "", unix.MS_BIND, "")
 		}
 		f.Close()
 		if err != nil {

@@ -111,6 +111,20 @@ func init() {
 			}},
 		},
 	}
+	scenarios["inroot"] = scenario{
+		checks: []check{
+			{"mounted where chroot resolves", func(in *helperInput) error {
+				e, err := findMount(in.Args["mounted"])
+				if err != nil {
+					return err
+				}
+				if want := in.Args["fstype"]; want != "" && e.fstype != want {
+					return fmt.Errorf("%s: a %s, want a %s", in.Args["mounted"], e.fstype, in.Args["fstype"])
+				}
+				return nil
+			}},
+		},
+	}
 	scenarios["actions"] = scenario{}
 	scenarios["fails"] = scenario{}
 }
@@ -150,9 +164,8 @@ func TestMounts(t *testing.T) {
 	}, syscall.CLONE_NEWNS|syscall.CLONE_NEWPID, nil)
 }
 
-// TestEscapingDestination checks that no destination reaches out of the
-// root through a symlink, whatever its shape, and that the error names the
-// field.
+// TestEscapingDestination checks that no device path reaches out of the
+// root through a symlink, and that the error names the field.
 func TestEscapingDestination(t *testing.T) {
 	requireRoot(t)
 	tests := []struct {
@@ -163,60 +176,6 @@ func TestEscapingDestination(t *testing.T) {
 		want    string
 		outside string // relative to dir: must not exist afterwards
 	}{
-		{
-			name: "absolute symlink",
-			setup: func(t *testing.T, dir, root string) {
-				mustSymlink(t, filepath.Join(dir, "out"), filepath.Join(root, "esc"))
-			},
-			spec: func(dir, root string) Spec {
-				return Spec{Root: root, MountNS: true, Mounts: []Mount{
-					{Destination: "/ok", Type: "tmpfs"},
-					{Destination: "/esc/x", Type: "tmpfs"},
-				}}
-			},
-			want:    `mounts[1].destination "/esc/x": `,
-			outside: "out/x",
-		},
-		{
-			name: "relative symlink climbing out",
-			setup: func(t *testing.T, dir, root string) {
-				mustMkdir(t, filepath.Join(root, "a"))
-				mustSymlink(t, "../../out", filepath.Join(root, "a", "up"))
-			},
-			spec: func(dir, root string) Spec {
-				return Spec{Root: root, MountNS: true, Mounts: []Mount{
-					{Destination: "/a/up/x", Type: "tmpfs"},
-				}}
-			},
-			want:    `mounts[0].destination "/a/up/x": `,
-			outside: "out/x",
-		},
-		{
-			name: "last component of a file bind",
-			setup: func(t *testing.T, dir, root string) {
-				mustSymlink(t, "../host-marker", filepath.Join(root, "f"))
-			},
-			spec: func(dir, root string) Spec {
-				return Spec{Root: root, MountNS: true, Mounts: []Mount{
-					{Source: filepath.Join(dir, "host-marker"), Destination: "/f", Flags: Bind},
-				}}
-			},
-			want: `mounts[0].destination "/f": `,
-		},
-		{
-			name: "absolute last component of a file bind",
-			setup: func(t *testing.T, dir, root string) {
-				mustMkdir(t, filepath.Join(root, "etc"))
-				mustSymlink(t, filepath.Join(dir, "out", "f"), filepath.Join(root, "etc", "f"))
-			},
-			spec: func(dir, root string) Spec {
-				return Spec{Root: root, MountNS: true, Mounts: []Mount{
-					{Source: filepath.Join(dir, "host-marker"), Destination: "/etc/f", Flags: Bind},
-				}}
-			},
-			want:    `mounts[0].destination "/etc/f": `,
-			outside: "out/f",
-		},
 		{
 			name: "device path",
 			setup: func(t *testing.T, dir, root string) {
@@ -245,6 +204,144 @@ func TestEscapingDestination(t *testing.T) {
 				if _, err := os.Lstat(filepath.Join(dir, tt.outside)); !errors.Is(err, os.ErrNotExist) {
 					t.Errorf("%s was created outside the root: %v", tt.outside, err)
 				}
+			}
+		})
+	}
+}
+
+// TestDestinationInRoot checks that a destination is resolved inside the
+// root as chroot would resolve it: absolute and climbing symlinks stay in
+// the root, dangling ones lead to where their target would be, and nothing
+// is created outside.
+func TestDestinationInRoot(t *testing.T) {
+	requireRoot(t)
+	tests := []struct {
+		name string
+		// setup plants links in root; dir is the directory holding root.
+		setup func(t *testing.T, dir, root string)
+		mount func(dir string) Mount
+		// mounted is where the mount must be, in the container.
+		mounted func(dir string) string
+		fstype  string // "" for a bind mount, of the host's
+	}{
+		{
+			name: "absolute symlink",
+			setup: func(t *testing.T, dir, root string) {
+				mustSymlink(t, filepath.Join(dir, "out"), filepath.Join(root, "esc"))
+			},
+			mount:   func(string) Mount { return Mount{Destination: "/esc/x", Type: "tmpfs"} },
+			mounted: func(dir string) string { return filepath.Join(dir, "out", "x") },
+			fstype:  "tmpfs",
+		},
+		{
+			name: "relative symlink climbing out",
+			setup: func(t *testing.T, dir, root string) {
+				mustMkdir(t, filepath.Join(root, "a"))
+				mustSymlink(t, "../../out", filepath.Join(root, "a", "up"))
+			},
+			mount:   func(string) Mount { return Mount{Destination: "/a/up/x", Type: "tmpfs"} },
+			mounted: func(string) string { return "/out/x" },
+			fstype:  "tmpfs",
+		},
+		{
+			name: "dangling symlink component",
+			setup: func(t *testing.T, dir, root string) {
+				mustSymlink(t, "/tmp/foo/bar", filepath.Join(root, "jump"))
+				mustMkdir(t, filepath.Join(root, "etc"))
+				mustSymlink(t, "/jump/baz/hosts", filepath.Join(root, "etc", "hosts"))
+			},
+			mount: func(dir string) Mount {
+				return Mount{Source: filepath.Join(dir, "host-marker"), Destination: "/etc/hosts", Flags: Bind}
+			},
+			mounted: func(string) string { return "/tmp/foo/bar/baz/hosts" },
+		},
+		{
+			name: "trailing dangling symlink",
+			setup: func(t *testing.T, dir, root string) {
+				mustSymlink(t, "/tmp/d", filepath.Join(root, "d"))
+			},
+			mount:   func(string) Mount { return Mount{Destination: "/d", Type: "tmpfs"} },
+			mounted: func(string) string { return "/tmp/d" },
+			fstype:  "tmpfs",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, root := testRoot(t)
+			tt.setup(t, dir, root)
+			runScenario(t, helperInput{
+				Scenario: "inroot",
+				Spec:     Spec{Root: root, MountNS: true, MountProc: true, Mounts: []Mount{tt.mount(dir)}},
+				Args:     map[string]string{"mounted": tt.mounted(dir), "fstype": tt.fstype},
+			}, syscall.CLONE_NEWNS|syscall.CLONE_NEWPID, nil)
+			if _, err := os.Lstat(filepath.Join(dir, "out")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("out was created outside the root: %v", err)
+			}
+		})
+	}
+}
+
+// TestSymlinkRefused checks the mount points that symlinks may not lead
+// to: the root itself, a loop, and any for a proc or sysfs.
+func TestSymlinkRefused(t *testing.T) {
+	requireRoot(t)
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, root string)
+		spec  func(root string) Spec
+		want  string
+		errno syscall.Errno
+	}{
+		{
+			name: "proc through a symlink",
+			setup: func(t *testing.T, root string) {
+				mustMkdir(t, filepath.Join(root, "bad-proc"))
+				mustSymlink(t, "/bad-proc", filepath.Join(root, "proc"))
+			},
+			spec: func(root string) Spec { return Spec{Root: root, MountNS: true, MountProc: true} },
+			want: "mountProc: leads through a symlink to /bad-proc: proc must be mounted on a directory, never through a symlink",
+		},
+		{
+			name: "sysfs through a symlink",
+			setup: func(t *testing.T, root string) {
+				mustSymlink(t, "/bad-sys", filepath.Join(root, "sys"))
+			},
+			spec: func(root string) Spec {
+				return Spec{Root: root, MountNS: true, Mounts: []Mount{{Destination: "/sys", Type: "sysfs"}}}
+			},
+			want: `mounts[0].destination "/sys": leads through a symlink to /bad-sys: sysfs must be mounted on a directory, never through a symlink`,
+		},
+		{
+			name: "the root itself",
+			setup: func(t *testing.T, root string) {
+				mustSymlink(t, "/", filepath.Join(root, "top"))
+			},
+			spec: func(root string) Spec {
+				return Spec{Root: root, MountNS: true, Mounts: []Mount{{Destination: "/top", Type: "tmpfs"}}}
+			},
+			want: `mounts[0].destination "/top": leads through a symlink to the root itself`,
+		},
+		{
+			name: "loop",
+			setup: func(t *testing.T, root string) {
+				mustSymlink(t, "b", filepath.Join(root, "a"))
+				mustSymlink(t, "a", filepath.Join(root, "b"))
+			},
+			spec: func(root string) Spec {
+				return Spec{Root: root, MountNS: true, Mounts: []Mount{{Destination: "/a/x", Type: "tmpfs"}}}
+			},
+			want:  `mounts[0].destination "/a/x": resolve /a/x: too many levels of symbolic links`,
+			errno: syscall.ELOOP,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, root := testRoot(t)
+			tt.setup(t, root)
+			out := runHelper(t, helperInput{Scenario: "fails", Spec: tt.spec(root)},
+				syscall.CLONE_NEWNS|syscall.CLONE_NEWPID, nil)
+			if out.SetupErr != tt.want || syscall.Errno(out.Errno) != tt.errno {
+				t.Errorf("Setup: %q (errno %d), want %q (errno %d)", out.SetupErr, out.Errno, tt.want, tt.errno)
 			}
 		})
 	}
@@ -342,7 +439,7 @@ func TestSyscallErrors(t *testing.T) {
 					{Destination: "/inside-marker/x", Type: "tmpfs"},
 				}}
 			},
-			want:  `mounts[0].destination "/inside-marker/x": openat inside-marker: not a directory`,
+			want:  `mounts[0].destination "/inside-marker/x": resolve /inside-marker/x: not a directory`,
 			errno: syscall.ENOTDIR,
 		},
 	}

@@ -9,6 +9,8 @@ var (
 	errNotAbs = errors.New("must be an absolute path")
 	errClimbs = errors.New(`".." climbs out of the root`)
 	errIsRoot = errors.New(`cannot be "/"`)
+	// errLeadsToRoot is a mount point that symlinks turn into the root.
+	errLeadsToRoot = errors.New("leads through a symlink to the root itself")
 )
 
 // InRoot turns an absolute container path into the relative form os.Root

@@ -12,8 +12,10 @@ type state struct {
 	spec    *Spec
 	actions Actions
 	// root is the container's root seen from the init process before the
-	// switch: Spec.Root, or the whole tree when there is none.
-	root *os.Root
+	// switch: Spec.Root, or the whole tree when there is none. rootDir is
+	// the same directory, for the walks os.Root does not do (resolveIn).
+	root    *os.Root
+	rootDir *os.File
 }
 
 // Setup prepares the root file system from inside the container's init
@@ -31,8 +33,10 @@ type state struct {
 //  3. /proc, when MountProc and no mount of Spec.Mounts is at /proc;
 //  4. /dev, when MinimalDev (see below);
 //  5. Spec.Mounts in order, with their actions;
-//  6. Spec.Devices, then Spec.ReadonlyPaths and Spec.MaskedPaths, last so
-//     that nothing mounted later uncovers them;
+//  6. Spec.Devices, the read-only remount of the mounts that were made
+//     read-write to be filled (see Mount.LaterReadOnly), then
+//     Spec.ReadonlyPaths and Spec.MaskedPaths, last so that nothing
+//     mounted later uncovers them;
 //  7. pivot_root with a mount namespace, chroot without, then the read-only
 //     remount of "/" when ReadOnly.
 //
@@ -50,9 +54,12 @@ type state struct {
 // comes with a terminal: /dev/console exists only when the process's
 // standard input is a terminal at Setup, and is that terminal bind-mounted.
 //
-// Every destination and device path is resolved inside the root with
-// os.Root, which refuses absolute symlinks and symlinks that climb out of
-// it, and the mount itself goes through the opened descriptor. Errors name
+// A mount destination is resolved inside the root as chroot(2) would
+// resolve it (see resolveIn): absolute symlinks start from the root, ".."
+// stops there, and a dangling symlink leads to where its target would be
+// made. Device paths are resolved with os.Root, which refuses absolute
+// symlinks and symlinks that climb out of the root. Either way the mount
+// itself goes through the opened descriptor. Errors name
 // the field ("mounts[2].destination ...") and the operation ("mount tmpfs
 // on /tmp: permission denied") and wrap the errno.
 //
@@ -85,11 +92,9 @@ func Setup(s *Spec, actions Actions) error {
 				return fmt.Errorf("root: %w", err)
 			}
 		}
-		r, err := os.OpenRoot(s.Root)
-		if err != nil {
-			return fmt.Errorf("root: %w", err)
+		if err := st.openRoot(s.Root); err != nil {
+			return err
 		}
-		st.root = r
 		if err := st.populate(); err != nil {
 			st.close()
 			return err
@@ -104,10 +109,26 @@ func Setup(s *Spec, actions Actions) error {
 	return st.switchRoot()
 }
 
+// openRoot opens dir as the root the steps work in.
+func (st *state) openRoot(dir string) error {
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("root: %w", err)
+	}
+	d, err := r.OpenFile(".", unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		r.Close()
+		return fmt.Errorf("root: %w", err)
+	}
+	st.root, st.rootDir = r, d
+	return nil
+}
+
 func (st *state) close() {
 	if st.root != nil {
 		st.root.Close()
-		st.root = nil
+		st.rootDir.Close()
+		st.root, st.rootDir = nil, nil
 	}
 }
 
@@ -138,12 +159,7 @@ func (st *state) prepareRoot() error {
 		}
 		dir = s.Root
 	}
-	r, err := os.OpenRoot(dir)
-	if err != nil {
-		return fmt.Errorf("root: %w", err)
-	}
-	st.root = r
-	return nil
+	return st.openRoot(dir)
 }
 
 func bind(source, target string) error {
@@ -168,7 +184,7 @@ func (st *state) populate() error {
 		}
 	}
 	for i := range s.Mounts {
-		if err := st.mount(i); err != nil {
+		if err := st.mount(i, s.Mounts[i].LaterReadOnly()); err != nil {
 			return err
 		}
 		if s.MinimalDev && ownDev && s.Mounts[i].isAt("dev") {
@@ -180,10 +196,24 @@ func (st *state) populate() error {
 	if err := st.devices(); err != nil {
 		return err
 	}
+	for i := range s.Mounts {
+		if s.Mounts[i].LaterReadOnly() {
+			if err := st.remountFS(i); err != nil {
+				return err
+			}
+		}
+	}
 	if err := st.readonlyPaths(); err != nil {
 		return err
 	}
 	return st.maskPaths()
+}
+
+// LaterReadOnly tells whether m is a read-only tmpfs (or any file system
+// at /dev), which is mounted read-write and made read-only once the mount
+// points, the minimal /dev and the devices that go into it are made.
+func (m *Mount) LaterReadOnly() bool {
+	return m.Flags&(Bind|ReadOnly) == ReadOnly && (m.Type == "tmpfs" || m.isAt("dev"))
 }
 
 // HasMountAt tells whether Mounts has a mount at rel, a path relative to
@@ -205,7 +235,11 @@ func (m *Mount) isAt(rel string) bool {
 }
 
 func (st *state) mountProc() error {
-	target, err := makeTarget(st.root, "proc", true)
+	rel, err := st.resolveMountPoint("proc", "proc")
+	if err != nil {
+		return err
+	}
+	target, err := makeTarget(st.root, rel, true)
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,24 @@ const (
 	Sync     // MS_SYNCHRONOUS
 	DirSync  // MS_DIRSYNC
 	LazyTime // MS_LAZYTIME
+	// CopyUp fills a new tmpfs with what the directory it is mounted on
+	// holds (OCI's tmpcopyup).
+	CopyUp
+	// The clear flags ask for a flag to be off (OCI's rw, suid, dev, exec,
+	// atime, diratime, norelatime, nostrictatime and symfollow), which
+	// mount(2) does anyway; they matter to a bind mount: one with any of
+	// them is remounted with exactly the flags asked for, and in a user
+	// namespace keeps the locked flags of its source only when none of
+	// them clears one.
+	ReadWrite
+	Suid
+	Dev
+	Exec
+	Atime
+	Diratime
+	NoRelAtime
+	NoStrictAtime
+	SymFollow
 )
 
 // Mount is one mount made inside the container's root before the program
@@ -138,6 +156,11 @@ type Spec struct {
 	// MountNS tells that the caller is in its own mount namespace: pivot_root
 	// is used; without it, chroot.
 	MountNS bool `json:"mountNS,omitempty"`
+	// NoPivot, with MountNS, switches the root without pivot_root: Root
+	// is moved onto "/" and entered by chroot, for a root pivot_root
+	// refuses (one on the initramfs). The host's proc and sysfs mounts
+	// are detached from the container's mount namespace first.
+	NoPivot bool `json:"noPivot,omitempty"`
 	// SharedMountNS allows mounts without a mount namespace of the
 	// container's own: they are made under Root in the mount namespace the
 	// caller is in (the host's, or one it joined), and the root entered by
@@ -146,6 +169,13 @@ type Spec struct {
 	// UserNS tells that the caller is in a new user namespace: device nodes
 	// are bind-mounted from the host instead of created.
 	UserNS bool `json:"userNS,omitempty"`
+	// Console leaves an empty /dev/console in the minimal /dev for a
+	// terminal the caller makes after Setup to be bound on.
+	Console bool `json:"console,omitempty"`
+	// SourcePaths, by index in Mounts, reach the source of a bind mount
+	// instead of its Source, which errors still name: the /proc/self/fd
+	// path of a descriptor the caller was handed for it.
+	SourcePaths map[int]string `json:"-"`
 }
 
 // Actions are the caller's work between Setup's steps: the pre- and

@@ -14,6 +14,10 @@ func (st *state) switchRoot() error {
 	s := st.spec
 	switch {
 	case s.Root == "":
+	case s.MountNS && s.NoPivot:
+		if err := moveRoot(s.Root); err != nil {
+			return fmt.Errorf("root: %w", err)
+		}
 	case s.MountNS:
 		if err := pivot(s.Root); err != nil {
 			return fmt.Errorf("root: %w", err)

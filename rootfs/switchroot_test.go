@@ -43,6 +43,24 @@ func init() {
 			return nil
 		}},
 	}
+	scenarios["nopivot"] = scenario{checks: append(slices.Clone(escapeChecks),
+		check{"only the container's proc and sysfs left", func(*helperInput) error {
+			es, err := mounts()
+			if err != nil {
+				return err
+			}
+			var got []string
+			for _, e := range es {
+				if e.fstype == "proc" || e.fstype == "sysfs" {
+					got = append(got, e.point)
+				}
+			}
+			if !slices.Equal(got, []string{"/proc"}) {
+				return fmt.Errorf("proc and sysfs mounts %q, want the container's /proc only", got)
+			}
+			return nil
+		}},
+	)}
 	scenarios["pivot"] = scenario{checks: append(slices.Clone(escapeChecks),
 		check{"proc 1 root stays inside", func(*helperInput) error {
 			if os.Getpid() != 1 {
@@ -145,6 +163,19 @@ func TestPivotRoot(t *testing.T) {
 	runScenario(t, helperInput{
 		Scenario: "pivot",
 		Spec:     Spec{Root: root, MountNS: true, MountProc: true},
+		Args:     map[string]string{"hostMarker": filepath.Join(dir, "host-marker")},
+	}, syscall.CLONE_NEWNS|syscall.CLONE_NEWPID, nil)
+}
+
+// TestNoPivot: the root moved onto "/" and entered by chroot hides the
+// host as pivot_root does, and leaves no proc or sysfs of the host's in
+// the mount namespace.
+func TestNoPivot(t *testing.T) {
+	requireRoot(t)
+	dir, root := testRoot(t)
+	runScenario(t, helperInput{
+		Scenario: "nopivot",
+		Spec:     Spec{Root: root, MountNS: true, MountProc: true, NoPivot: true},
 		Args:     map[string]string{"hostMarker": filepath.Join(dir, "host-marker")},
 	}, syscall.CLONE_NEWNS|syscall.CLONE_NEWPID, nil)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
 
 	"github.com/libct/libct/internal/quote"
@@ -38,6 +39,9 @@ func (s *Spec) check(host bool) error {
 	default:
 		return fmt.Errorf("propagation %d: unknown propagation", s.Propagation)
 	}
+	if s.NoPivot && (!s.MountNS || s.Root == "") {
+		return errors.New("noPivot: needs a root and a mount namespace of its own")
+	}
 	if s.SharedMountNS && (s.MountNS || s.Root == "") {
 		return errors.New("sharedMountNS: needs a root and no mount namespace of its own")
 	}
@@ -67,7 +71,7 @@ func (s *Spec) check(host bool) error {
 		return errors.New("minimalDev: needs a root")
 	}
 	for i := range s.Mounts {
-		if err := s.Mounts[i].check(i, host); err != nil {
+		if err := s.Mounts[i].check(i, host, s.Root); err != nil {
 			return err
 		}
 	}
@@ -107,10 +111,10 @@ const (
 	propagationFlags = Private | Slave | Shared | Unbindable
 	fsOnlyFlags      = Sync | DirSync | LazyTime
 	knownFlags       = ReadOnly | Bind | Recursive | NoSuid | NoDev | NoExec | propagationFlags |
-		RecursivePropagation | RecursiveAttrs | attrFlags | fsOnlyFlags
+		RecursivePropagation | RecursiveAttrs | attrFlags | fsOnlyFlags | CopyUp | clearFlags
 )
 
-func (m *Mount) check(i int, host bool) error {
+func (m *Mount) check(i int, host bool, root string) error {
 	if _, err := InRootNotRoot(m.Destination); err != nil {
 		return fmt.Errorf("mounts[%d].destination %s: %w", i, quote.Value(m.Destination), err)
 	}
@@ -128,6 +132,10 @@ func (m *Mount) check(i int, host bool) error {
 		return fmt.Errorf("mounts[%d].flags: RecursiveAttrs needs Bind", i)
 	case f&Bind != 0 && f&fsOnlyFlags != 0:
 		return fmt.Errorf("mounts[%d].flags: Sync, DirSync and LazyTime belong to a file system, not to a bind mount", i)
+	case f&CopyUp != 0 && m.Type != "tmpfs":
+		return fmt.Errorf("mounts[%d].flags: CopyUp needs a tmpfs", i)
+	case f.MSFlags()&f.ClearedMSFlags() != 0:
+		return fmt.Errorf("mounts[%d].flags: a flag is both set and cleared", i)
 	case m.Type != "" && f&Bind != 0:
 		return fmt.Errorf("mounts[%d]: type and Bind flag are exclusive", i)
 	case m.Type == "" && f&Bind == 0:
@@ -144,12 +152,20 @@ func (m *Mount) check(i int, host bool) error {
 	if _, err := InRoot(m.Source); err != nil {
 		return fmt.Errorf("mounts[%d].source %s: %w", i, quote.Value(m.Source), err)
 	}
-	if host {
+	// A source in the root may be made by an earlier mount, which only
+	// the container's mount namespace has: the init looks it up.
+	if host && !within(root, m.Source) {
 		if _, err := os.Stat(m.Source); err != nil {
 			return fmt.Errorf("mounts[%d].source %s: %w", i, quote.Value(m.Source), cause(err))
 		}
 	}
 	return nil
+}
+
+// within tells whether the clean absolute path p is under dir, a root
+// other than the host's.
+func within(dir, p string) bool {
+	return dir != "" && dir != "/" && strings.HasPrefix(p, dir+"/")
 }
 
 func (d *Device) check(i int) error {

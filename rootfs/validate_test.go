@@ -109,8 +109,8 @@ func TestValidate(t *testing.T) {
 		},
 		{
 			name: "unknown flag",
-			spec: Spec{MountNS: true, Mounts: []Mount{{Destination: "/x", Type: "tmpfs", Flags: 1 << 20}}},
-			want: "mounts[0].flags 0x100000: unknown flags",
+			spec: Spec{MountNS: true, Mounts: []Mount{{Destination: "/x", Type: "tmpfs", Flags: 1 << 31}}},
+			want: "mounts[0].flags 0x80000000: unknown flags",
 		},
 		{
 			name: "bind source missing",

@@ -40,7 +40,7 @@ func (o *createOptions) register(f *cmdFlags) {
 	f.StringVar(&o.pidFile, "pid-file", "", "write the init's pid to this file")
 	f.StringVar(&o.consoleSocket, "console-socket", "", "unix socket to send the master of the container's terminal to (process.terminal)")
 	f.StringVar(&o.pidfdSocket, "pidfd-socket", "", "unix socket to send a pidfd of the container's init to")
-	f.BoolVar(&o.noPivot, "no-pivot", false, "not supported: libct always uses pivot_root in the container's mount namespace")
+	f.BoolVar(&o.noPivot, "no-pivot", false, "switch to the root without pivot_root (for a root on the initramfs): move it onto / and chroot")
 	f.BoolVar(&o.noNewKeyring, "no-new-keyring", false, "accepted: libct never makes a session keyring")
 	f.IntVar(&o.preserveFDs, "preserve-fds", 0, "pass ct's fds 3 .. 3+N-1 to the container's process")
 }
@@ -73,9 +73,6 @@ func runCreate(g *globals, args []string) (int, error) {
 func create(g *globals, s *libct.Session, id string, o *createOptions, detach bool, launch func(*libct.Container, *libct.Process) error) (*libct.Container, error) {
 	if g.systemdCgroup {
 		return nil, errors.New("--systemd-cgroup: libct has no systemd cgroup driver; run without it (cgroupfs)")
-	}
-	if o.noPivot {
-		return nil, errors.New("--no-pivot: not supported: libct always switches the root with pivot_root in the container's own mount namespace")
 	}
 	if o.preserveFDs < 0 {
 		return nil, usagef("--preserve-fds %d: must be >= 0", o.preserveFDs)
@@ -132,6 +129,10 @@ func create(g *globals, s *libct.Session, id string, o *createOptions, detach bo
 		return nil, err
 	}
 	defer pidfdSock.close()
+	// Without a mount namespace the root is entered by chroot anyway.
+	if o.noPivot && cfg.Namespaces.Has(libct.NewMount) {
+		cfg.Options |= libct.NoPivotRoot
+	}
 	if detach {
 		cfg.Options |= libct.Detached
 	} else {

@@ -13,8 +13,6 @@
 //
 // Where ct differs from runc:
 //
-//   - --no-pivot is refused: libct always switches the root with
-//     pivot_root inside the container's own mount namespace.
 //   - --systemd-cgroup is refused by the commands that make a cgroup
 //     (create, run): libct has only the cgroupfs driver. The other
 //     commands accept and ignore it, as engines pass it to every command.

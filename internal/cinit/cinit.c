@@ -82,6 +82,9 @@ struct point {
 
 #define MAX_POINTS 32
 
+// MAX_SOURCES is spec.MaxMountSources.
+#define MAX_SOURCES 64
+
 // init is the state the operations share: one process, one thread.
 static struct {
 	int sock;
@@ -94,6 +97,19 @@ static struct {
 	int rootfd;
 	int target;
 	int targetdir;
+	// targetmode is the mode of the directory a tmpfs that inherits it is
+	// mounted on, or -1 (a new directory, or a mount that does not).
+	long targetmode;
+	// emptyfd is the empty tmpfs the masked directories share.
+	int emptyfd;
+	// sources are the descriptors of the mount sources that came with
+	// the program (spec.Init.MountSources); sourcefd is the one
+	// OP_SOURCE_FD chose for the next mount, or -1.
+	int sources[MAX_SOURCES];
+	int nsources;
+	int sourcefd;
+	// targetrel is where the mount point resolved to, for OP_REOPEN_TARGET.
+	char targetrel[PATH_MAX];
 	const char *step;
 	char execpath[4096];
 	struct point points[MAX_POINTS];
@@ -109,7 +125,7 @@ static struct {
 	// process's start, the exec, the dynamic loader's work and the C
 	// library's, which a dynamically linked binary pays in full here.
 	long long started;
-} init = {.sock = -1, .msgfd = -1, .procfd = -1, .rootfd = -1, .target = -1};
+} init = {.sock = -1, .msgfd = -1, .procfd = -1, .rootfd = -1, .target = -1, .targetmode = -1, .emptyfd = -1, .sourcefd = -1};
 
 // jsonstr appends s to buf as the inside of a JSON string.
 static size_t jsonstr(char *buf, size_t at, size_t cap, const char *s)
@@ -334,6 +350,119 @@ static void set_target(int fd, int dir)
 		close(init.target);
 	init.target = fd;
 	init.targetdir = dir;
+	init.targetmode = -1;
+}
+
+// read_link_in opens rel under dirfd without following its last
+// component, as a process chrooted at dirfd would, and reads the symlink
+// it is into buf (1), or says it is none (0), or fails (-1).
+static int read_link_in(int dirfd, const char *rel, char *buf, size_t cap)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	struct stat st;
+	ssize_t n;
+	int fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how)), saved;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISLNK(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	n = readlinkat(fd, "", buf, cap - 1);
+	if (n < 0)
+		goto fail;
+	if ((size_t)n >= cap - 1) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	buf[n] = '\0';
+	close(fd);
+	return 1;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+// resolve_in is rootfs's resolveIn: rel resolved inside dirfd as chroot
+// would, symlinks followed inside it, the part past the first missing
+// component taken as it is. out gets the clean relative result, "." for
+// the root; field names the mount in errors.
+static void resolve_in(int dirfd, const char *rel, char *out, size_t cap, const char *field)
+{
+	// todo holds the components still to walk, from todo+at on; a
+	// symlink's target is put in front of them.
+	char todo[2 * PATH_MAX], target[PATH_MAX];
+	size_t at, len, done = 0, n;
+	int links = 0, missing = 0, r;
+
+	len = strlen(rel);
+	if (len >= sizeof(todo))
+		fail(ENAMETOOLONG, "%s", field);
+	at = sizeof(todo) - len - 1;
+	memcpy(todo + at, rel, len + 1);
+	out[0] = '\0';
+	while (todo[at] != '\0') {
+		char *c = todo + at;
+		size_t clen = strcspn(c, "/");
+
+		at += clen;
+		if (todo[at] == '/')
+			at++;
+		if (clen == 0 || (clen == 1 && c[0] == '.'))
+			continue;
+		if (clen == 2 && c[0] == '.' && c[1] == '.') {
+			while (done > 0 && out[done - 1] != '/')
+				done--;
+			if (done > 0)
+				done--;
+			out[done] = '\0';
+			continue;
+		}
+		if (done + 1 + clen + 1 > cap)
+			fail(ENAMETOOLONG, "%s", field);
+		n = done;
+		if (done > 0)
+			out[n++] = '/';
+		memcpy(out + n, c, clen);
+		out[n + clen] = '\0';
+		if (missing) {
+			done = n + clen;
+			continue;
+		}
+		r = read_link_in(dirfd, out, target, sizeof(target));
+		if (r < 0 && errno == ENOENT) {
+			missing = 1;
+		} else if (r < 0) {
+			fail(errno, "%s: resolve /%s", field, out);
+		} else if (r > 0) {
+			if (++links > 40)
+				fail(ELOOP, "%s: resolve /%s", field, rel);
+			out[done] = '\0';
+			if (target[0] == '/') {
+				done = 0;
+				out[0] = '\0';
+			}
+			len = strlen(target);
+			// The target and a '/' go in front of what is left.
+			if (len + 1 > at)
+				fail(ENAMETOOLONG, "%s", field);
+			at -= len + 1;
+			memcpy(todo + at, target, len);
+			todo[at + len] = '/';
+			continue;
+		}
+		done = n + clen;
+	}
+	if (done == 0)
+		strcpy(out, ".");
 }
 
 // locked_flags are the flags of the mount under fd that a remount of a
@@ -363,6 +492,28 @@ static int locked_flags(int fd, int strictatime, unsigned long *flags)
 	if (strictatime)
 		ms &= ~(unsigned long)(MS_NOATIME | MS_NODIRATIME | MS_RELATIME);
 	*flags = ms;
+	return 0;
+}
+
+// inherited_flags is rootfs's inheritedFlags: the lockable flags of the
+// mount under fd, and whether cleared leaves them all alone.
+static int inherited_flags(int fd, unsigned long cleared, unsigned long *flags, int *ok)
+{
+	struct statvfs st;
+	unsigned long ms = 0;
+
+	if (fstatvfs(fd, &st) < 0)
+		return -1;
+	if (st.f_flag & ST_RDONLY)
+		ms |= MS_RDONLY;
+	if (st.f_flag & ST_NOSUID)
+		ms |= MS_NOSUID;
+	if (st.f_flag & ST_NODEV)
+		ms |= MS_NODEV;
+	if (st.f_flag & ST_NOEXEC)
+		ms |= MS_NOEXEC;
+	*flags = ms;
+	*ok = (ms & cleared) == 0;
 	return 0;
 }
 
@@ -590,10 +741,23 @@ static void mask_path(const struct op *op)
 	if (fd < 0)
 		return;
 	fdpath(fd, path, sizeof(path));
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-		r = mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0");
-	else
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		// rootfs's maskPaths: the directories share one empty tmpfs.
+		if (init.emptyfd >= 0) {
+			char empty[64];
+
+			r = mount(fdpath(init.emptyfd, empty, sizeof(empty)), path, "", MS_BIND, NULL);
+		} else {
+			r = mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0");
+			if (r == 0) {
+				init.emptyfd = open_beneath(init.rootfd, rel, O_PATH | O_DIRECTORY, 0);
+				if (init.emptyfd < 0)
+					fail(errno, "%s", field);
+			}
+		}
+	} else {
 		r = mount("/dev/null", path, "", MS_BIND, NULL);
+	}
 	if (r < 0)
 		fail(errno, "%s: mask %s", field, shown);
 	close(fd);
@@ -627,13 +791,30 @@ static void readonly_path(const struct op *op)
 // or (kind 2, a bind mount) whichever the source is.
 static void target(const struct op *op)
 {
-	const char *field = str(op, 0), *rel = str(op, 1);
-	int kind = (int)num(op, 2);
+	const char *field = str(op, 0), *fstype = str(op, 5);
+	int kind = (int)num(op, 2), inherit = (int)num(op, 6);
+	char rel[PATH_MAX];
 	struct stat st;
+	long mode = -1;
 	int fd;
 
+	resolve_in(init.rootfd, str(op, 1), rel, sizeof(rel), field);
+	if (strcmp(rel, ".") == 0)
+		fail(0, "%s: leads through a symlink to the root itself", field);
+	if (*fstype != '\0' && strcmp(rel, str(op, 1)) != 0)
+		fail(0, "%s: leads through a symlink to /%s: %s must be mounted on a directory, never through a symlink",
+		     field, rel, fstype);
+	if (inherit) {
+		if (fstatat(init.rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (S_ISDIR(st.st_mode))
+				mode = (long)(st.st_mode & 07777);
+		} else if (errno != ENOENT) {
+			fail(errno, "%s: stat /%s", field, rel);
+		}
+	}
+
 	if (kind == 2) {
-		if (stat(str(op, 3), &st) < 0)
+		if ((init.sourcefd >= 0 ? fstat(init.sourcefd, &st) : stat(str(op, 3), &st)) < 0)
 			fail(errno, "%s", str(op, 4));
 		kind = S_ISDIR(st.st_mode) ? 0 : 1;
 	}
@@ -658,6 +839,8 @@ static void target(const struct op *op)
 	if (fd < 0)
 		fail(errno, "%s", field);
 	set_target(fd, kind == 0);
+	init.targetmode = mode;
+	strcpy(init.targetrel, rel);
 }
 
 static void pivot(const char *root)
@@ -1213,24 +1396,50 @@ static void run(const struct op *op)
 	case OP_TARGET:
 		target(op);
 		break;
-	case OP_MOUNT_TARGET:
-		if (mount(str(op, 1), fdpath(init.target, path, sizeof(path)), nullable(str(op, 2)),
-			  (unsigned long)num(op, 3), nullable(str(op, 4))) < 0)
+	case OP_MOUNT_TARGET: {
+		const char *data = str(op, 4), *source = str(op, 1);
+		char withmode[4096], sourcepath[64];
+
+		if (init.targetmode >= 0) {
+			snprintf(withmode, sizeof(withmode), "%s%smode=%lo", data, *data ? "," : "", init.targetmode);
+			data = withmode;
+		}
+		if (init.sourcefd >= 0) {
+			source = fdpath(init.sourcefd, sourcepath, sizeof(sourcepath));
+			init.sourcefd = -1;
+		}
+		if (mount(source, fdpath(init.target, path, sizeof(path)), nullable(str(op, 2)),
+			  (unsigned long)num(op, 3), nullable(data)) < 0)
 			fail(errno, "%s", str(op, 0));
 		break;
+	}
+	case OP_SOURCE_FD:
+		if (num(op, 0) >= init.nsources)
+			fail(EINVAL, "init program: mount source %lld of %d", num(op, 0), init.nsources);
+		init.sourcefd = init.sources[num(op, 0)];
+		break;
 	case OP_REOPEN_TARGET:
-		fd = open_beneath(init.rootfd, str(op, 1), O_PATH | (init.targetdir ? O_DIRECTORY : 0), 0);
+		fd = open_beneath(init.rootfd, init.targetrel, O_PATH | (init.targetdir ? O_DIRECTORY : 0), 0);
 		if (fd < 0)
 			fail(errno, "%s", str(op, 0));
 		set_target(fd, init.targetdir);
 		break;
 	case OP_REMOUNT_BIND: {
-		unsigned long keep;
+		unsigned long flags = MS_REMOUNT | MS_BIND | (unsigned long)num(op, 2), keep;
+		int ok;
 
-		if (locked_flags(init.target, (int)num(op, 3), &keep) < 0)
+		fdpath(init.target, path, sizeof(path));
+		if (mount("", path, "", flags, NULL) == 0)
+			break;
+		if (errno != EPERM)
+			fail(errno, "%s: remount %s", str(op, 0), str(op, 1));
+		// rootfs's setBindFlags: keep the locked flags, unless the
+		// config asks for one of them to be off.
+		if (inherited_flags(init.target, (unsigned long)num(op, 3), &keep, &ok) < 0)
 			fail(errno, "%s: statfs %s", str(op, 0), str(op, 1));
-		if (mount("", fdpath(init.target, path, sizeof(path)), "",
-			  MS_REMOUNT | MS_BIND | keep | (unsigned long)num(op, 2), NULL) < 0)
+		if (!ok || keep == 0)
+			fail(EPERM, "%s: remount %s", str(op, 0), str(op, 1));
+		if (mount("", path, "", flags | keep, NULL) < 0)
 			fail(errno, "%s: remount %s", str(op, 0), str(op, 1));
 		break;
 	}
@@ -1256,6 +1465,9 @@ static void run(const struct op *op)
 		break;
 	case OP_CLOSE_ROOT:
 		set_target(-1, 0);
+		if (init.emptyfd >= 0)
+			close(init.emptyfd);
+		init.emptyfd = -1;
 		close(init.rootfd);
 		init.rootfd = -1;
 		break;
@@ -1445,7 +1657,7 @@ static char *receive(size_t *len)
 {
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * (1 + MAX_SOURCES))];
 	} control;
 	struct iovec iov;
 	struct msghdr msg;
@@ -1478,10 +1690,18 @@ static char *receive(size_t *len)
 	if (n <= 0)
 		_exit(1);
 	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+		size_t nfds;
+
 		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
 		    cmsg->cmsg_len < CMSG_LEN(sizeof(int)))
 			continue;
+		// The spec's memfd, then the mount sources.
+		nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		memcpy(&fd, CMSG_DATA(cmsg), sizeof(fd));
+		if (nfds - 1 > MAX_SOURCES)
+			fail(EINVAL, "init program: %zu mount sources", nfds - 1);
+		memcpy(init.sources, CMSG_DATA(cmsg) + sizeof(int), (nfds - 1) * sizeof(int));
+		init.nsources = (int)(nfds - 1);
 		free(buf);
 		return read_spec_fd(fd, len);
 	}

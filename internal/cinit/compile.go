@@ -150,10 +150,17 @@ func unsupportedStart(s *spec.Init) string {
 		return "no root file system"
 	case r.Private != "":
 		return "a private area"
+	case r.NoPivot:
+		return "a root switched without pivot_root"
+	case r.Console:
+		return "a terminal made inside the container"
 	}
 	for _, m := range r.Mounts {
 		if len(m.PreAction) > 0 || len(m.PostAction) > 0 {
 			return "mount actions"
+		}
+		if m.Flags&rootfs.CopyUp != 0 {
+			return "a tmpfs filled with the directory it hides (tmpcopyup)"
 		}
 	}
 	return ""
@@ -242,7 +249,7 @@ func (c *compiler) rootfs() bool {
 		c.p.op(opMinimalDev, flag(ownTmpfs), flag(r.UserNS), flag(!r.HasMountAt("dev/pts")), flag(!r.HasMountAt("dev/shm")))
 	}
 	if r.MountProc && !r.HasMountAt("proc") {
-		c.p.op(opTarget, str("mountProc"), str("proc"), num(0), str(""), str(""))
+		c.p.op(opTarget, str("mountProc"), str("proc"), num(0), str(""), str(""), str("proc"), flag(false))
 		c.p.op(opMountTarget, str("mountProc: mount proc on /proc"), str("proc"), str("proc"),
 			num(unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC), str(""))
 	}
@@ -251,8 +258,12 @@ func (c *compiler) rootfs() bool {
 		minimalDev(true)
 	}
 	for i := range r.Mounts {
-		rel, ok := c.mount(i, &r.Mounts[i])
-		if !ok {
+		m := &r.Mounts[i]
+		rel, err := rootfs.InRootNotRoot(m.Destination)
+		if err != nil {
+			return false
+		}
+		if !c.mount(i, m, m.LaterReadOnly()) {
 			return false
 		}
 		if r.MinimalDev && ownDev && rel == "dev" {
@@ -262,6 +273,11 @@ func (c *compiler) rootfs() bool {
 	for i := range r.Devices {
 		if !c.device(i, &r.Devices[i]) {
 			return false
+		}
+	}
+	for i := range r.Mounts {
+		if m := &r.Mounts[i]; m.LaterReadOnly() {
+			c.remountFS(i, m)
 		}
 	}
 	for i, p := range r.ReadonlyPaths {
@@ -293,12 +309,11 @@ func (c *compiler) rootfs() bool {
 	return true
 }
 
-// mount is rootfs's mountOne for Mounts[i]; it returns the destination
-// inside the root.
-func (c *compiler) mount(i int, m *rootfs.Mount) (string, bool) {
+// mount is rootfs's mount for Mounts[i].
+func (c *compiler) mount(i int, m *rootfs.Mount, writable bool) bool {
 	rel, err := rootfs.InRootNotRoot(m.Destination)
 	if err != nil {
-		return "", false
+		return false
 	}
 	shown := "/" + rel
 	field := fmt.Sprintf("mounts[%d]", i)
@@ -308,8 +323,20 @@ func (c *compiler) mount(i int, m *rootfs.Mount) (string, bool) {
 	if bind {
 		kind = 2 // the source's kind, known on the host only at start
 	}
-	c.p.op(opTarget, str(dest), str(rel), kind, str(m.Source), str(fmt.Sprintf("mounts[%d].source %s", i, quote.Value(m.Source))))
+	noSymlink := ""
+	if rootfs.NoSymlinkMountPoint(m.Type) {
+		noSymlink = m.Type
+	}
+	if k := slices.Index(c.s.MountSources, i); k >= 0 {
+		// The source came with the program, as a descriptor.
+		c.p.op(opSourceFD, num(k))
+	}
+	c.p.op(opTarget, str(dest), str(rel), kind, str(m.Source), str(fmt.Sprintf("mounts[%d].source %s", i, quote.Value(m.Source))),
+		str(noSymlink), flag(m.InheritsMode()))
 	ms := m.Flags.MSFlags()
+	if writable {
+		ms &^= unix.MS_RDONLY
+	}
 	if bind {
 		c.p.op(opMountTarget, str(fmt.Sprintf("%s: bind %s on %s", field, m.Source, shown)), str(m.Source), str(""),
 			num(ms&(unix.MS_BIND|unix.MS_REC)), str(""))
@@ -324,7 +351,7 @@ func (c *compiler) mount(i int, m *rootfs.Mount) (string, bool) {
 	prop, propOp := m.Flags.PropagationFlags()
 	attrs := bind && m.Flags.BindAttrs()
 	if !attrs && prop == 0 {
-		return rel, true
+		return true
 	}
 	// The flags and the propagation are set on the new mount: open it
 	// again, on top.
@@ -334,13 +361,26 @@ func (c *compiler) mount(i int, m *rootfs.Mount) (string, bool) {
 			a := m.Flags.MountAttr()
 			c.p.op(opSetattr, str(field), str(shown), num(a.Attr_set), num(a.Attr_clr))
 		} else {
-			c.p.op(opRemountBind, str(field), str(shown), num(ms&^(unix.MS_BIND|unix.MS_REC)), flag(m.Flags.Atime()))
+			c.p.op(opRemountBind, str(field), str(shown), num(ms&^(unix.MS_BIND|unix.MS_REC)), num(m.Flags.ClearedMSFlags()))
 		}
 	}
 	if prop != 0 {
 		c.p.op(opPropagateTarget, str(field), str(propOp), str(shown), num(prop))
 	}
-	return rel, true
+	return true
+}
+
+// remountFS is rootfs's remountFS for Mounts[i].
+func (c *compiler) remountFS(i int, m *rootfs.Mount) {
+	rel, _ := rootfs.InRootNotRoot(m.Destination)
+	noSymlink := ""
+	if rootfs.NoSymlinkMountPoint(m.Type) {
+		noSymlink = m.Type
+	}
+	c.p.op(opTarget, str(fmt.Sprintf("mounts[%d].destination %s", i, quote.Value(m.Destination))), str(rel), num(0),
+		str(""), str(""), str(noSymlink), flag(false))
+	c.p.op(opMountTarget, str(fmt.Sprintf("mounts[%d]: remount /%s", i, rel)), str(""), str(""),
+		num(unix.MS_REMOUNT|m.Flags.MSFlags()), str(m.Data))
 }
 
 // device is rootfs's device for Devices[i].

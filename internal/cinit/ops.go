@@ -46,5 +46,6 @@ const (
 	opFunc
 	opAnnounceExec
 	opJoinCgroup
+	opSourceFD
 	opCount
 )

@@ -48,6 +48,7 @@ enum cinit_op {
 	OP_FUNC,
 	OP_ANNOUNCE_EXEC,
 	OP_JOIN_CGROUP,
+	OP_SOURCE_FD,
 	OP_COUNT
 };
 

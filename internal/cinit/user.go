@@ -44,7 +44,7 @@ var userFiles = []string{"etc", "etc/passwd", "etc/group"}
 // root on the way to a mount point or a device (it could lead there), or
 // a mount point below a bind mount (the host directory's links could).
 // Below the other file systems (proc, sysfs, tmpfs...) nothing leads out:
-// their links stay inside them, or are absolute and refused.
+// their links stay inside them.
 func mayCover(root *os.Root, r *rootfs.Spec) bool {
 	for _, name := range userFiles {
 		fi, err := root.Lstat(name)

@@ -32,6 +32,8 @@ type conn struct {
 	points []spec.TracePoint
 	// announced tells whether the exec was announced (announceExec).
 	announced bool
+	// sources are the descriptors of spec.Init.MountSources.
+	sources []int
 }
 
 // connect finds the control socket and reads the spec: from the socket
@@ -57,7 +59,8 @@ func connect(args []string) (*conn, []byte, error) {
 		data, err := readSpecFile(memfd)
 		return c, data, err
 	}
-	data, err := recvSpec(fd)
+	data, sources, err := recvSpec(fd)
+	c.sources = sources
 	return c, data, err
 }
 
@@ -76,22 +79,21 @@ func readSpecFile(fd int) ([]byte, error) {
 // or, when the spec did not fit the socket's send buffer, a datagram
 // carrying the descriptor of a sealed memfd that holds it (libct's
 // sendSpec).
-func recvSpec(fd int) ([]byte, error) {
+func recvSpec(fd int) (data []byte, sources []int, err error) {
 	data, fds, err := recvMessage(fd)
 	if err != nil || len(fds) == 0 {
-		return data, err
+		return data, nil, err
 	}
-	for _, extra := range fds[1:] {
-		unix.Close(extra)
-	}
-	return readSpecFile(fds[0])
+	data, err = readSpecFile(fds[0])
+	return data, fds[1:], err
 }
 
 // recvMessage reads one whole datagram, however long, and the
 // descriptors it carried.
 func recvMessage(fd int) ([]byte, []int, error) {
 	var probe [1]byte
-	oob := make([]byte, unix.CmsgSpace(4))
+	// Room for the spec's memfd and the mount sources.
+	oob := make([]byte, unix.CmsgSpace(4*(1+spec.MaxMountSources)))
 	for {
 		// A peek installs no descriptor: without a control buffer the
 		// kernel drops its copy of them.

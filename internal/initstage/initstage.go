@@ -136,6 +136,15 @@ func run(c *conn, s *spec.Init, data []byte, reexeced bool, lookup Lookup) error
 		self = fd
 	}
 	c.mark("namespaces, sysctls, hostname")
+	if len(c.sources) != len(s.MountSources) {
+		return inStep("rootfs", fmt.Errorf("mount sources: %d descriptors for %d mounts", len(c.sources), len(s.MountSources)))
+	}
+	for k, i := range s.MountSources {
+		if s.Rootfs.SourcePaths == nil {
+			s.Rootfs.SourcePaths = map[int]string{}
+		}
+		s.Rootfs.SourcePaths[i] = "/proc/self/fd/" + strconv.Itoa(c.sources[k])
+	}
 	if err := rootfs.Setup(&s.Rootfs, c); err != nil {
 		return inStep("rootfs", err)
 	}

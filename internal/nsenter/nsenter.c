@@ -7,7 +7,8 @@
 //
 //	argv[0] = "libct-enter"
 //	argv[1] = the control socket's fd number
-//	argv[2] = "TYPE:FD,TYPE:FD,...", namespace fds in the order to join
+//	argv[2] = "TYPE:FD,TYPE:FD,...", namespace fds in the order to join,
+//	          but for the user namespace's, joined after the others
 //	          (TYPE is a CLONE_NEW* value in decimal); TYPE 0 is a v1
 //	          cgroup's tasks file, which the stage writes "0" to, and so
 //	          moves itself, its one thread, into the cgroup (a write of
@@ -139,10 +140,18 @@ static const char *ns_name(long type)
 	return "setns";
 }
 
+// MAX_LATER bounds the namespaces joined after the user namespace: one
+// of each other kind.
+#define MAX_LATER 8
+
 __attribute__((constructor)) static void libct_nsenter(int argc, char **argv, char **envp)
 {
 	char *list, *item, *save = NULL;
-	int sock, cinit = 0;
+	int sock, cinit = 0, userfd = -1, nlater = 0, i;
+	struct {
+		long type;
+		int fd;
+	} later[MAX_LATER];
 	long pid;
 
 	(void)envp;
@@ -159,6 +168,11 @@ __attribute__((constructor)) static void libct_nsenter(int argc, char **argv, ch
 		report(sock, "error", "strdup", ENOMEM, 0);
 		_exit(1);
 	}
+	// The user namespace is joined after the others the caller may join
+	// as it is: a namespace owned by another user namespace than the one
+	// joined (a network namespace of the host's) is out of reach from
+	// inside it. The ones refused before are tried again after it, as
+	// for a caller that needs the joined namespace's privileges.
 	for (item = strtok_r(list, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
 		char *colon = strchr(item, ':');
 		long type;
@@ -177,21 +191,43 @@ __attribute__((constructor)) static void libct_nsenter(int argc, char **argv, ch
 			close(fd);
 			continue;
 		}
+		if (type == CLONE_NEWUSER) {
+			userfd = fd;
+			continue;
+		}
 		if (setns(fd, (int)type) < 0) {
-			report(sock, "error", ns_name(type), errno, 0);
-			_exit(1);
+			if (errno != EPERM || nlater == MAX_LATER) {
+				report(sock, "error", ns_name(type), errno, 0);
+				_exit(1);
+			}
+			later[nlater].type = type;
+			later[nlater++].fd = fd;
+			continue;
 		}
 		close(fd);
+	}
+	free(list);
+	if (userfd >= 0) {
+		if (setns(userfd, CLONE_NEWUSER) < 0) {
+			report(sock, "error", ns_name(CLONE_NEWUSER), errno, 0);
+			_exit(1);
+		}
+		close(userfd);
 		// In a joined user namespace the caller's ids may have no
 		// mapping, and files it would make could not be owned: become
 		// the namespace's root, which keeps the capabilities setns gave.
-		if (type == CLONE_NEWUSER &&
-		    (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
 			report(sock, "error", "become root of the user namespace", errno, 0);
 			_exit(1);
 		}
 	}
-	free(list);
+	for (i = 0; i < nlater; i++) {
+		if (setns(later[i].fd, (int)later[i].type) < 0) {
+			report(sock, "error", ns_name(later[i].type), errno, 0);
+			_exit(1);
+		}
+		close(later[i].fd);
+	}
 	if (argc > 4) {
 		long flags = strtol(argv[4], NULL, 10);
 

@@ -57,6 +57,12 @@ type Init struct {
 	// container's exec fifo: the init stops right before exec and opens
 	// it for writing, which blocks until Start opens it for reading.
 	ExecFifo int `json:"execFifo,omitempty"`
+	// MountSources are the indices of the Rootfs.Mounts whose sources come
+	// with the spec as O_PATH descriptors, in that order (after the spec's
+	// memfd): bind sources the parent opened from inside the container's
+	// mount namespace but as the host's user, which the init, in its user
+	// namespace, may have no right to reach. At most MaxMountSources.
+	MountSources []int `json:"mountSources,omitempty"`
 	// CgroupJoin lists the container's cgroup directories in the v1
 	// hierarchies, which the C init moves itself into before anything
 	// else (internal/cinit). The Go init never reads it: the parent
@@ -178,3 +184,7 @@ type TracePoint struct {
 type Reply struct {
 	Error string `json:"error,omitempty"`
 }
+
+// MaxMountSources bounds the descriptors of Init.MountSources; the C init
+// has room for as many (cinit.c's MAX_SOURCES).
+const MaxMountSources = 64
