@@ -160,3 +160,55 @@ func TestMountDestinationSymlinkInRoot(t *testing.T) {
 		})
 	}
 }
+
+// TestTmpfsKeepsTargetMode: a tmpfs given no mode= takes the mode of the
+// directory it is mounted on, special bits included, when the directory
+// was there; a mode= option wins, and a directory made for the mount
+// gets tmpfs's default. For both inits.
+func TestTmpfsKeepsTargetMode(t *testing.T) {
+	s := newSession(t)
+	for _, tc := range []struct {
+		name string
+		mode os.FileMode // of the existing directory, 0 for none
+		data string
+		want string
+	}{
+		{"every bit of the directory", 0o777 | os.ModeSetuid | os.ModeSetgid | os.ModeSticky, "", "7777"},
+		{"plain permissions", 0o710, "size=1m", "710"},
+		{"mode given", 0o710, "mode=0410", "410"},
+		{"directory made for it", 0, "", "1777"},
+	} {
+		for _, goInit := range []bool{false, true} {
+			name := tc.name + "/C init"
+			if goInit {
+				name = tc.name + "/Go init"
+			}
+			t.Run(name, func(t *testing.T) {
+				if goInit {
+					t.Setenv("LIBCT_INIT", "go")
+				} else {
+					t.Setenv("LIBCT_INIT", "")
+				}
+				base := t.TempDir()
+				if tc.mode != 0 {
+					dir := filepath.Join(base, "sub")
+					if err := os.Mkdir(dir, 0o700); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.Chmod(dir, tc.mode); err != nil {
+						t.Fatal(err)
+					}
+				}
+				cfg := busybox(t)
+				cfg.Mounts = []libct.Mount{
+					{Source: base, Destination: "/base", Flags: libct.MountBind},
+					{Source: "tmpfs", Destination: "/base/sub", Type: "tmpfs", Data: tc.data},
+				}
+				out := mustRun(t, s, cfg, sh(`stat -c %a /base/sub`))
+				if strings.TrimSpace(out) != tc.want {
+					t.Errorf("tmpfs mode %q, want %s", strings.TrimSpace(out), tc.want)
+				}
+			})
+		}
+	}
+}
