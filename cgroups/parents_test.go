@@ -108,3 +108,43 @@ func TestCfsPeriodBelowParentRatio(t *testing.T) {
 		t.Errorf("Set of a quota above the parent's ratio succeeded")
 	}
 }
+
+// TestSwapLimits sets the memory plus swap limit with and after the
+// memory limit: the kernel takes them in one order only, and v2 limits
+// swap alone.
+func TestSwapLimits(t *testing.T) {
+	const mib = 1 << 20
+	m := create(t, Config{Controllers: []string{"memory"}, Resources: Resources{MemoryLimit: 32 * mib}})
+	swapFile := onHost(t, "memory", "memory.memsw.limit_in_bytes", "memory.swap.max")
+	if _, err := m.GetParam("memory", swapFile); err != nil {
+		t.Skipf("no swap accounting here: %v", err)
+	}
+	unlimited := "max"
+	if swapFile == "memory.memsw.limit_in_bytes" {
+		v, err := m.GetParam("memory", swapFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unlimited = v
+	}
+	v2 := swapFile == "memory.swap.max"
+	tests := []struct {
+		name string
+		res  Resources
+		want string
+	}{
+		{"memory and swap", Resources{MemoryLimit: 32 * mib, MemorySwap: 64 * mib}, map[bool]string{false: "67108864", true: "33554432"}[v2]},
+		{"memory above the old swap", Resources{MemoryLimit: 96 * mib, MemorySwap: 128 * mib}, map[bool]string{false: "134217728", true: "33554432"}[v2]},
+		{"both unlimited", Resources{MemoryLimit: -1, MemorySwap: -1}, unlimited},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := m.Set(&tt.res); err != nil {
+				t.Fatalf("Set: %v", err)
+			}
+			if v, err := m.GetParam("memory", swapFile); err != nil || v != tt.want {
+				t.Errorf("%s = %q, %v; want %s", swapFile, v, err, tt.want)
+			}
+		})
+	}
+}
