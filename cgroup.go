@@ -151,6 +151,7 @@ func (c *Container) Resume() error {
 // every state, and applied at once when it runs.
 func (c *Container) Update(r *Resources) error {
 	return c.editCgroup("update", func(cg *Cgroup, m cgroups.Manager) error {
+		r := pairMemory(r, &cg.Resources)
 		if m != nil {
 			if err := m.Set(r); err != nil {
 				return err
@@ -244,6 +245,25 @@ func (c *Container) editCgroup(op string, edit func(*Cgroup, cgroups.Manager) er
 		}
 		return c.dir.Write(configFile, cfg)
 	})
+}
+
+// pairMemory completes an update of one of the memory limit and the
+// memory plus swap limit, which the kernel checks against each other: a
+// swap limit alone is set against the memory limit the container has, and
+// lifting the memory limit (-1) lifts the swap limit too, as the swap
+// limit may never be below it. It returns r itself when nothing is added.
+func pairMemory(r, cur *Resources) *Resources {
+	switch {
+	case r.MemorySwap > 0 && r.MemoryLimit == 0 && cur.MemoryLimit > 0:
+		out := *r
+		out.MemoryLimit = cur.MemoryLimit
+		return &out
+	case r.MemoryLimit == -1 && r.MemorySwap == 0:
+		out := *r
+		out.MemorySwap = -1
+		return &out
+	}
+	return r
 }
 
 // mergeResources sets in dst the fields set in r.

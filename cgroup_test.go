@@ -343,3 +343,52 @@ func TestCgroupSubmount(t *testing.T) {
 		t.Errorf("inside the cgroup namespace:\n%s", out)
 	}
 }
+
+// TestUpdateMemoryAndSwap: the memory and the swap limit are checked by
+// the kernel against each other; an update of one is completed with the
+// other as runc does, in the cgroup and in the stored config.
+func TestUpdateMemoryAndSwap(t *testing.T) {
+	s := newSession(t)
+	const mib = 1 << 20
+	c := sleeper(t, s, cgroupConfig(t, libct.Resources{MemoryLimit: 32 * mib}))
+	swapFile, unlimited := "memory.memsw.limit_in_bytes", ""
+	if _, err := c.ReadController("memory", swapFile); err != nil {
+		swapFile = "memory.swap.max"
+		if _, err := c.ReadController("memory", swapFile); err != nil {
+			t.Skip("no swap accounting on this host")
+		}
+		unlimited = "max"
+	}
+	if unlimited == "" {
+		unlimited, _ = c.ReadController("memory", swapFile) // v1 has no word for it
+	}
+	tests := []struct {
+		name           string
+		update         libct.Resources
+		limit, swap    int64
+		swapInCgroupV1 string
+	}{
+		{"swap alone", libct.Resources{MemorySwap: 96 * mib}, 32 * mib, 96 * mib, "100663296"},
+		{"memory above the old swap", libct.Resources{MemoryLimit: 128 * mib, MemorySwap: 160 * mib}, 128 * mib, 160 * mib, "167772160"},
+		{"memory lifted lifts swap", libct.Resources{MemoryLimit: -1}, -1, -1, unlimited},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := c.Update(&tt.update); err != nil {
+				t.Fatalf("Update: %v", err)
+			}
+			cfg, err := c.Config()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := cfg.Cgroup.Resources; r.MemoryLimit != tt.limit || r.MemorySwap != tt.swap {
+				t.Errorf("stored limits: memory %d, swap %d; want %d, %d", r.MemoryLimit, r.MemorySwap, tt.limit, tt.swap)
+			}
+			if swapFile == "memory.memsw.limit_in_bytes" {
+				if v, err := c.ReadController("memory", swapFile); err != nil || v != tt.swapInCgroupV1 {
+					t.Errorf("%s = %q, %v; want %s", swapFile, v, err, tt.swapInCgroupV1)
+				}
+			}
+		})
+	}
+}

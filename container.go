@@ -581,7 +581,7 @@ func (c *Container) Destroy() error {
 			return err
 		}
 		if hcErr == nil {
-			c.runWarnHooks("hooks.poststop", hc.Hooks.Poststop, hc, specs.StateStopped, 0)
+			c.runWarnHooks("poststop", hc.Hooks.Poststop, hc, specs.StateStopped, 0)
 		}
 		return nil
 	})

@@ -3,6 +3,7 @@ package libct
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"reflect"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -105,11 +106,41 @@ func (c *Container) rememberHooks(data []byte, view *hookConfig) {
 // runWarnHooks runs list, hooks whose failure must not fail the
 // operation, and reports it to the session's warning sink. The state
 // document is made only when there is a hook to read it.
-func (c *Container) runWarnHooks(field string, list []Hook, cfg *hookConfig, status specs.ContainerState, pid int) {
+func (c *Container) runWarnHooks(kind string, list []Hook, cfg *hookConfig, status specs.ContainerState, pid int) {
 	if len(list) == 0 {
 		return
 	}
-	if err := hooks.RunAll(field, list, c.hookState(cfg, status, pid)); err != nil {
+	if err := runtimeHooks(kind, cfg.Bundle).RunAll(list, c.hookState(cfg, status, pid)); err != nil {
 		c.session.warn(err)
 	}
+}
+
+// runPoststart runs the poststart hooks of a container that runs now.
+// Their failure is a warning, or, with WithFailingPoststart, the error
+// returned.
+func (c *Container) runPoststart(cfg *hookConfig, pid int) error {
+	list := cfg.Hooks.Poststart
+	if len(list) == 0 {
+		return nil
+	}
+	err := runtimeHooks("poststart", cfg.Bundle).RunAll(list, c.hookState(cfg, specs.StateRunning, pid))
+	if err != nil && !c.session.poststartFails {
+		c.session.warn(err)
+		return nil
+	}
+	return err
+}
+
+// runtimeHooks runs hooks of the caller's namespaces as runc does: a hook
+// without an environment of its own gets the caller's, and they run in
+// the bundle directory (runc changes to it first). A bundle gone already
+// (removed before a delete runs poststop) leaves the caller's directory.
+func runtimeHooks(kind, bundle string) hooks.Runner {
+	r := hooks.Runner{Kind: kind, Env: os.Environ()}
+	if bundle != "" {
+		if fi, err := os.Stat(bundle); err == nil && fi.IsDir() {
+			r.Dir = bundle
+		}
+	}
+	return r
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/libct/libct"
+	"github.com/libct/libct/internal/testutil"
 )
 
 // logHook appends "name status pid uts-namespace" to log, reading the
@@ -209,5 +210,108 @@ func TestHooksFollowTheStoredConfig(t *testing.T) {
 	data, _ := os.ReadFile(log)
 	if got := strings.Fields(string(data)); strings.Join(got, " ") != "first second" {
 		t.Fatalf("poststop hooks ran as %q, want \"first second\"", got)
+	}
+}
+
+// TestHookEnvironmentAndDirectory: a hook without an environment of its
+// own gets the runtime's (the process's, in the container), and each kind
+// runs where runc runs it: the bundle, the root about to become /, the
+// process's working directory.
+func TestHookEnvironmentAndDirectory(t *testing.T) {
+	s := newSession(t)
+	t.Setenv("LIBCT_HOOK_TEST", "runtime")
+	logDir := t.TempDir()
+	bundle := t.TempDir()
+	cfg := busybox(t)
+	cfg.Bundle = bundle
+	cfg.Mounts = []libct.Mount{{Source: logDir, Destination: "/hooklog", Flags: libct.MountBind}}
+	report := func(name, log string) libct.Hook {
+		script := `echo "` + name + ` ${LIBCT_HOOK_TEST:-none} ${ONE:-none} $(pwd)" >> ` + log
+		return libct.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", script}}
+	}
+	hostLog := filepath.Join(logDir, "log")
+	cfg.Hooks = libct.Hooks{
+		Prestart:        []libct.Hook{report("prestart", hostLog)},
+		CreateRuntime:   []libct.Hook{report("createRuntime", hostLog)},
+		CreateContainer: []libct.Hook{report("createContainer", hostLog)},
+		StartContainer:  []libct.Hook{report("startContainer", "/hooklog/log")},
+		Poststart:       []libct.Hook{report("poststart", hostLog)},
+	}
+	c, err := s.Create(uniqueName(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy()
+	if err := c.Spawn(&libct.Process{Args: []string{"sleep", "100"}, Env: []string{"PATH=/bin", "ONE=two"}, Dir: "/tmp"}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(hostLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		name, rest, _ := strings.Cut(line, " ")
+		got[name] = rest
+	}
+	tests := []struct{ hook, want string }{
+		{"prestart", "runtime none " + bundle},
+		{"createRuntime", "runtime none " + bundle},
+		{"createContainer", "none two " + cfg.Root},
+		{"startContainer", "none two /tmp"},
+		{"poststart", "runtime none " + bundle},
+	}
+	for _, tt := range tests {
+		t.Run(tt.hook, func(t *testing.T) {
+			if got[tt.hook] != tt.want {
+				t.Errorf("%s saw %q (environment, then cwd), want %q", tt.hook, got[tt.hook], tt.want)
+			}
+		})
+	}
+}
+
+// TestFailingPoststart: with WithFailingPoststart a failed poststart hook
+// fails the start: a Spawn leaves nothing behind, a Start leaves the
+// container stopped.
+func TestFailingPoststart(t *testing.T) {
+	testutil.RequireRoot(t)
+	s, err := libct.Open("local", libct.WithRoot(t.TempDir()), libct.WithFailingPoststart())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	warmUp(t, s)
+	fails := libct.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "echo refused >&2; exit 1"}}
+	tests := []struct {
+		name  string
+		start func(*libct.Container) error
+	}{
+		{"spawn", func(c *libct.Container) error { return c.Spawn(&libct.Process{Args: []string{"sleep", "100"}}) }},
+		{"prepare and start", func(c *libct.Container) error {
+			if err := c.Prepare(&libct.Process{Args: []string{"sleep", "100"}}); err != nil {
+				return err
+			}
+			return c.Start()
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := busybox(t)
+			cfg.Hooks.Poststart = []libct.Hook{fails}
+			c, err := s.Create(uniqueName(t), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Destroy()
+			err = tt.start(c)
+			if err == nil || !strings.Contains(err.Error(), "error running poststart hook #0:") || !strings.Contains(err.Error(), "refused") {
+				t.Fatalf("start = %v; want the poststart hook's failure", err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for st, _ := c.State(); st != libct.Stopped && time.Now().Before(deadline); st, _ = c.State() {
+				time.Sleep(10 * time.Millisecond)
+			}
+			expectState(t, c, libct.Stopped)
+		})
 	}
 }

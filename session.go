@@ -43,6 +43,9 @@ type Session struct {
 	trace func(string, []Phase)
 	// waitFor bounds waits for processes to die (see waitLimit).
 	waitFor time.Duration
+	// poststartFails makes a failed poststart hook fail its start
+	// (WithFailingPoststart).
+	poststartFails bool
 }
 
 func (s *Session) warn(err error) {
@@ -60,6 +63,8 @@ type sessionOptions struct {
 	trace func(string, []Phase)
 	// waitLimit bounds waits for processes to die (WithWaitLimit).
 	waitLimit time.Duration
+	// poststartFails: WithFailingPoststart.
+	poststartFails bool
 }
 
 // WithRoot sets the directory that holds the containers' state, instead
@@ -73,6 +78,14 @@ func WithRoot(dir string) SessionOption {
 // dropped.
 func WithWarnings(fn func(error)) SessionOption {
 	return func(o *sessionOptions) { o.warn = fn }
+}
+
+// WithFailingPoststart makes a poststart hook that fails fail the start
+// that ran it, as runc does (the runtime spec asks only for a warning):
+// the container's processes are killed and the hook's error returned. A
+// Spawn then leaves nothing behind; a Start leaves the container stopped.
+func WithFailingPoststart() SessionOption {
+	return func(o *sessionOptions) { o.poststartFails = true }
 }
 
 // Open opens a session. url selects the backend: "local" or "" for the
@@ -93,7 +106,7 @@ func Open(url string, opts ...SessionOption) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Session{store: store, started: make(map[string]*Container), warnings: o.warn, trace: o.trace, waitFor: o.waitLimit}, nil
+	return &Session{store: store, started: make(map[string]*Container), warnings: o.warn, trace: o.trace, waitFor: o.waitLimit, poststartFails: o.poststartFails}, nil
 }
 
 // Root is the directory holding the containers' state.

@@ -18,7 +18,6 @@ import (
 	"github.com/libct/libct/cgroups"
 	"github.com/libct/libct/internal/cinit"
 	"github.com/libct/libct/internal/faultpoint"
-	"github.com/libct/libct/internal/hooks"
 	"github.com/libct/libct/internal/initstage"
 	"github.com/libct/libct/internal/nsenter"
 	"github.com/libct/libct/internal/quote"
@@ -57,8 +56,15 @@ func (c *Container) Start() error {
 			return err
 		}
 		faultpoint.Hit("start: released")
-		if hc, err := c.hookConfig(); err == nil {
-			c.runWarnHooks("hooks.poststart", hc.Hooks.Poststart, hc, specs.StateRunning, rec.Pid)
+		hc, err := c.hookConfig()
+		if err != nil {
+			return nil // started; without a config there is no hook to run
+		}
+		if err := c.runPoststart(hc, rec.Pid); err != nil {
+			if kerr := c.killAll(rec, unix.SIGKILL); kerr != nil {
+				return errors.Join(err, kerr)
+			}
+			return err
 		}
 		return nil
 	})
@@ -210,11 +216,14 @@ func (c *Container) start(op string, p *Process, wait bool) error {
 		if err := l.run(); err != nil {
 			return err
 		}
+		if !wait {
+			// Before the release: a failure here undoes the start.
+			if err := c.runPoststart(cfg.hookConfig(), l.pid); err != nil {
+				return err
+			}
+		}
 		l.undo.release()
 		tr.report(c.session, c.name)
-		if !wait {
-			c.runWarnHooks("hooks.poststart", cfg.Hooks.Poststart, cfg.hookConfig(), specs.StateRunning, l.pid)
-		}
 		return nil
 	})
 }
@@ -855,10 +864,10 @@ func (l *launch) converse(sp *spec.Init, sources []*os.File) error {
 // runPreSwitchHooks runs the hooks of the caller's namespaces that come
 // before the container's root is switched: prestart, then createRuntime.
 func (l *launch) runPreSwitchHooks(state []byte) error {
-	if err := hooks.Run("hooks.prestart", l.cfg.Hooks.Prestart, state); err != nil {
+	if err := runtimeHooks("prestart", l.cfg.Bundle).Run(l.cfg.Hooks.Prestart, state); err != nil {
 		return err
 	}
-	return hooks.Run("hooks.createRuntime", l.cfg.Hooks.CreateRuntime, state)
+	return runtimeHooks("createRuntime", l.cfg.Bundle).Run(l.cfg.Hooks.CreateRuntime, state)
 }
 
 func closeFDs(fds []int) {

@@ -178,9 +178,10 @@ func Create(cfg *Config) (Manager, error) {
 }
 
 // makePath makes every missing directory of path under mnt and records
-// the ones it made. A new v1 cpuset gets its parent's cpus and mems, or
-// no process could join it. A parent removed meanwhile by another
-// container's Destroy is made again.
+// the ones it made. A v1 cpuset on the way without cpus or mems gets its
+// parent's, or no process could join the cgroup below it: a new one, and
+// one made by someone else with a bare mkdir (a pod's cgroup). A parent
+// removed meanwhile by another container's Destroy is made again.
 func makePath(mnt, path string, made *[]string, cpuset bool) error {
 	for attempt := 0; ; attempt++ {
 		err := tryMakePath(mnt, path, made, cpuset)
@@ -200,15 +201,14 @@ func tryMakePath(mnt, path string, made *[]string, cpuset bool) error {
 		parent := dir
 		dir = filepath.Join(dir, c)
 		err := unix.Mkdir(dir, 0o755)
-		if err == unix.EEXIST {
-			continue
-		}
-		if err != nil {
+		switch {
+		case err == nil:
+			*made = append(*made, dir)
+		case err != unix.EEXIST:
 			return err
 		}
-		*made = append(*made, dir)
 		if cpuset {
-			if err := inheritCpuset(parent, dir); err != nil {
+			if err := fillCpuset(parent, dir); err != nil {
 				return err
 			}
 		}

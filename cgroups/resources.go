@@ -1,6 +1,11 @@
 package cgroups
 
-import "strconv"
+import (
+	"errors"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
 
 // apply writes the set fields of r, each controller in the hierarchy
 // that drives it.
@@ -30,16 +35,35 @@ func (m *manager) apply(r *Resources) error {
 	return nil
 }
 
-// do carries out writes in order.
+// do carries out writes in order. The kernel checks some files against
+// others (a v1 cfs period against the quota and the parent's ratio), so a
+// write it refuses with EINVAL is tried again after the ones that follow.
+// Device rules keep their order, which is their meaning.
 func (m *manager) do(ws []write) error {
+	var refused []write
 	for _, w := range ws {
-		dir, _, err := m.where(w.ctl)
-		if err != nil {
+		err := m.write(w)
+		if errors.Is(err, unix.EINVAL) && w.ctl != "devices" {
+			refused = append(refused, w)
+		} else if err != nil {
 			return err
 		}
-		if err := writeFile(dir, w.file, w.value); err != nil {
-			return fileErr(w.ctl, w.file, w.value, err)
+	}
+	for _, w := range refused {
+		if err := m.write(w); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+func (m *manager) write(w write) error {
+	dir, _, err := m.where(w.ctl)
+	if err != nil {
+		return err
+	}
+	if err := writeFile(dir, w.file, w.value); err != nil {
+		return fileErr(w.ctl, w.file, w.value, err)
 	}
 	return nil
 }

@@ -36,13 +36,15 @@ type BusyCgroupError struct {
 	Freezer string
 }
 
-// Error reads "/sys/fs/cgroup/memory/libct/web already holds processes
-// (pids 42, 43): a container's own cgroup must be empty".
+// Error reads "container's cgroup is not empty:
+// /sys/fs/cgroup/memory/libct/web already holds processes (pids 42, 43)"
+// or "container's cgroup unexpectedly frozen: ...", the words runc uses,
+// which tools and tests look for.
 func (e *BusyCgroupError) Error() string {
 	if e.Freezer != "" {
-		return fmt.Sprintf("%s is frozen (%s): a container cannot start in it; thaw it first", e.Dir, e.Freezer)
+		return fmt.Sprintf("container's cgroup unexpectedly frozen: %s is frozen (%s); thaw it first", e.Dir, e.Freezer)
 	}
-	return fmt.Sprintf("%s already holds processes (pids %s): a container's own cgroup must be empty", e.Dir, pidList(e.Pids))
+	return fmt.Sprintf("container's cgroup is not empty: %s already holds processes (pids %s)", e.Dir, pidList(e.Pids))
 }
 
 // Unwrap lets errors.Is match the sentinel and EBUSY.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -86,6 +87,12 @@ func setMemoryV1(dir string, r *Resources) error {
 		}
 	}
 	const limit, memsw = "memory.limit_in_bytes", "memory.memsw.limit_in_bytes"
+	if r.MemorySwap < 0 && !exists(dir, memsw) {
+		// Without swap accounting, swap is unlimited already.
+		r2 := *r
+		r2.MemorySwap = 0
+		r = &r2
+	}
 	switch {
 	case r.MemoryLimit != 0 && r.MemorySwap != 0:
 		if err := writeFile(dir, limit, limitV1(r.MemoryLimit)); err == unix.EINVAL {
@@ -105,11 +112,18 @@ func setMemoryV1(dir string, r *Resources) error {
 	return nil
 }
 
-// inheritCpuset gives a new v1 cpuset its parent's cpus and mems: a
-// cpuset starts with none (unless cgroup.clone_children is set), and no
-// process can join it then.
-func inheritCpuset(parent, dir string) error {
+// fillCpuset gives a v1 cpuset its parent's cpus and mems where it has
+// none: a cpuset starts with none (unless cgroup.clone_children is set),
+// and no process can join it then. Values set already are kept.
+func fillCpuset(parent, dir string) error {
 	for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+		cur, err := readFile(dir, f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", filepath.Join(dir, f), err)
+		}
+		if strings.TrimSpace(cur) != "" {
+			continue
+		}
 		v, err := readFile(parent, f)
 		if err != nil {
 			return fmt.Errorf("%s: %w", filepath.Join(parent, f), err)

@@ -28,7 +28,8 @@ func v2Writes(ctl string, r *Resources, dir string) ([]write, error) {
 		}
 		// v2 limits swap alone, v1 (and this API) memory plus swap.
 		switch {
-		case r.MemorySwap < 0:
+		case r.MemorySwap < 0 && exists(dir, "memory.swap.max"):
+			// (Without swap accounting swap is unlimited already.)
 			add("memory.swap.max", "max")
 		case r.MemorySwap > 0:
 			add("memory.swap.max", strconv.FormatInt(r.MemorySwap-r.MemoryLimit, 10))

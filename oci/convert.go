@@ -46,6 +46,8 @@ import (
 //   - an absent process.capabilities is no capability at all; one the
 //     kernel does not know or the caller cannot grant is dropped with a
 //     warning (WithWarnings), as the spec asks.
+//   - letters of linux.resources.devices[].access other than r, w and m
+//     are dropped with a warning, and a rule left without any is dropped.
 //   - the container gets a cgroup, at linux.cgroupsPath or /libct/<id>
 //     (relative paths are under /libct, never under the caller's cgroup),
 //     when ct runs as root or the spec has resources or a cgroupsPath.

@@ -23,7 +23,9 @@ func collectOptions(opts []Option) options {
 // be mapped to a relevant kernel interface, or cannot be granted
 // otherwise MUST be logged as a warning by the runtime. Runtimes SHOULD
 // NOT fail if the container configuration requests capabilities that
-// cannot be granted". Without WithWarnings they are dropped silently.
+// cannot be granted". Letters of a device rule's access other than r, w
+// and m are dropped the same way (runc ignores them too, and specs in use
+// have them). Without WithWarnings they are dropped silently.
 func WithWarnings(warn func(*FieldError)) Option {
 	return func(o *options) {
 		if warn != nil {

@@ -53,11 +53,11 @@ func (u UpdateParam) Field() string { return u.path }
 // ConvertUpdate translates linux.resources for an update: typed
 // resources for Container.Update, then raw parameters for
 // Container.ConfigureController, to be written in order.
-func ConvertUpdate(r *specs.LinuxResources) (*libct.Resources, []UpdateParam, error) {
+func ConvertUpdate(r *specs.LinuxResources, opts ...Option) (*libct.Resources, []UpdateParam, error) {
 	if r == nil {
 		return &libct.Resources{}, nil, nil
 	}
-	rc := &resConv{update: true}
+	rc := &resConv{update: true, warn: collectOptions(opts).warn}
 	if err := rc.convert(r); err != nil {
 		return nil, nil, err
 	}
@@ -81,7 +81,7 @@ func (c *converter) cgroup() error {
 	}
 	cg := &libct.Cgroup{Path: p}
 	if l.Resources != nil {
-		rc := &resConv{}
+		rc := &resConv{warn: c.opts.warn}
 		if err := rc.convert(l.Resources); err != nil {
 			return err
 		}
@@ -125,6 +125,8 @@ type resConv struct {
 	// update is set for ct update: checks that need the whole config
 	// are left to libct, which merges the update into it.
 	update bool
+	// warn gets the fields dropped rather than refused (WithWarnings).
+	warn   func(*FieldError)
 	layout *cgroupLayout
 	res    libct.Resources
 	params []UpdateParam
@@ -202,22 +204,43 @@ func (rc *resConv) devices(r *specs.LinuxResources) error {
 		if err != nil {
 			return err
 		}
-		if strings.Trim(d.Access, "rwm") != "" {
-			return invalidValue(p+".access", d.Access, `want letters of "rwm"`)
+		access, ignored := deviceAccess(d.Access)
+		if ignored != "" {
+			rc.warn(invalidValue(p+".access", d.Access, "%s: not an access letter (r, w, m), ignored", quote.Value(ignored)))
+			if access == "" {
+				continue // nothing left to allow or deny
+			}
 		}
 		if t == "a" {
 			// Every device: the numbers do not matter.
 			major, minor = -1, -1
-			if d.Access != "" && !(strings.Contains(d.Access, "r") && strings.Contains(d.Access, "w") && strings.Contains(d.Access, "m")) {
+			if access != "" && !(strings.Contains(access, "r") && strings.Contains(access, "w") && strings.Contains(access, "m")) {
 				return unsupportedValue(p+".access", d.Access, `libct's rules for every device ("a") take every access ("rwm")`)
 			}
 		}
-		rc.res.Devices = append(rc.res.Devices, cgroups.DeviceRule{Allow: d.Allow, Type: t, Major: major, Minor: minor, Access: d.Access})
+		rc.res.Devices = append(rc.res.Devices, cgroups.DeviceRule{Allow: d.Allow, Type: t, Major: major, Minor: minor, Access: access})
 	}
 	if len(rc.res.Devices) > 0 {
 		rc.res.Devices = append(rc.res.Devices, defaultDeviceRules...)
 	}
 	return nil
+}
+
+// deviceAccess splits a device rule's access into its letters r, w and m,
+// each once in that order, and the other letters.
+func deviceAccess(s string) (access, ignored string) {
+	var other strings.Builder
+	for _, c := range s {
+		if !strings.ContainsRune("rwm", c) {
+			other.WriteRune(c)
+		}
+	}
+	for _, c := range "rwm" {
+		if strings.ContainsRune(s, c) {
+			access += string(c)
+		}
+	}
+	return access, other.String()
 }
 
 func (rc *resConv) memory(r *specs.LinuxResources) error {

@@ -3,6 +3,7 @@ package oci
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -264,11 +265,6 @@ func TestConvertResourcesV1(t *testing.T) {
 			errPath: "linux.resources.devices[0].type",
 		},
 		{
-			name:    "device rule access",
-			mod:     withResources(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "c", Access: "rwx"}}}),
-			errPath: "linux.resources.devices[0].access",
-		},
-		{
 			name:    "device rule number",
 			mod:     withResources(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "c", Minor: ptr(int64(-3))}}}),
 			errPath: "linux.resources.devices[0].minor",
@@ -454,5 +450,57 @@ func TestParseV1Mounts(t *testing.T) {
 		if l.isV1(ctl) != want {
 			t.Errorf("isV1(%q) = %v", ctl, !want)
 		}
+	}
+}
+
+// TestConvertDeviceAccess: access letters in any order and repeated are
+// one rule; others are dropped with a warning naming the field, and a
+// rule left with no letter is dropped.
+func TestConvertDeviceAccess(t *testing.T) {
+	fakeLayout(t, cgroups.ModeV1, "devices")
+	tests := []struct {
+		name   string
+		access string
+		want   string // "": the rule is dropped
+		warn   string
+	}{
+		{"rwm", "rwm", "rwm", ""},
+		{"any order", "mwr", "rwm", ""},
+		{"repeated", "rrw", "rw", ""},
+		{"unknown letter", "rwa", "rw", `"a"`},
+		{"only unknown letters", "xa", "", `"xa"`},
+		{"empty is every access", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var warnings []*FieldError
+			r := &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(11)), Access: tt.access}}}
+			res, _, err := ConvertUpdate(r, WithWarnings(func(fe *FieldError) { warnings = append(warnings, fe) }))
+			if err != nil {
+				t.Fatalf("ConvertUpdate: %v", err)
+			}
+			var rule *cgroups.DeviceRule
+			for i, d := range res.Devices {
+				if d.Major == 1 && d.Minor == 11 {
+					rule = &res.Devices[i]
+				}
+			}
+			dropped := tt.access != "" && tt.want == ""
+			switch {
+			case dropped && rule != nil:
+				t.Errorf("rule %+v; want it dropped", *rule)
+			case !dropped && (rule == nil || rule.Access != tt.want):
+				t.Errorf("rules %+v; want one for 1:11 with access %q", res.Devices, tt.want)
+			}
+			if tt.warn == "" {
+				if len(warnings) != 0 {
+					t.Errorf("warnings %v; want none", warnings)
+				}
+				return
+			}
+			if len(warnings) != 1 || warnings[0].Path != "linux.resources.devices[0].access" || !strings.Contains(warnings[0].Error(), tt.warn) {
+				t.Errorf("warnings %v; want one on linux.resources.devices[0].access naming %s", warnings, tt.warn)
+			}
+		})
 	}
 }

@@ -9,11 +9,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct"
 	"github.com/libct/libct/oci"
@@ -53,7 +55,9 @@ func runUpdate(g *globals, args []string) (int, error) {
 		resources                        string
 		memory, memorySwap, memoryResv   sizeFlag
 		cpuShares, cpuPeriod, cpuRTPer   uintFlag
+		cpuBurst                         uintFlag
 		cpuQuota, cpuRTRun, pids, blkioW intFlag
+		cpuIdle                          intFlag
 		cpusetCPUs, cpusetMems           stringFlag
 	)
 	f.StringVar(&resources, "resources", "", "JSON file of an OCI linux.resources object, - for stdin")
@@ -62,6 +66,9 @@ func runUpdate(g *globals, args []string) (int, error) {
 	f.Var(&memorySwap, "memory-swap", "memory plus swap limit in bytes (-1: unlimited swap)")
 	f.Var(&memoryResv, "memory-reservation", "memory soft limit in bytes")
 	f.Var(&cpuShares, "cpu-shares", "relative cpu weight")
+	f.Var(&cpuShares, "cpu-share", "the same as --cpu-shares (runc's name)")
+	f.Var(&cpuBurst, "cpu-burst", "cpu time in microseconds a period may borrow from idle earlier ones")
+	f.Var(&cpuIdle, "cpu-idle", "1: the cgroup runs at the lowest priority (SCHED_IDLE), 0: not")
 	f.Var(&cpuQuota, "cpu-quota", "cpu time in microseconds per --cpu-period (-1: unlimited)")
 	f.Var(&cpuPeriod, "cpu-period", "cfs period in microseconds")
 	f.Var(&cpuRTPer, "cpu-rt-period", "realtime period in microseconds")
@@ -122,6 +129,12 @@ func runUpdate(g *globals, args []string) (int, error) {
 	if cpuPeriod.set {
 		cpu().Period = &cpuPeriod.v
 	}
+	if cpuBurst.set {
+		cpu().Burst = &cpuBurst.v
+	}
+	if cpuIdle.set {
+		cpu().Idle = &cpuIdle.v
+	}
 	if cpuRTPer.set {
 		cpu().RealtimePeriod = &cpuRTPer.v
 	}
@@ -158,7 +171,9 @@ func runUpdate(g *globals, args []string) (int, error) {
 	}
 	// Typed limits go through Update, the rest (realtime cpu time, a pids
 	// limit of 0, ...) as raw controller parameters.
-	res, params, err := oci.ConvertUpdate(&r)
+	res, params, err := oci.ConvertUpdate(&r, oci.WithWarnings(func(fe *oci.FieldError) {
+		g.log.warnf("update: %s", oneLine(fe.Error()))
+	}))
 	if err != nil {
 		return fail(fmt.Errorf("resources: %w", err))
 	}
@@ -170,13 +185,31 @@ func runUpdate(g *globals, args []string) (int, error) {
 	if err := c.Update(res); err != nil {
 		return fail(err)
 	}
+	return fail(configureInOrder(c, params))
+}
+
+// configureInOrder writes raw parameters in the order the kernel accepts.
+// It checks some files against others (the realtime runtime must fit in
+// the period, at every step), so one refused with EINVAL is tried again
+// after the ones that follow it.
+func configureInOrder(c *libct.Container, params []oci.UpdateParam) error {
+	var refused []oci.UpdateParam
 	for _, p := range params {
 		cp := p.Param()
-		if err := c.ConfigureController(cp.Controller, cp.Name, cp.Value); err != nil {
-			return fail(fmt.Errorf("%s: %w", p.Field(), err))
+		err := c.ConfigureController(cp.Controller, cp.Name, cp.Value)
+		if errors.Is(err, unix.EINVAL) {
+			refused = append(refused, p)
+		} else if err != nil {
+			return fmt.Errorf("%s: %w", p.Field(), err)
 		}
 	}
-	return 0, nil
+	for _, p := range refused {
+		cp := p.Param()
+		if err := c.ConfigureController(cp.Controller, cp.Name, cp.Value); err != nil {
+			return fmt.Errorf("%s: %w", p.Field(), err)
+		}
+	}
+	return nil
 }
 
 // event is one line of `ct events`, as runc prints them.
@@ -186,8 +219,9 @@ type event struct {
 	Data any    `json:"data,omitempty"`
 }
 
-// The stats of an event, in runc's layout (what tools reading `runc
-// events` expect): nanoseconds of cpu, bytes of memory.
+// The stats of an event, in the layout of runc's (what tools reading
+// `runc events` expect): nanoseconds of cpu, bytes of memory, the same
+// names, and the same fields left out when zero.
 type (
 	eventStats struct {
 		CPU    cpuStats    `json:"cpu"`
@@ -200,37 +234,36 @@ type (
 		Throttling throttling `json:"throttling"`
 	}
 	cpuUsage struct {
-		Total  uint64 `json:"total"`
+		Total  uint64 `json:"total,omitempty"`
 		Kernel uint64 `json:"kernel"`
 		User   uint64 `json:"user"`
 	}
 	throttling struct {
-		Periods          uint64 `json:"periods"`
-		ThrottledPeriods uint64 `json:"throttledPeriods"`
-		ThrottledTime    uint64 `json:"throttledTime"`
+		Periods          uint64 `json:"periods,omitempty"`
+		ThrottledPeriods uint64 `json:"throttledPeriods,omitempty"`
+		ThrottledTime    uint64 `json:"throttledTime,omitempty"`
 	}
 	memoryStats struct {
-		Usage    memoryEntry `json:"usage"`
-		OOMKills uint64      `json:"oomKills"`
+		Usage memoryEntry `json:"usage"`
 	}
 	memoryEntry struct {
 		Limit   uint64 `json:"limit"`
-		Usage   uint64 `json:"usage"`
-		Max     uint64 `json:"max"`
+		Usage   uint64 `json:"usage,omitempty"`
+		Max     uint64 `json:"max,omitempty"`
 		Failcnt uint64 `json:"failcnt"`
 	}
 	pidsStats struct {
-		Current uint64 `json:"current"`
+		Current uint64 `json:"current,omitempty"`
 		// Limit 0: unlimited.
-		Limit uint64 `json:"limit"`
+		Limit uint64 `json:"limit,omitempty"`
 	}
 	blkioStats struct {
-		IoServiceBytesRecursive []blkioEntry `json:"ioServiceBytesRecursive"`
-		IoServicedRecursive     []blkioEntry `json:"ioServicedRecursive"`
+		IoServiceBytesRecursive []blkioEntry `json:"ioServiceBytesRecursive,omitempty"`
+		IoServicedRecursive     []blkioEntry `json:"ioServicedRecursive,omitempty"`
 	}
 	blkioEntry struct {
-		Op    string `json:"op"`
-		Value uint64 `json:"value"`
+		Op    string `json:"op,omitempty"`
+		Value uint64 `json:"value,omitempty"`
 	}
 )
 
@@ -251,7 +284,6 @@ func convertStats(st *libct.Stats) *eventStats {
 		limit = uint64(st.Memory.Limit)
 	}
 	out.Memory.Usage = memoryEntry{Limit: limit, Usage: st.Memory.Usage, Max: st.Memory.MaxUsage, Failcnt: st.Memory.LimitHits}
-	out.Memory.OOMKills = st.Memory.OOMKills
 	out.Pids.Current = st.Pids.Current
 	if st.Pids.Limit > 0 {
 		out.Pids.Limit = uint64(st.Pids.Limit)
@@ -303,15 +335,15 @@ func runEvents(g *globals, args []string) (int, error) {
 		time.Sleep(poll)
 		state, err := c.State()
 		if err != nil {
-			if errors.Is(err, libct.ErrNotExist) {
-				return 0, nil // deleted
+			if deleted(err) {
+				return 0, nil
 			}
 			return fail(err)
 		}
 		st, err := c.Stats()
 		if err != nil {
-			if state == libct.Stopped {
-				return 0, nil // stopped, its cgroup gone
+			if state == libct.Stopped || deleted(err) {
+				return 0, nil // stopped, its cgroup gone, or deleted meanwhile
 			}
 			return fail(err)
 		}
@@ -331,4 +363,11 @@ func runEvents(g *globals, args []string) (int, error) {
 			}
 		}
 	}
+}
+
+// deleted tells whether err says the container is gone: not known any
+// more, or its state files removed while they were read (a delete that
+// raced with the read).
+func deleted(err error) bool {
+	return errors.Is(err, libct.ErrNotExist) || errors.Is(err, fs.ErrNotExist)
 }

@@ -187,7 +187,8 @@ func usage(fs *flag.FlagSet, w io.Writer) {
 }
 
 // session opens the local session on --root; its warnings (failed
-// poststart and poststop hooks) go to the log.
+// poststop hooks) go to the log. A failed poststart hook fails the start,
+// as in runc.
 func (g *globals) session() (*libct.Session, error) {
 	root, err := filepath.Abs(g.root)
 	if err != nil {
@@ -195,7 +196,7 @@ func (g *globals) session() (*libct.Session, error) {
 	}
 	return libct.Open("local", libct.WithRoot(root), libct.WithWarnings(func(err error) {
 		g.log.warnf("%s", oneLine(err.Error()))
-	}), g.traceOption())
+	}), libct.WithFailingPoststart(), g.traceOption())
 }
 
 // specWarnings logs the fields of the spec in file that the conversion

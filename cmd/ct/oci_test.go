@@ -389,6 +389,34 @@ func TestLifecycle(t *testing.T) {
 		if err != nil || strings.TrimSpace(string(data)) != "50000" {
 			t.Errorf("cpu.cfs_quota_us %q, %v; want 50000", data, err)
 		}
+		// runc's flags, and limits the kernel checks against others.
+		unlimited, _ := os.ReadFile("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
+		for _, tc := range []struct {
+			name string
+			args []string
+			// file of the container's cgroup under /sys/fs/cgroup, and
+			// what it must read; "" when the host lacks the file.
+			file, want string
+		}{
+			{"cpu-share", []string{"--cpu-share", "300"}, "cpu/libct/" + id + "/cpu.shares", "300"},
+			{"cpu-burst", []string{"--cpu-burst", "20000"}, "cpu/libct/" + id + "/cpu.cfs_burst_us", "20000"},
+			{"cpu-idle", []string{"--cpu-idle", "1"}, "cpu/libct/" + id + "/cpu.idle", "1"},
+			{"memory-swap alone", []string{"--memory-swap", "128m"}, "memory/libct/" + id + "/memory.memsw.limit_in_bytes", strconv.Itoa(128 << 20)},
+			{"memory lifted", []string{"--memory", "-1"}, "memory/libct/" + id + "/memory.memsw.limit_in_bytes", strings.TrimSpace(string(unlimited))},
+			{"memory limited again", []string{"--memory", "64m"}, "memory/libct/" + id + "/memory.limit_in_bytes", strconv.Itoa(64 << 20)},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				e := e.sub(t)
+				path := "/sys/fs/cgroup/" + tc.file
+				if _, err := os.Stat(path); err != nil {
+					t.Skipf("no %s here", path)
+				}
+				e.ok(append(append([]string{"update"}, tc.args...), id)...)
+				if data, err := os.ReadFile(path); err != nil || strings.TrimSpace(string(data)) != tc.want {
+					t.Errorf("%s %q, %v; want %s", path, data, err, tc.want)
+				}
+			})
+		}
 	})
 
 	t.Run("events", func(t *testing.T) {

@@ -29,12 +29,25 @@ type Hook struct {
 	Timeout time.Duration `json:"timeout,omitempty"`
 }
 
+// Runner runs the hooks of one kind.
+type Runner struct {
+	// Kind is the kind of hooks ("prestart", "createContainer"), for
+	// errors.
+	Kind string
+	// Env is the environment of a hook that sets none: runc's hooks
+	// inherit the runtime's (the container's process's, for those run in
+	// the container), and hooks written for runc rely on it (PATH, HOME).
+	Env []string
+	// Dir is the hooks' working directory; empty keeps the caller's.
+	Dir string
+}
+
 // Run runs hooks in order, each with state on its stdin, and stops at the
-// first failure. field names the list in errors ("hooks.prestart").
-func Run(field string, list []Hook, state []byte) error {
+// first failure.
+func (r Runner) Run(list []Hook, state []byte) error {
 	for i := range list {
-		if err := list[i].run(state); err != nil {
-			return fmt.Errorf("%s[%d] %s: %w", field, i, quote.Value(list[i].Path), err)
+		if err := list[i].run(r, state); err != nil {
+			return r.hookErr(list, i, err)
 		}
 	}
 	return nil
@@ -43,17 +56,24 @@ func Run(field string, list []Hook, state []byte) error {
 // RunAll runs every hook, whatever the others do, and returns what failed:
 // for hooks whose failure must not stop the lifecycle (poststart,
 // poststop).
-func RunAll(field string, list []Hook, state []byte) error {
+func (r Runner) RunAll(list []Hook, state []byte) error {
 	var errs []error
 	for i := range list {
-		if err := list[i].run(state); err != nil {
-			errs = append(errs, fmt.Errorf("%s[%d] %s: %w", field, i, quote.Value(list[i].Path), err))
+		if err := list[i].run(r, state); err != nil {
+			errs = append(errs, r.hookErr(list, i, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (h *Hook) run(state []byte) error {
+// hookErr reads `error running prestart hook #1: hooks.prestart[1]
+// "/bin/false": exit status 1`: the words of runc's error, which tools
+// and tests look for, then the field.
+func (r Runner) hookErr(list []Hook, i int, err error) error {
+	return fmt.Errorf("error running %s hook #%d: hooks.%s[%d] %s: %w", r.Kind, i, r.Kind, i, quote.Value(list[i].Path), err)
+}
+
+func (h *Hook) run(r Runner, state []byte) error {
 	ctx := context.Background()
 	if h.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -65,9 +85,13 @@ func (h *Hook) run(state []byte) error {
 		cmd.Args = h.Args
 	}
 	cmd.Env = h.Env
+	if len(cmd.Env) == 0 {
+		cmd.Env = r.Env
+	}
 	if cmd.Env == nil {
 		cmd.Env = []string{}
 	}
+	cmd.Dir = r.Dir
 	cmd.Stdin = bytes.NewReader(state)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -203,7 +203,11 @@ func (c *conn) BeforeSwitch() error {
 			return err
 		}
 	}
-	return hooks.Run("hooks.createContainer", s.CreateContainer, s.HookState)
+	// As runc: in the root that is about to become "/", so that relative
+	// paths name its files, with the process's environment unless the
+	// hook sets one.
+	r := hooks.Runner{Kind: "createContainer", Env: s.Process.Env, Dir: s.Rootfs.Root}
+	return r.Run(s.CreateContainer, s.HookState)
 }
 
 func (c *conn) action(kind string, i int) error {

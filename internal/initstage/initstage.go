@@ -182,7 +182,11 @@ func run(c *conn, s *spec.Init, data []byte, reexeced bool, lookup Lookup) error
 			return err
 		}
 	}
-	if err := hooks.Run("hooks.startContainer", s.StartContainer, s.HookState); err != nil {
+	// In the process's working directory, with its environment unless
+	// the hook sets one, as runc runs them (hooks written for it rely on
+	// that).
+	startHooks := hooks.Runner{Kind: "startContainer", Env: p.env, Dir: s.Process.Cwd}
+	if err := startHooks.Run(s.StartContainer, s.HookState); err != nil {
 		return inStep("hooks", err)
 	}
 	return p.become(c)
