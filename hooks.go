@@ -17,7 +17,10 @@ type Hook = hooks.Hook
 
 // Hooks are the programs run at the points of the OCI lifecycle; their
 // failure fails the operation, except for Poststart and Poststop, whose
-// failures are only reported (see WithWarnings).
+// failures are only reported (see WithWarnings and WithFailingPoststart).
+// As in runc, a hook without an environment of its own gets the caller's
+// (the process's, for CreateContainer and StartContainer), and the hooks
+// of the caller's namespaces run in the Bundle directory.
 type Hooks struct {
 	// Prestart (deprecated by OCI, still used) and CreateRuntime run in
 	// the caller's namespaces once the container's namespaces, mounts

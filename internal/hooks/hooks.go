@@ -22,7 +22,7 @@ type Hook struct {
 	Path string `json:"path"`
 	// Args is the argument vector, Args[0] included; empty means {Path}.
 	Args []string `json:"args,omitempty"`
-	// Env is the environment, "KEY=value".
+	// Env is the environment, "KEY=value"; empty gets the Runner's.
 	Env []string `json:"env,omitempty"`
 	// Timeout, when positive, is how long the hook may run before it is
 	// killed and fails.
