@@ -41,8 +41,11 @@ func (st *state) maskPaths() error {
 		fi, err := f.Stat()
 		if err == nil {
 			if fi.IsDir() {
+				// Empty and read-only, and listable: root of a container
+				// without CAP_DAC_OVERRIDE (runc's default set) may look
+				// into it, as with runc.
 				err = mountOn(f, "mask", shown, "tmpfs", "tmpfs",
-					unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=0,mode=0")
+					unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=0,mode=0555")
 			} else {
 				err = mountOn(f, "mask", shown, "/dev/null", "", unix.MS_BIND, "")
 			}

@@ -578,7 +578,7 @@ static void mask_path(const struct op *op)
 		return;
 	fdpath(fd, path, sizeof(path));
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-		r = mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0");
+		r = mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555");
 	else
 		r = mount("/dev/null", path, "", MS_BIND, NULL);
 	if (r < 0)
