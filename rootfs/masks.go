@@ -30,7 +30,9 @@ func DefaultReadonlyPaths() []string {
 
 // maskPaths hides every existing Spec.MaskedPaths entry.
 // The directories share one empty tmpfs: the first gets it, the others a
-// bind of it, which costs the kernel no superblock each.
+// bind of it, which costs the kernel no superblock each. It is read-only
+// and listable (0555), so that root of a container without
+// CAP_DAC_OVERRIDE (runc's default set) may look into it, as with runc.
 func (st *state) maskPaths() error {
 	var empty *os.File
 	defer func() {
@@ -56,7 +58,7 @@ func (st *state) maskPaths() error {
 			}
 		case fi.IsDir():
 			err = mountOn(f, "mask", shown, "tmpfs", "tmpfs",
-				unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=0,mode=0")
+				unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=0,mode=0555")
 			if err == nil {
 				rel, _ := InRootNotRoot(p)
 				empty, err = openPath(st.root, rel, true)

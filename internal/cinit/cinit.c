@@ -748,7 +748,7 @@ static void mask_path(const struct op *op)
 
 			r = mount(fdpath(init.emptyfd, empty, sizeof(empty)), path, "", MS_BIND, NULL);
 		} else {
-			r = mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0");
+			r = mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555");
 			if (r == 0) {
 				init.emptyfd = open_beneath(init.rootfd, rel, O_PATH | O_DIRECTORY, 0);
 				if (init.emptyfd < 0)

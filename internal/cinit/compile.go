@@ -497,22 +497,17 @@ func (c *compiler) seccomp() {
 }
 
 // lookPathArgs are opLookPath's arguments: the program, the PATH, and who
-// the exec is checked for, as initstage's execUserOf says: nobody for
-// root, else the user, group, whether CAP_DAC_OVERRIDE stays effective,
-// whether the groups are set, and the groups.
+// the exec is checked for (spec.ExecUserOf): whether anybody, the user,
+// group, whether CAP_DAC_OVERRIDE stays effective, whether the groups
+// are set, and the groups.
 func lookPathArgs(p *spec.Process, cred *spec.Credentials, env []string) []arg {
 	args := []arg{str(p.Args[0]), str(spec.SearchPath(env))}
-	if cred.UID == 0 {
+	u := spec.ExecUserOf(p, cred)
+	if u == nil {
 		return append(args, flag(false), num(0), num(0), flag(false), flag(false))
 	}
-	dac := false
-	if p.Capabilities != nil {
-		if m, err := p.Capabilities.Masks(); err == nil {
-			dac = m.Effective&(1<<unix.CAP_DAC_OVERRIDE) != 0
-		}
-	}
-	args = append(args, flag(true), num(cred.UID), num(cred.GID), flag(dac), flag(cred.Groups != nil))
-	for _, g := range cred.Groups {
+	args = append(args, flag(true), num(u.UID), num(u.GID), flag(u.DACOverride), flag(u.Groups != nil))
+	for _, g := range u.Groups {
 		args = append(args, num(g))
 	}
 	return args

@@ -59,8 +59,7 @@ func prepareProcess(p *spec.Process, lookup Lookup) (*process, error) {
 		r.fn = fn
 		return r, nil
 	}
-	user := execUserOf(cred, p)
-	path, err := lookPath(p.Args[0], r.env, user)
+	path, err := lookPath(p.Args[0], r.env, spec.ExecUserOf(p, cred))
 	if err != nil {
 		return nil, inStep("exec", err)
 	}
@@ -97,7 +96,7 @@ func checkCwd(cwd string) error {
 
 // lookPath finds file in the PATH of the container's environment, as
 // execvp would as user, and checks that what it found can be executed.
-func lookPath(file string, env []string, user *execUser) (string, error) {
+func lookPath(file string, env []string, user *spec.ExecUser) (string, error) {
 	if strings.Contains(file, "/") {
 		return file, executable(file, user)
 	}
@@ -113,7 +112,7 @@ func lookPath(file string, env []string, user *execUser) (string, error) {
 	return "", fmt.Errorf("exec %s: executable file not found in $PATH", quote.Value(file))
 }
 
-func executable(path string, user *execUser) error {
+func executable(path string, user *spec.ExecUser) error {
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
 		return fmt.Errorf("exec %s: %w", quote.Value(path), err)
@@ -124,7 +123,7 @@ func executable(path string, user *execUser) error {
 	if st.Mode&0o111 == 0 {
 		return fmt.Errorf("exec %s: %w", quote.Value(path), unix.EACCES)
 	}
-	if err := user.access(path); err != nil {
+	if err := execAccess(path, user); err != nil {
 		return fmt.Errorf("exec %s: %w", quote.Value(path), err)
 	}
 	return nil

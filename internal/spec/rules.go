@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/moby/sys/user"
+	"golang.org/x/sys/unix"
 
 	"github.com/libct/libct/internal/quote"
 )
@@ -103,6 +104,34 @@ func Environ(env []string, home string) []string {
 		out = append(out, "HOME="+home)
 	}
 	return out
+}
+
+// ExecUser is who the program's exec permission is checked for when the
+// init looks it up, still as root, so that a refusal comes before the
+// container is created: its user, groups, and whether CAP_DAC_OVERRIDE
+// stays in its effective set. Groups is nil when setgroups must not be
+// called.
+type ExecUser struct {
+	UID, GID    int
+	Groups      []int
+	DACOverride bool
+}
+
+// ExecUserOf is the ExecUser of p run with cred, or nil for root, whose
+// exec the mode bits alone decide at lookup.
+func ExecUserOf(p *Process, cred *Credentials) *ExecUser {
+	if cred.UID == 0 {
+		return nil
+	}
+	u := &ExecUser{UID: cred.UID, GID: cred.GID, Groups: cred.Groups}
+	// Without capabilities of its own the program keeps none past the
+	// change to a user other than root.
+	if p.Capabilities != nil {
+		if m, err := p.Capabilities.Masks(); err == nil {
+			u.DACOverride = m.Effective&(1<<unix.CAP_DAC_OVERRIDE) != 0
+		}
+	}
+	return u
 }
 
 // SearchPath is the PATH a program name is looked up in: the last PATH

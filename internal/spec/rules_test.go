@@ -1,8 +1,11 @@
 package spec
 
 import (
+	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/libct/libct/security"
 )
 
 func TestEnviron(t *testing.T) {
@@ -26,6 +29,30 @@ func TestEnviron(t *testing.T) {
 			got := Environ(tt.env, tt.home)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("Environ(%q, %q) = %q, want %q", tt.env, tt.home, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestExecUserOf(t *testing.T) {
+	dac := &security.Capabilities{Effective: []string{"CAP_DAC_OVERRIDE"}, Permitted: []string{"CAP_DAC_OVERRIDE"}}
+	kill := &security.Capabilities{Effective: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"}}
+	tests := []struct {
+		name string
+		caps *security.Capabilities
+		cred Credentials
+		want *ExecUser
+	}{
+		{"root is not checked", dac, Credentials{UID: 0, GID: 5}, nil},
+		{"user without capabilities", nil, Credentials{UID: 1000, GID: 100, Groups: []int{50}}, &ExecUser{UID: 1000, GID: 100, Groups: []int{50}}},
+		{"user keeping CAP_DAC_OVERRIDE", dac, Credentials{UID: 1000, GID: 100}, &ExecUser{UID: 1000, GID: 100, DACOverride: true}},
+		{"user with other capabilities", kill, Credentials{UID: 1000, GID: 100}, &ExecUser{UID: 1000, GID: 100}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ExecUserOf(&Process{Capabilities: tt.caps}, &tt.cred)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ExecUserOf = %+v, want %+v", got, tt.want)
 			}
 		})
 	}
