@@ -798,8 +798,16 @@ func (l *launch) converse(sp *spec.Init, sources []*os.File) error {
 			return err
 		}
 	}
+	idmapped, err := l.idmappedMounts(sp.Rootfs.Mounts)
+	if err != nil {
+		return err
+	}
+	defer closeIDMapped(idmapped)
 	if err := sendSpec(l.sock, data, sources); err != nil {
 		return fmt.Errorf("container %q: send spec of %d bytes: %w", l.c.name, len(data), err)
+	}
+	if err := l.sendIDMapped(idmapped); err != nil {
+		return err
 	}
 	// The init's messages are small: its error texts are bounded (the C
 	// init's vfail, the Go init's conn.fail).
