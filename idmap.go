@@ -1,6 +1,7 @@
 package libct
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/libct/libct/internal/spec"
 	"github.com/libct/libct/rootfs"
 )
 
@@ -46,7 +48,7 @@ func (l *launch) idmappedMounts(mounts []Mount) (files []*os.File, err error) {
 	}()
 	for i := range mounts {
 		m := &mounts[i]
-		if !m.IDMapped() {
+		if !m.IDMapped() || m.IDMapsInRoot(l.cfg.Root) {
 			continue
 		}
 		key := ""
@@ -154,6 +156,74 @@ func (c *Config) checkMountIDMaps() error {
 		if err := checkIDMaps(field+".gidMappings", m.IDMap.GIDMappings); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// idmapInRoot makes the idmapped mount of mounts[i], whose source is in
+// the root, for the init that reached it: the source is looked up in the
+// init's mount namespace, where the mounts before it are made.
+func (l *launch) idmapInRoot(mounts []Mount, i int) (*os.File, error) {
+	if i < 0 || i >= len(mounts) || !mounts[i].IDMapsInRoot(l.cfg.Root) {
+		return nil, fmt.Errorf("mounts[%d]: no idmapped mount of a source in the root", i)
+	}
+	m := &mounts[i]
+	var userns *os.File
+	var err error
+	if m.IDMap.ContainerMappings() {
+		userns, err = os.Open("/proc/" + strconv.Itoa(l.pid) + "/ns/user")
+	} else {
+		userns, err = l.mappedUserNS(m.IDMap)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mounts[%d].idmap: user namespace: %w", i, err)
+	}
+	defer userns.Close()
+	var f *os.File
+	err = onThrowawayThread(func() error {
+		var err error
+		f, err = openIDMappedIn(l.pid, m, userns)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mounts[%d].idmap: %w", i, err)
+	}
+	return f, nil
+}
+
+// openIDMappedIn is rootfs.OpenIDMapped in the mount namespace of pid,
+// on a locked thread it leaves there.
+func openIDMappedIn(pid int, m *Mount, userns *os.File) (*os.File, error) {
+	// setns into a mount namespace needs a file system context of the
+	// thread's own; Go's threads share one.
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		return nil, fmt.Errorf("unshare CLONE_FS: %w", err)
+	}
+	ns, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open the init's mount namespace: %w", err)
+	}
+	err = unix.Setns(ns, unix.CLONE_NEWNS)
+	unix.Close(ns)
+	if err != nil {
+		return nil, fmt.Errorf("join the init's mount namespace: %w", err)
+	}
+	return rootfs.OpenIDMapped(m, userns)
+}
+
+// replyIDMapped answers the init's request for an idmapped mount: the
+// mount, or why there is none.
+func (l *launch) replyIDMapped(f *os.File, mkErr error) error {
+	if mkErr != nil {
+		return l.reply(mkErr)
+	}
+	defer f.Close()
+	data, _ := json.Marshal(&spec.Reply{})
+	if err := unix.Sendmsg(l.sock, data, unix.UnixRights(int(f.Fd())), nil, 0); err != nil {
+		if err == unix.EPIPE || err == unix.ECONNRESET {
+			return diedBeforeExec(l.c.name, "init", l.init.pidfd)
+		}
+		return fmt.Errorf("container %q: answer init: %w", l.c.name, err)
 	}
 	return nil
 }

@@ -264,3 +264,38 @@ func TestIDMappedTmpfs(t *testing.T) {
 		}
 	}
 }
+
+// TestIDMappedSourceInRoot: an idmapped mount whose source is in the
+// root, made there by an earlier mount, is made when the init reaches it,
+// from the init's mount namespace.
+func TestIDMappedSourceInRoot(t *testing.T) {
+	newSession(t)
+	for _, userns := range []bool{false, true} {
+		tree := idmapTree(t)
+		cfg := busybox(t)
+		want := "101000=101101\n"
+		if userns {
+			cfg.Namespaces |= libct.NewUser
+			cfg.UIDMappings, cfg.GIDMappings = idmapUserNS, idmapUserNS
+			want = "1000=1101\n"
+			for _, d := range []string{"a", "b"} {
+				if err := os.Mkdir(filepath.Join(cfg.Root, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		cfg.Mounts = []libct.Mount{
+			{Source: tree, Destination: "/a", Flags: libct.MountBind | libct.MountRecursive},
+			// Recursive: in a user namespace the kernel refuses to bind a
+			// mount without the locked submount under it.
+			{Source: filepath.Join(cfg.Root, "a"), Destination: "/b", Flags: libct.MountBind | libct.MountRecursive,
+				IDMap: &libct.MountIDMap{UIDMappings: idmapOwnUIDs, GIDMappings: idmapOwnGIDs}},
+		}
+		for _, useC := range []bool{true, false} {
+			out, st, err, _ := startWith(t, useC, cfg, sh("stat -c %u=%g /b/top"))
+			if err != nil || st != (libct.ExitStatus{}) || out != want {
+				t.Errorf("user namespace %v, C init asked %v: %v %v %q, want %q", userns, useC, st, err, out, want)
+			}
+		}
+	}
+}

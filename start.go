@@ -857,6 +857,11 @@ func (l *launch) converse(sp *spec.Init, sources []*os.File) error {
 			if err := l.reply(l.runAction(m.Kind, m.Index)); err != nil {
 				return err
 			}
+		case spec.MsgIDMapMount:
+			f, err := l.idmapInRoot(sp.Rootfs.Mounts, m.Index)
+			if err := l.replyIDMapped(f, err); err != nil {
+				return err
+			}
 		case spec.MsgTrace:
 			l.trace.initPhases(m.Points)
 		case spec.MsgPreSwitch:

@@ -43,6 +43,22 @@ const maxID = 1<<32 - 1
 // IDMapped tells whether m is an idmapped mount.
 func (m *Mount) IDMapped() bool { return m.IDMap != nil }
 
+// IDMapsInRoot tells whether m is idmapped from a source inside root,
+// which an earlier mount may make: its caller cannot make it before Setup
+// runs, and makes it when Setup asks (IDMapper), in the mount namespace
+// Setup works in.
+func (m *Mount) IDMapsInRoot(root string) bool {
+	return m.IDMapped() && m.Flags&Bind != 0 && within(root, m.Source)
+}
+
+// IDMapper is what Actions also implement when Spec.Mounts has idmapped
+// mounts with a source in the root (IDMapsInRoot): IDMappedMount makes
+// the detached idmapped mount of Mounts[i] once the mounts before it are
+// made.
+type IDMapper interface {
+	IDMappedMount(i int) (*os.File, error)
+}
+
 // ContainerMappings tells whether m takes the mappings of the container's
 // user namespace.
 func (im *MountIDMap) ContainerMappings() bool {
@@ -190,6 +206,12 @@ func IDMapSupported() bool {
 // moveIDMapped moves the detached idmapped mount of Mounts[i] onto target.
 func (st *state) moveIDMapped(i int, target *os.File, shown string) error {
 	f := st.spec.IDMapped[i]
+	if im, ok := st.actions.(IDMapper); ok && f == nil && st.spec.Mounts[i].IDMapsInRoot(st.spec.Root) {
+		var err error
+		if f, err = im.IDMappedMount(i); err != nil {
+			return err
+		}
+	}
 	if f == nil {
 		return errors.New("idmap: the idmapped mount was not handed to the init")
 	}

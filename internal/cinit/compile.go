@@ -159,6 +159,9 @@ func unsupportedStart(s *spec.Init) string {
 		if len(m.PreAction) > 0 || len(m.PostAction) > 0 {
 			return "mount actions"
 		}
+		if m.IDMapsInRoot(r.Root) {
+			return "an idmapped mount of a source in the root"
+		}
 		if m.Flags&rootfs.CopyUp != 0 {
 			return "a tmpfs filled with the directory it hides (tmpcopyup)"
 		}

@@ -1,12 +1,14 @@
 package initstage
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/libct/libct/internal/spec"
 	"github.com/libct/libct/rootfs"
 	"github.com/libct/libct/security"
 )
@@ -15,12 +17,12 @@ import (
 const maxFDsPerMessage = 64
 
 // recvIDMapped takes the idmapped mounts the parent sent right after the
-// spec, one for each mount of r with an IDMap, in their order, and hands
-// them to rootfs.Setup in r.IDMapped.
+// spec, one for each mount of r with an IDMap but a source in the root,
+// in their order, and hands them to rootfs.Setup in r.IDMapped.
 func (c *conn) recvIDMapped(r *rootfs.Spec) error {
 	var idx []int
 	for i := range r.Mounts {
-		if r.Mounts[i].IDMapped() {
+		if r.Mounts[i].IDMapped() && !r.Mounts[i].IDMapsInRoot(r.Root) {
 			idx = append(idx, i)
 		}
 	}
@@ -52,4 +54,36 @@ func (c *conn) recvIDMapped(r *rootfs.Spec) error {
 		}
 	}
 	return nil
+}
+
+// IDMappedMount makes conn a rootfs.IDMapper: the parent makes the
+// idmapped mount of Mounts[i], whose source is in the root, in this
+// process's mount namespace as it is now, and replies with it.
+func (c *conn) IDMappedMount(i int) (*os.File, error) {
+	if err := c.send(&spec.Message{Kind: spec.MsgIDMapMount, Index: i}); err != nil {
+		return nil, err
+	}
+	data, fds, err := recvMessage(c.fd)
+	if err != nil {
+		return nil, fmt.Errorf("idmap: %w", err)
+	}
+	var r spec.Reply
+	if err := json.Unmarshal(data, &r); err != nil {
+		closeAll(fds)
+		return nil, fmt.Errorf("idmap: bad reply %q: %w", data, err)
+	}
+	if r.Error != "" || len(fds) != 1 {
+		closeAll(fds)
+		if r.Error == "" {
+			r.Error = fmt.Sprintf("a reply with %d descriptors", len(fds))
+		}
+		return nil, fmt.Errorf("idmap: %s", r.Error)
+	}
+	return os.NewFile(uintptr(fds[0]), "idmapped mount"), nil
+}
+
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
 }
