@@ -49,3 +49,13 @@ func TestCompileIDMapped(t *testing.T) {
 		t.Errorf("no remount after the moves: %v", all)
 	}
 }
+
+// TestCompileRefusesIDMapInRoot: an idmapped mount of a source in the
+// root is made on the init's request, which only the Go init makes.
+func TestCompileRefusesIDMapInRoot(t *testing.T) {
+	s := baseInit(testRoot(t))
+	s.Rootfs.Mounts = []rootfs.Mount{{Source: s.Rootfs.Root + "/a", Destination: "/b", Flags: rootfs.Bind, IDMap: &rootfs.MountIDMap{}}}
+	if _, why := compileWhy(s); why != "an idmapped mount of a source in the root" {
+		t.Errorf("refusal %q", why)
+	}
+}
