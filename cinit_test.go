@@ -115,6 +115,14 @@ func TestCInitMatchesGoInit(t *testing.T) {
 			}
 			cfg.MaskedPaths = []string{"/m1", "/m2"}
 		}, libct.Process{}},
+		{"idmapped mounts", func(cfg *libct.Config) {
+			own := []libct.IDMap{{ContainerID: 0, HostID: 5000, Size: 10}}
+			cfg.Mounts = []libct.Mount{
+				{Source: shared, Destination: "/idm", Flags: libct.MountBind | libct.MountReadOnly,
+					IDMap: &libct.MountIDMap{UIDMappings: own, GIDMappings: own}},
+				{Type: "tmpfs", Destination: "/idt", Data: "size=1m", IDMap: &libct.MountIDMap{UIDMappings: own, GIDMappings: own}},
+			}
+		}, libct.Process{}},
 		{"user, limits and security", func(cfg *libct.Config) {
 			cfg.Security.NoNewPrivileges = true
 			cfg.Security.Seccomp = seccomp

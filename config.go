@@ -118,12 +118,8 @@ type TimeOffsets struct {
 }
 
 // IDMap maps Size ids from ContainerID inside a user namespace to HostID
-// outside it.
-type IDMap struct {
-	ContainerID uint32 `json:"containerID"`
-	HostID      uint32 `json:"hostID"`
-	Size        uint32 `json:"size"`
-}
+// outside it (package rootfs's, which an idmapped mount takes too).
+type IDMap = rootfs.IDMap
 
 // Options is a set of libct's container options.
 type Options uint32
@@ -168,6 +164,8 @@ type (
 	Device = rootfs.Device
 	// Propagation is the mount propagation of the container's root.
 	Propagation = rootfs.Propagation
+	// MountIDMap makes a bind mount or a tmpfs idmapped.
+	MountIDMap = rootfs.MountIDMap
 )
 
 // Mount flags, see package rootfs.

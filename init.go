@@ -58,6 +58,9 @@ func Init() {
 			initstage.RunPendingFunc(name, arg, env, lookupFunc)
 		}
 	}
+	if len(os.Args) > 0 && os.Args[0] == usernsHolderArg0 {
+		holdUserNS()
+	}
 	if len(os.Args) > 0 && os.Args[0] == initstage.FuncArg0 {
 		initstage.RunFunc(os.Args, lookupFunc)
 	}

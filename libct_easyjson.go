@@ -1206,16 +1206,16 @@ func easyjson64e67e62DecodeGithubComLibctLibct3(in *jlexer.Lexer, out *Config) {
 				in.Delim('[')
 				if out.UIDMappings == nil {
 					if !in.IsDelim(']') {
-						out.UIDMappings = make([]IDMap, 0, 5)
+						out.UIDMappings = make([]rootfs.IDMap, 0, 5)
 					} else {
-						out.UIDMappings = []IDMap{}
+						out.UIDMappings = []rootfs.IDMap{}
 					}
 				} else {
 					out.UIDMappings = (out.UIDMappings)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v41 IDMap
-					easyjson64e67e62DecodeGithubComLibctLibct5(in, &v41)
+					var v41 rootfs.IDMap
+					easyjson64e67e62DecodeGithubComLibctLibctRootfs(in, &v41)
 					out.UIDMappings = append(out.UIDMappings, v41)
 					in.WantComma()
 				}
@@ -1229,16 +1229,16 @@ func easyjson64e67e62DecodeGithubComLibctLibct3(in *jlexer.Lexer, out *Config) {
 				in.Delim('[')
 				if out.GIDMappings == nil {
 					if !in.IsDelim(']') {
-						out.GIDMappings = make([]IDMap, 0, 5)
+						out.GIDMappings = make([]rootfs.IDMap, 0, 5)
 					} else {
-						out.GIDMappings = []IDMap{}
+						out.GIDMappings = []rootfs.IDMap{}
 					}
 				} else {
 					out.GIDMappings = (out.GIDMappings)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v42 IDMap
-					easyjson64e67e62DecodeGithubComLibctLibct5(in, &v42)
+					var v42 rootfs.IDMap
+					easyjson64e67e62DecodeGithubComLibctLibctRootfs(in, &v42)
 					out.GIDMappings = append(out.GIDMappings, v42)
 					in.WantComma()
 				}
@@ -1285,7 +1285,7 @@ func easyjson64e67e62DecodeGithubComLibctLibct3(in *jlexer.Lexer, out *Config) {
 				}
 				for !in.IsDelim(']') {
 					var v43 rootfs.Mount
-					easyjson64e67e62DecodeGithubComLibctLibctRootfs(in, &v43)
+					easyjson64e67e62DecodeGithubComLibctLibctRootfs1(in, &v43)
 					out.Mounts = append(out.Mounts, v43)
 					in.WantComma()
 				}
@@ -1308,7 +1308,7 @@ func easyjson64e67e62DecodeGithubComLibctLibct3(in *jlexer.Lexer, out *Config) {
 				}
 				for !in.IsDelim(']') {
 					var v44 rootfs.Device
-					easyjson64e67e62DecodeGithubComLibctLibctRootfs1(in, &v44)
+					easyjson64e67e62DecodeGithubComLibctLibctRootfs2(in, &v44)
 					out.Devices = append(out.Devices, v44)
 					in.WantComma()
 				}
@@ -1423,7 +1423,7 @@ func easyjson64e67e62DecodeGithubComLibctLibct3(in *jlexer.Lexer, out *Config) {
 		case "network":
 			easyjson64e67e62DecodeGithubComLibctLibctNetwork3(in, &out.Network)
 		case "security":
-			easyjson64e67e62DecodeGithubComLibctLibct6(in, &out.Security)
+			easyjson64e67e62DecodeGithubComLibctLibct5(in, &out.Security)
 		case "hooks":
 			easyjson64e67e62DecodeGithubComLibctLibct2(in, &out.Hooks)
 		case "bundle":
@@ -1530,7 +1530,7 @@ func easyjson64e67e62EncodeGithubComLibctLibct3(out *jwriter.Writer, in Config) 
 				if v50 > 0 {
 					out.RawByte(',')
 				}
-				easyjson64e67e62EncodeGithubComLibctLibct5(out, v51)
+				easyjson64e67e62EncodeGithubComLibctLibctRootfs(out, v51)
 			}
 			out.RawByte(']')
 		}
@@ -1549,7 +1549,7 @@ func easyjson64e67e62EncodeGithubComLibctLibct3(out *jwriter.Writer, in Config) 
 				if v52 > 0 {
 					out.RawByte(',')
 				}
-				easyjson64e67e62EncodeGithubComLibctLibct5(out, v53)
+				easyjson64e67e62EncodeGithubComLibctLibctRootfs(out, v53)
 			}
 			out.RawByte(']')
 		}
@@ -1608,7 +1608,7 @@ func easyjson64e67e62EncodeGithubComLibctLibct3(out *jwriter.Writer, in Config) 
 				if v54 > 0 {
 					out.RawByte(',')
 				}
-				easyjson64e67e62EncodeGithubComLibctLibctRootfs(out, v55)
+				easyjson64e67e62EncodeGithubComLibctLibctRootfs1(out, v55)
 			}
 			out.RawByte(']')
 		}
@@ -1627,7 +1627,7 @@ func easyjson64e67e62EncodeGithubComLibctLibct3(out *jwriter.Writer, in Config) 
 				if v56 > 0 {
 					out.RawByte(',')
 				}
-				easyjson64e67e62EncodeGithubComLibctLibctRootfs1(out, v57)
+				easyjson64e67e62EncodeGithubComLibctLibctRootfs2(out, v57)
 			}
 			out.RawByte(']')
 		}
@@ -1752,7 +1752,7 @@ func easyjson64e67e62EncodeGithubComLibctLibct3(out *jwriter.Writer, in Config) 
 		} else {
 			out.RawString(prefix)
 		}
-		easyjson64e67e62EncodeGithubComLibctLibct6(out, in.Security)
+		easyjson64e67e62EncodeGithubComLibctLibct5(out, in.Security)
 	}
 	if !(in.Hooks).IsZero() {
 		const prefix string = ",\"hooks\":"
@@ -1820,7 +1820,7 @@ func (v Config) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *Config) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjson64e67e62DecodeGithubComLibctLibct3(l, v)
 }
-func easyjson64e67e62DecodeGithubComLibctLibct6(in *jlexer.Lexer, out *Security) {
+func easyjson64e67e62DecodeGithubComLibctLibct5(in *jlexer.Lexer, out *Security) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1886,7 +1886,7 @@ func easyjson64e67e62DecodeGithubComLibctLibct6(in *jlexer.Lexer, out *Security)
 		in.Consumed()
 	}
 }
-func easyjson64e67e62EncodeGithubComLibctLibct6(out *jwriter.Writer, in Security) {
+func easyjson64e67e62EncodeGithubComLibctLibct5(out *jwriter.Writer, in Security) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -4124,7 +4124,7 @@ func easyjson64e67e62EncodeGithubComLibctLibctCgroups4(out *jwriter.Writer, in c
 	}
 	out.RawByte('}')
 }
-func easyjson64e67e62DecodeGithubComLibctLibctRootfs1(in *jlexer.Lexer, out *rootfs.Device) {
+func easyjson64e67e62DecodeGithubComLibctLibctRootfs2(in *jlexer.Lexer, out *rootfs.Device) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -4190,7 +4190,7 @@ func easyjson64e67e62DecodeGithubComLibctLibctRootfs1(in *jlexer.Lexer, out *roo
 		in.Consumed()
 	}
 }
-func easyjson64e67e62EncodeGithubComLibctLibctRootfs1(out *jwriter.Writer, in rootfs.Device) {
+func easyjson64e67e62EncodeGithubComLibctLibctRootfs2(out *jwriter.Writer, in rootfs.Device) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -4231,7 +4231,7 @@ func easyjson64e67e62EncodeGithubComLibctLibctRootfs1(out *jwriter.Writer, in ro
 	}
 	out.RawByte('}')
 }
-func easyjson64e67e62DecodeGithubComLibctLibctRootfs(in *jlexer.Lexer, out *rootfs.Mount) {
+func easyjson64e67e62DecodeGithubComLibctLibctRootfs1(in *jlexer.Lexer, out *rootfs.Mount) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -4329,6 +4329,16 @@ func easyjson64e67e62DecodeGithubComLibctLibctRootfs(in *jlexer.Lexer, out *root
 				}
 				in.Delim(']')
 			}
+		case "idmap":
+			if in.IsNull() {
+				in.Skip()
+				out.IDMap = nil
+			} else {
+				if out.IDMap == nil {
+					out.IDMap = new(rootfs.MountIDMap)
+				}
+				easyjson64e67e62DecodeGithubComLibctLibctRootfs3(in, out.IDMap)
+			}
 		default:
 			in.SkipRecursive()
 		}
@@ -4339,7 +4349,7 @@ func easyjson64e67e62DecodeGithubComLibctLibctRootfs(in *jlexer.Lexer, out *root
 		in.Consumed()
 	}
 }
-func easyjson64e67e62EncodeGithubComLibctLibctRootfs(out *jwriter.Writer, in rootfs.Mount) {
+func easyjson64e67e62EncodeGithubComLibctLibctRootfs1(out *jwriter.Writer, in rootfs.Mount) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -4402,9 +4412,140 @@ func easyjson64e67e62EncodeGithubComLibctLibctRootfs(out *jwriter.Writer, in roo
 			out.RawByte(']')
 		}
 	}
+	if in.IDMap != nil {
+		const prefix string = ",\"idmap\":"
+		out.RawString(prefix)
+		easyjson64e67e62EncodeGithubComLibctLibctRootfs3(out, *in.IDMap)
+	}
 	out.RawByte('}')
 }
-func easyjson64e67e62DecodeGithubComLibctLibct5(in *jlexer.Lexer, out *IDMap) {
+func easyjson64e67e62DecodeGithubComLibctLibctRootfs3(in *jlexer.Lexer, out *rootfs.MountIDMap) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "uidMappings":
+			if in.IsNull() {
+				in.Skip()
+				out.UIDMappings = nil
+			} else {
+				in.Delim('[')
+				if out.UIDMappings == nil {
+					if !in.IsDelim(']') {
+						out.UIDMappings = make([]rootfs.IDMap, 0, 5)
+					} else {
+						out.UIDMappings = []rootfs.IDMap{}
+					}
+				} else {
+					out.UIDMappings = (out.UIDMappings)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v133 rootfs.IDMap
+					easyjson64e67e62DecodeGithubComLibctLibctRootfs(in, &v133)
+					out.UIDMappings = append(out.UIDMappings, v133)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "gidMappings":
+			if in.IsNull() {
+				in.Skip()
+				out.GIDMappings = nil
+			} else {
+				in.Delim('[')
+				if out.GIDMappings == nil {
+					if !in.IsDelim(']') {
+						out.GIDMappings = make([]rootfs.IDMap, 0, 5)
+					} else {
+						out.GIDMappings = []rootfs.IDMap{}
+					}
+				} else {
+					out.GIDMappings = (out.GIDMappings)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v134 rootfs.IDMap
+					easyjson64e67e62DecodeGithubComLibctLibctRootfs(in, &v134)
+					out.GIDMappings = append(out.GIDMappings, v134)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "recursive":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Recursive = bool(in.Bool())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjson64e67e62EncodeGithubComLibctLibctRootfs3(out *jwriter.Writer, in rootfs.MountIDMap) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if len(in.UIDMappings) != 0 {
+		const prefix string = ",\"uidMappings\":"
+		first = false
+		out.RawString(prefix[1:])
+		{
+			out.RawByte('[')
+			for v135, v136 := range in.UIDMappings {
+				if v135 > 0 {
+					out.RawByte(',')
+				}
+				easyjson64e67e62EncodeGithubComLibctLibctRootfs(out, v136)
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.GIDMappings) != 0 {
+		const prefix string = ",\"gidMappings\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v137, v138 := range in.GIDMappings {
+				if v137 > 0 {
+					out.RawByte(',')
+				}
+				easyjson64e67e62EncodeGithubComLibctLibctRootfs(out, v138)
+			}
+			out.RawByte(']')
+		}
+	}
+	if in.Recursive {
+		const prefix string = ",\"recursive\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Bool(bool(in.Recursive))
+	}
+	out.RawByte('}')
+}
+func easyjson64e67e62DecodeGithubComLibctLibctRootfs(in *jlexer.Lexer, out *rootfs.IDMap) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -4446,7 +4587,7 @@ func easyjson64e67e62DecodeGithubComLibctLibct5(in *jlexer.Lexer, out *IDMap) {
 		in.Consumed()
 	}
 }
-func easyjson64e67e62EncodeGithubComLibctLibct5(out *jwriter.Writer, in IDMap) {
+func easyjson64e67e62EncodeGithubComLibctLibctRootfs(out *jwriter.Writer, in rootfs.IDMap) {
 	out.RawByte('{')
 	first := true
 	_ = first

@@ -3,7 +3,6 @@ package libct
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -44,20 +43,14 @@ func openMountSources(pid int, sp *spec.Init) ([]*os.File, error) {
 	if len(sp.MountSources) == 0 {
 		return nil, nil
 	}
-	type result struct {
-		files []*os.File
-		err   error
-	}
-	done := make(chan result, 1)
-	go func() {
-		// The thread joins another mount namespace and is never given
-		// back: the runtime ends it with the goroutine.
-		runtime.LockOSThread()
-		files, err := openInMountNS(pid, sp)
-		done <- result{files, err}
-	}()
-	r := <-done
-	return r.files, r.err
+	// The thread joins another mount namespace (onThrowawayThread).
+	var files []*os.File
+	err := onThrowawayThread(func() error {
+		var err error
+		files, err = openInMountNS(pid, sp)
+		return err
+	})
+	return files, err
 }
 
 func openInMountNS(pid int, sp *spec.Init) ([]*os.File, error) {

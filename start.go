@@ -798,8 +798,16 @@ func (l *launch) converse(sp *spec.Init, sources []*os.File) error {
 			return err
 		}
 	}
+	idmapped, err := l.idmappedMounts(sp.Rootfs.Mounts)
+	if err != nil {
+		return err
+	}
+	defer closeIDMapped(idmapped)
 	if err := sendSpec(l.sock, data, sources); err != nil {
 		return fmt.Errorf("container %q: send spec of %d bytes: %w", l.c.name, len(data), err)
+	}
+	if err := l.sendIDMapped(idmapped); err != nil {
+		return err
 	}
 	// The init's messages are small: its error texts are bounded (the C
 	// init's vfail, the Go init's conn.fail).
@@ -847,6 +855,11 @@ func (l *launch) converse(sp *spec.Init, sources []*os.File) error {
 			// Wait for the close on exec (or a later failure).
 		case spec.MsgPreMount, spec.MsgPostMount:
 			if err := l.reply(l.runAction(m.Kind, m.Index)); err != nil {
+				return err
+			}
+		case spec.MsgIDMapMount:
+			f, err := l.idmapInRoot(sp.Rootfs.Mounts, m.Index)
+			if err := l.replyIDMapped(f, err); err != nil {
 				return err
 			}
 		case spec.MsgTrace:

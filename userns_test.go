@@ -87,11 +87,11 @@ func TestUserNamespaceMappingErrors(t *testing.T) {
 		ns    libct.Namespaces
 		field string
 	}{
-		{"overlap inside", []libct.IDMap{{0, 1000, 10}, {5, 2000, 10}}, nil, libct.NewUser, "uidMappings[1]"},
-		{"overlap outside", nil, []libct.IDMap{{0, 1000, 10}, {100, 1005, 10}}, libct.NewUser, "gidMappings[1]"},
-		{"exceeds", []libct.IDMap{{0, 4294967000, 1000}}, nil, libct.NewUser, "uidMappings[0]"},
-		{"empty range", []libct.IDMap{{0, 1000, 0}}, nil, libct.NewUser, "uidMappings[0].size"},
-		{"no user namespace", []libct.IDMap{{0, 1000, 1}}, nil, 0, "uidMappings"},
+		{"overlap inside", []libct.IDMap{{ContainerID: 0, HostID: 1000, Size: 10}, {ContainerID: 5, HostID: 2000, Size: 10}}, nil, libct.NewUser, "uidMappings[1]"},
+		{"overlap outside", nil, []libct.IDMap{{ContainerID: 0, HostID: 1000, Size: 10}, {ContainerID: 100, HostID: 1005, Size: 10}}, libct.NewUser, "gidMappings[1]"},
+		{"exceeds", []libct.IDMap{{ContainerID: 0, HostID: 4294967000, Size: 1000}}, nil, libct.NewUser, "uidMappings[0]"},
+		{"empty range", []libct.IDMap{{ContainerID: 0, HostID: 1000, Size: 0}}, nil, libct.NewUser, "uidMappings[0].size"},
+		{"no user namespace", []libct.IDMap{{ContainerID: 0, HostID: 1000, Size: 1}}, nil, 0, "uidMappings"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.Create(uniqueName(t), &libct.Config{Namespaces: tc.ns, UIDMappings: tc.uids, GIDMappings: tc.gids})

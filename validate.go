@@ -103,6 +103,9 @@ func (c *Config) validate() error {
 	if err := c.validateNotifySocket(); err != nil {
 		return err
 	}
+	if err := c.checkMountIDMaps(); err != nil {
+		return err
+	}
 	if err := c.rootfsSpec().Validate(); err != nil {
 		return &ConfigError{Field: "rootfs", Err: err}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 
 	"github.com/libct/libct/internal/nsenter"
+	"github.com/libct/libct/rootfs"
 	"github.com/libct/libct/security"
 )
 
@@ -21,12 +22,15 @@ const EnterStageAnnotation = "io.github.libct.enter-stage"
 
 // Features is what `ct features` prints: what Convert accepts. Mount
 // options, namespaces, capabilities and seccomp names are those Convert
-// maps; refused options (idmap, unbindable, noatime, ...) are left out.
+// maps; refused options are left out, and idmap and ridmap
+// where idmapped mounts cannot be made.
 func Features() *features.Features {
 	yes, no := true, false
+	// Idmapped mounts need root and a kernel with mount_setattr(2).
+	idmap := rootfs.IDMapSupported()
 	var opts []string
 	for name, o := range mountOptions {
-		if o.kind != optRefused {
+		if o.kind != optRefused && (o.kind != optIDMap || idmap) {
 			opts = append(opts, name)
 		}
 	}
@@ -60,7 +64,7 @@ func Features() *features.Features {
 			Selinux:         &features.Selinux{Enabled: &yes},
 			IntelRdt:        &features.IntelRdt{Enabled: &no, Schemata: &no, Monitoring: &no},
 			MemoryPolicy:    &features.MemoryPolicy{},
-			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &no}},
+			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &idmap}},
 			NetDevices:      &features.NetDevices{Enabled: &yes},
 		},
 	}

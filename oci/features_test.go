@@ -11,6 +11,7 @@ import (
 
 	"github.com/libct/libct"
 	"github.com/libct/libct/internal/nsenter"
+	"github.com/libct/libct/rootfs"
 	"github.com/libct/libct/security"
 )
 
@@ -27,10 +28,15 @@ func TestFeatures(t *testing.T) {
 			t.Errorf("mount options lack %q", o)
 		}
 	}
-	for _, o := range []string{"idmap"} {
-		if slices.Contains(f.MountOptions, o) {
-			t.Errorf("mount options list %q, which Convert refuses", o)
+	// Idmapped mounts are advertised exactly where they can be made.
+	idmap := rootfs.IDMapSupported()
+	for _, o := range []string{"idmap", "ridmap"} {
+		if slices.Contains(f.MountOptions, o) != idmap {
+			t.Errorf("mount option %q listed: %v, idmapped mounts supported: %v", o, !idmap, idmap)
 		}
+	}
+	if *f.Linux.MountExtensions.IDMap.Enabled != idmap {
+		t.Errorf("mountExtensions.idmap.enabled %v, supported %v", *f.Linux.MountExtensions.IDMap.Enabled, idmap)
 	}
 	if len(f.Linux.Namespaces) != 8 || !slices.Contains(f.Linux.Namespaces, "time") {
 		t.Errorf("namespaces %v", f.Linux.Namespaces)
@@ -38,8 +44,8 @@ func TestFeatures(t *testing.T) {
 	if !slices.Contains(f.Linux.Capabilities, "CAP_SYS_ADMIN") {
 		t.Errorf("capabilities %v", f.Linux.Capabilities)
 	}
-	if *f.Linux.Cgroup.Systemd || !*f.Linux.Cgroup.V1 || *f.Linux.IntelRdt.Enabled || *f.Linux.MountExtensions.IDMap.Enabled {
-		t.Error("cgroup, intelRdt or idmap support misreported")
+	if *f.Linux.Cgroup.Systemd || !*f.Linux.Cgroup.V1 || *f.Linux.IntelRdt.Enabled {
+		t.Error("cgroup or intelRdt support misreported")
 	}
 	if !slices.Contains(f.Linux.Seccomp.Actions, "SCMP_ACT_NOTIFY") || len(f.Linux.Seccomp.Operators) != 7 {
 		t.Errorf("seccomp %+v", f.Linux.Seccomp)
@@ -69,8 +75,11 @@ func TestFeatures(t *testing.T) {
 	// Every option it lists is accepted by Convert.
 	for _, o := range f.MountOptions {
 		m := specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{o}}
-		if o == "bind" || o == "rbind" {
+		switch o {
+		case "bind", "rbind":
 			m.Source = "/etc"
+		case "idmap", "ridmap":
+			m.Type, m.Source = "bind", "/etc"
 		}
 		s := minimalSpec()
 		s.Mounts = []specs.Mount{m}

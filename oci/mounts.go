@@ -27,6 +27,7 @@ const (
 	optRBind                      // rbind
 	optPropagation                // private, rslave, ...
 	optCopyUp                     // tmpcopyup
+	optIDMap                      // idmap, ridmap
 	optRefused                    // recognised, not supported by libct
 )
 
@@ -102,8 +103,8 @@ var mountOptions = map[string]mountOpt{
 	"runbindable": {kind: optPropagation, flag: libct.MountUnbindable | libct.MountRecursivePropagation},
 
 	"remount":     {kind: optRefused, why: "a container's mounts are new mounts: there is nothing to remount"},
-	"idmap":       {kind: optRefused, why: "idmapped mounts are not supported by libct"},
-	"ridmap":      {kind: optRefused, why: "idmapped mounts are not supported by libct"},
+	"idmap":       {kind: optIDMap},
+	"ridmap":      {kind: optIDMap, flag: libct.MountRecursive},
 	"tmpcopyup":   {kind: optCopyUp},
 	"ratime":      {kind: optRecClear, flag: libct.MountNoAtime, clear: libct.MountAtime},
 	"rdiratime":   {kind: optRecClear, flag: libct.MountNoDiratime, clear: libct.MountDiratime},
@@ -124,7 +125,9 @@ type parsedMount struct {
 	recursiveAttrs bool
 	copyUp         bool // tmpcopyup
 	copyUpAt       int
-	data           []string
+	// idmap: an idmap or ridmap option; ridmap: the last was ridmap.
+	idmap, ridmap bool
+	data          []string
 }
 
 // clearFlagOf maps a flag to the one that asks for it to be off, for a
@@ -174,6 +177,8 @@ func parseMountOptions(p string, opts []string) (*parsedMount, error) {
 			pm.prop, pm.propOpt, pm.propIdx = op.flag, o, j
 		case optCopyUp:
 			pm.copyUp, pm.copyUpAt = true, j
+		case optIDMap:
+			pm.idmap, pm.ridmap = true, op.flag == libct.MountRecursive
 		case optRefused:
 			return nil, unsupportedValue(index(p+".options", j), o, "%s", op.why)
 		}
@@ -208,13 +213,11 @@ func (c *converter) mounts() error {
 		if strings.HasPrefix(path.Clean(m.Destination), "..") {
 			return invalidValue(p+".destination", m.Destination, `".." climbs out of the root`)
 		}
-		if len(m.UIDMappings) > 0 {
-			return unsupported(p+".uidMappings", "idmapped mounts are not supported by libct")
-		}
-		if len(m.GIDMappings) > 0 {
-			return unsupported(p+".gidMappings", "idmapped mounts are not supported by libct")
-		}
 		pm, err := parseMountOptions(p, m.Options)
+		if err != nil {
+			return err
+		}
+		idmap, err := mountIDMap(p, m, pm)
 		if err != nil {
 			return err
 		}
@@ -250,7 +253,14 @@ func (c *converter) mounts() error {
 			}
 			// File system options mean nothing to a bind mount: the
 			// kernel ignores mount(2)'s data with MS_BIND, and so do we.
+			if idmap != nil {
+				idmap.Recursive = idmap.Recursive && pm.rbind
+				out.IDMap = idmap
+			}
 		} else {
+			if idmap != nil && m.Type != "tmpfs" {
+				return unsupportedValue(p+".type", m.Type, "libct idmaps bind mounts and tmpfs only")
+			}
 			if m.Type == "" || m.Type == "none" {
 				return invalidValue(p+".type", m.Type, "no file system type, and the options make no bind mount")
 			}
@@ -263,6 +273,7 @@ func (c *converter) mounts() error {
 				}
 				out.Flags |= libct.MountCopyUp
 			}
+			out.IDMap = idmap
 		}
 		out.Flags |= pm.prop
 		if dest == "/dev" && bind {

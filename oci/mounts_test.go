@@ -151,24 +151,57 @@ func TestConvertMounts(t *testing.T) {
 		{name: "bind without source", mod: withMounts(specs.Mount{Destination: "/a", Options: []string{"bind"}}), errPath: "mounts[0].source"},
 		{name: "empty option", mod: withMounts(specs.Mount{Destination: "/a", Type: "tmpfs", Options: []string{"ro", ""}}), errPath: "mounts[0].options[1]"},
 		{
-			name:        "idmap",
-			mod:         withMounts(specs.Mount{Destination: "/a", Source: "/etc", Options: []string{"rbind", "idmap"}}),
-			errPath:     "mounts[0].options[1]",
-			errParts:    []string{`"idmap": idmapped mounts are not supported`},
+			name: "idmapped mounts",
+			mod: withMounts(
+				specs.Mount{Destination: "/a", Source: "/etc", Options: []string{"rbind", "idmap"}},
+				specs.Mount{Destination: "/b", Source: "/etc", Options: []string{"ridmap", "rbind"}},
+				specs.Mount{Destination: "/c", Source: "/etc", Options: []string{"bind", "ridmap"},
+					UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}},
+					GIDMappings: []specs.LinuxIDMapping{{ContainerID: 1, HostID: 200000, Size: 10}}},
+				specs.Mount{Destination: "/d", Source: "/etc", Options: []string{"rbind", "ro"},
+					UIDMappings: []specs.LinuxIDMapping{{ContainerID: 5, HostID: 6, Size: 7}},
+					GIDMappings: []specs.LinuxIDMapping{{ContainerID: 8, HostID: 9, Size: 10}}},
+				specs.Mount{Destination: "/e", Source: "/etc", Options: []string{"rbind"}},
+			),
+			check: func(t *testing.T, cfg *libct.Config, _ *libct.Process) {
+				bind, rec := libct.MountBind, libct.MountRecursive
+				want := []libct.Mount{
+					{Destination: "/a", Source: "/etc", Flags: bind | rec, IDMap: &libct.MountIDMap{}},
+					{Destination: "/b", Source: "/etc", Flags: bind | rec, IDMap: &libct.MountIDMap{Recursive: true}},
+					// ridmap means idmap for a bind without submounts.
+					{Destination: "/c", Source: "/etc", Flags: bind, IDMap: &libct.MountIDMap{
+						UIDMappings: []libct.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}},
+						GIDMappings: []libct.IDMap{{ContainerID: 1, HostID: 200000, Size: 10}}}},
+					// Mappings without an option idmap the top mount only.
+					{Destination: "/d", Source: "/etc", Flags: bind | rec | libct.MountReadOnly, IDMap: &libct.MountIDMap{
+						UIDMappings: []libct.IDMap{{ContainerID: 5, HostID: 6, Size: 7}},
+						GIDMappings: []libct.IDMap{{ContainerID: 8, HostID: 9, Size: 10}}}},
+					{Destination: "/e", Source: "/etc", Flags: bind | rec},
+				}
+				if !reflect.DeepEqual(cfg.Mounts, want) {
+					t.Errorf("mounts\n%+v\nwant\n%+v", cfg.Mounts, want)
+				}
+			},
+		},
+		{
+			name:        "idmap on a file system",
+			mod:         withMounts(specs.Mount{Destination: "/a", Type: "mqueue", Source: "mqueue", Options: []string{"idmap"}}),
+			errPath:     "mounts[0].type",
+			errParts:    []string{"bind mounts and tmpfs only"},
 			unsupported: true,
 		},
 		{
-			name:        "ridmap",
-			mod:         withMounts(specs.Mount{Destination: "/a", Source: "/etc", Options: []string{"ridmap", "rbind"}}),
-			errPath:     "mounts[0].options[0]",
-			unsupported: true,
-		},
-		{
-			name: "mount id mappings",
+			name: "gid mappings without uid mappings",
 			mod: withMounts(specs.Mount{Destination: "/a", Source: "/etc", Options: []string{"rbind"},
 				GIDMappings: []specs.LinuxIDMapping{{Size: 1}}}),
-			errPath:     "mounts[0].gidMappings",
-			unsupported: true,
+			errPath:  "mounts[0].uidMappings",
+			errParts: []string{"needs both or neither"},
+		},
+		{
+			name: "uid mappings without gid mappings",
+			mod: withMounts(specs.Mount{Destination: "/a", Source: "/etc", Options: []string{"bind", "idmap"},
+				UIDMappings: []specs.LinuxIDMapping{{Size: 1}}}),
+			errPath: "mounts[0].gidMappings",
 		},
 		{
 			name: "unbindable and atime flags",

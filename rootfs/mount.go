@@ -105,7 +105,9 @@ func (st *state) mountOne(i int, m *Mount) error {
 		}
 		defer below.Close()
 	}
-	if bind {
+	if m.IDMapped() {
+		err = st.moveIDMapped(i, target, shown)
+	} else if bind {
 		err = mountOn(target, "bind "+m.Source+" on", shown, source, "", m.Flags.MSFlags()&(unix.MS_BIND|unix.MS_REC), "")
 	} else {
 		if source == "" {

@@ -211,9 +211,11 @@ func (st *state) populate() error {
 
 // LaterReadOnly tells whether m is a read-only tmpfs (or any file system
 // at /dev), which is mounted read-write and made read-only once the mount
-// points, the minimal /dev and the devices that go into it are made.
+// points, the minimal /dev and the devices that go into it are made. An
+// idmapped tmpfs is not: its caller made it read-only already, and its
+// superblock is not the container's to remount.
 func (m *Mount) LaterReadOnly() bool {
-	return m.Flags&(Bind|ReadOnly) == ReadOnly && (m.Type == "tmpfs" || m.isAt("dev"))
+	return m.Flags&(Bind|ReadOnly) == ReadOnly && (m.Type == "tmpfs" || m.isAt("dev")) && !m.IDMapped()
 }
 
 // HasMountAt tells whether Mounts has a mount at rel, a path relative to

@@ -85,6 +85,9 @@ type Mount struct {
 	// in their environment; a non-zero exit fails the start.
 	PreAction  []string `json:"preAction,omitempty"`
 	PostAction []string `json:"postAction,omitempty"`
+	// IDMap, when set, makes a bind mount or a tmpfs idmapped (see
+	// MountIDMap).
+	IDMap *MountIDMap `json:"idmap,omitempty"`
 }
 
 // DeviceType is the kind of a device node.
@@ -176,6 +179,11 @@ type Spec struct {
 	// instead of its Source, which errors still name: the /proc/self/fd
 	// path of a descriptor the caller was handed for it.
 	SourcePaths map[int]string `json:"-"`
+	// IDMapped holds, by index in Mounts, the idmapped mounts the caller
+	// made for the mounts with an IDMap (OpenIDMapped); Setup moves each
+	// where its mount goes, instead of mounting it, and closes it. They
+	// travel beside the spec's JSON form, as descriptors.
+	IDMapped map[int]*os.File `json:"-"`
 }
 
 // Actions are the caller's work between Setup's steps: the pre- and

@@ -74,6 +74,9 @@ func (s *Spec) check(host bool) error {
 		if err := s.Mounts[i].check(i, host, s.Root); err != nil {
 			return err
 		}
+		if err := s.Mounts[i].checkIDMap(i, s.UserNS); err != nil {
+			return err
+		}
 	}
 	for i := range s.Devices {
 		if err := s.Devices[i].check(i); err != nil {

@@ -51,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mountfd.h"
 #include "ops.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -1576,6 +1577,17 @@ static void run(const struct op *op)
 	}
 	case OP_JOIN_CGROUP:
 		join_cgroup(op);
+		break;
+	case OP_RECV_MOUNT_FDS:
+		if (libct_recv_mount_fds(init.sock, (long)num(op, 0)) < 0)
+			fail(errno, "receive idmapped mounts");
+		break;
+	case OP_MOVE_MOUNT_FD:
+		// A source descriptor (OP_SOURCE_FD) served OP_TARGET's look at
+		// the source's kind; the mount itself comes from the parent.
+		init.sourcefd = -1;
+		if (libct_move_mount_fd((long)num(op, 1), init.target) < 0)
+			fail(errno, "%s", str(op, 0));
 		break;
 	default:
 		fail(EINVAL, "init program: unknown operation %u", op->code);

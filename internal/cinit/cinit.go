@@ -125,6 +125,10 @@ var (
 	_ = [1]struct{}{}[C.OP_ANNOUNCE_EXEC-opAnnounceExec]
 	_ = [1]struct{}{}[opJoinCgroup-C.OP_JOIN_CGROUP]
 	_ = [1]struct{}{}[C.OP_JOIN_CGROUP-opJoinCgroup]
+	_ = [1]struct{}{}[opRecvMountFDs-C.OP_RECV_MOUNT_FDS]
+	_ = [1]struct{}{}[C.OP_RECV_MOUNT_FDS-opRecvMountFDs]
+	_ = [1]struct{}{}[opMoveMountFD-C.OP_MOVE_MOUNT_FD]
+	_ = [1]struct{}{}[C.OP_MOVE_MOUNT_FD-opMoveMountFD]
 	_ = [1]struct{}{}[opCount-C.OP_COUNT]
 	_ = [1]struct{}{}[C.OP_COUNT-opCount]
 )

@@ -159,6 +159,9 @@ func unsupportedStart(s *spec.Init) string {
 		if len(m.PreAction) > 0 || len(m.PostAction) > 0 {
 			return "mount actions"
 		}
+		if m.IDMapsInRoot(r.Root) {
+			return "an idmapped mount of a source in the root"
+		}
 		if m.Flags&rootfs.CopyUp != 0 {
 			return "a tmpfs filled with the directory it hides (tmpcopyup)"
 		}
@@ -171,6 +174,8 @@ type compiler struct {
 	p program
 	// announced tells whether the program announced its exec already.
 	announced bool
+	// idmapped counts the idmapped mounts the program moved so far.
+	idmapped int
 }
 
 // announceExec tells the parent, once, that only bare system calls are
@@ -244,6 +249,7 @@ func (c *compiler) rootfs() bool {
 	c.p.op(opMount, str(fmt.Sprintf("root: bind %s on %s", r.Root, r.Root)), str(r.Root), str(r.Root), str(""),
 		num(unix.MS_BIND|unix.MS_REC), str(""))
 	c.p.op(opOpenRoot, str(r.Root))
+	c.recvIDMapped()
 
 	minimalDev := func(ownTmpfs bool) {
 		c.p.op(opMinimalDev, flag(ownTmpfs), flag(r.UserNS), flag(!r.HasMountAt("dev/pts")), flag(!r.HasMountAt("dev/shm")))
@@ -337,7 +343,9 @@ func (c *compiler) mount(i int, m *rootfs.Mount, writable bool) bool {
 	if writable {
 		ms &^= unix.MS_RDONLY
 	}
-	if bind {
+	if m.IDMapped() {
+		c.moveIDMapped(field, m, shown)
+	} else if bind {
 		c.p.op(opMountTarget, str(fmt.Sprintf("%s: bind %s on %s", field, m.Source, shown)), str(m.Source), str(""),
 			num(ms&(unix.MS_BIND|unix.MS_REC)), str(""))
 	} else {

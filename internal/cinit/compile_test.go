@@ -258,9 +258,9 @@ func TestCompileKnowsEveryField(t *testing.T) {
 			"OOMScoreAdj"}},
 		{reflect.TypeFor[rootfs.Spec](), []string{"Root", "Private", "Propagation", "ReadOnly", "Mounts",
 			"Devices", "MaskedPaths", "ReadonlyPaths", "MountProc", "MinimalDev", "MountNS", "NoPivot", "SharedMountNS",
-			"UserNS", "Console", "SourcePaths"}},
+			"UserNS", "Console", "SourcePaths", "IDMapped"}},
 		{reflect.TypeFor[rootfs.Mount](), []string{"Source", "Destination", "Type", "Data", "Flags",
-			"PreAction", "PostAction"}},
+			"PreAction", "PostAction", "IDMap"}},
 		{reflect.TypeFor[security.Labels](), []string{"AppArmorProfile", "SELinuxLabel", "SELinuxMountLabel"}},
 	} {
 		var got []string

@@ -47,5 +47,7 @@ const (
 	opAnnounceExec
 	opJoinCgroup
 	opSourceFD
+	opRecvMountFDs
+	opMoveMountFD
 	opCount
 )

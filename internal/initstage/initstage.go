@@ -145,6 +145,9 @@ func run(c *conn, s *spec.Init, data []byte, reexeced bool, lookup Lookup) error
 		}
 		s.Rootfs.SourcePaths[i] = "/proc/self/fd/" + strconv.Itoa(c.sources[k])
 	}
+	if err := c.recvIDMapped(&s.Rootfs); err != nil {
+		return inStep("rootfs", err)
+	}
 	if err := rootfs.Setup(&s.Rootfs, c); err != nil {
 		return inStep("rootfs", err)
 	}

@@ -141,6 +141,7 @@ const (
 	MsgPreSwitch  = "pre-switch"       // run prestart and createRuntime hooks, then reply
 	MsgTrace      = "trace"            // when the init's phases ended, in Points
 	MsgConsole    = "console"          // carries the master of the terminal
+	MsgIDMapMount = "idmap-mount"      // make Mounts[Index]'s idmapped mount, reply with it
 )
 
 // The parent reads a Message on every start (at least the announcement
