@@ -59,15 +59,24 @@ func (st *state) mount(i int, writable bool) error {
 	return nil
 }
 
-func (st *state) mountOne(i int, m *Mount) error {
-	rel, err := InRootNotRoot(m.Destination)
-	if err != nil {
-		return fmt.Errorf("mounts[%d].destination %s: %w", i, quote.Value(m.Destination), err)
+// mountPoint resolves the destination of s.Mounts[i] inside the root, as
+// chroot would, and returns it relative to the root, with the form errors
+// show: the destination as the config has it.
+func (st *state) mountPoint(i int, m *Mount) (rel, shown string, err error) {
+	if rel, err = InRootNotRoot(m.Destination); err != nil {
+		return "", "", fmt.Errorf("mounts[%d].destination %s: %w", i, quote.Value(m.Destination), err)
 	}
-	// Errors show the destination as the config has it.
-	shown := "/" + rel
+	shown = "/" + rel
 	if rel, err = st.resolveMountPoint(rel, m.Type); err != nil {
-		return fmt.Errorf("mounts[%d].destination %s: %w", i, quote.Value(m.Destination), err)
+		return "", "", fmt.Errorf("mounts[%d].destination %s: %w", i, quote.Value(m.Destination), err)
+	}
+	return rel, shown, nil
+}
+
+func (st *state) mountOne(i int, m *Mount) error {
+	rel, shown, err := st.mountPoint(i, m)
+	if err != nil {
+		return err
 	}
 	bind := m.Flags&Bind != 0
 	data := m.Data
@@ -220,13 +229,9 @@ func TmpfsModeData(data string, mode uint32) string {
 // data, once what had to be written into it is there.
 func (st *state) remountFS(i int) error {
 	m := &st.spec.Mounts[i]
-	rel, err := InRootNotRoot(m.Destination)
+	rel, shown, err := st.mountPoint(i, m)
 	if err != nil {
-		return fmt.Errorf("mounts[%d].destination %s: %w", i, quote.Value(m.Destination), err)
-	}
-	shown := "/" + rel
-	if rel, err = st.resolveMountPoint(rel, m.Type); err != nil {
-		return fmt.Errorf("mounts[%d].destination %s: %w", i, quote.Value(m.Destination), err)
+		return err
 	}
 	top, err := openPath(st.root, rel, true)
 	if err != nil {

@@ -8,7 +8,6 @@ package main
 import (
 	"context"
 	"maps"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -64,36 +63,7 @@ func TestParseSubCgroups(t *testing.T) {
 // returns the path and the pidfd that comes over it.
 func pidfdReceiver(t *testing.T) (string, <-chan int) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "pidfd.sock")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	ch := make(chan int, 1)
-	go func() {
-		defer close(ch)
-		conn, err := l.AcceptUnix()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		buf, oob := make([]byte, 64), make([]byte, unix.CmsgSpace(4))
-		_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
-		if err != nil {
-			return
-		}
-		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-		if err != nil || len(msgs) != 1 {
-			return
-		}
-		fds, err := unix.ParseUnixRights(&msgs[0])
-		if err != nil || len(fds) != 1 {
-			return
-		}
-		ch <- fds[0]
-	}()
-	return path, ch
+	return fdReceiver(t, "pidfd.sock")
 }
 
 // receivePidfd waits for the pidfd and checks that it is one of pid.

@@ -969,17 +969,18 @@ func TestOCIUsage(t *testing.T) {
 	}
 }
 
-// consoleReceiver listens on a unix socket for the master of a terminal,
-// as an engine does with --console-socket.
-func consoleReceiver(t *testing.T) (path string, master <-chan *os.File) {
+// fdReceiver listens on a unix socket named name, as an engine does with
+// --console-socket or --pidfd-socket, and returns its path and the one
+// descriptor the first connection sends.
+func fdReceiver(t *testing.T, name string) (path string, fd <-chan int) {
 	t.Helper()
-	path = filepath.Join(t.TempDir(), "console.sock")
+	path = filepath.Join(t.TempDir(), name)
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	ch := make(chan *os.File, 1)
+	ch := make(chan int, 1)
 	go func() {
 		defer close(ch)
 		conn, err := l.AcceptUnix()
@@ -1000,7 +1001,22 @@ func consoleReceiver(t *testing.T) (path string, master <-chan *os.File) {
 		if err != nil || len(fds) != 1 {
 			return
 		}
-		ch <- os.NewFile(uintptr(fds[0]), "console-master")
+		ch <- fds[0]
+	}()
+	return path, ch
+}
+
+// consoleReceiver listens on a unix socket for the master of a terminal,
+// as an engine does with --console-socket.
+func consoleReceiver(t *testing.T) (path string, master <-chan *os.File) {
+	t.Helper()
+	path, fd := fdReceiver(t, "console.sock")
+	ch := make(chan *os.File, 1)
+	go func() {
+		defer close(ch)
+		if n, ok := <-fd; ok {
+			ch <- os.NewFile(uintptr(n), "console-master")
+		}
 	}()
 	return path, ch
 }

@@ -466,10 +466,9 @@ static void resolve_in(int dirfd, const char *rel, char *out, size_t cap, const 
 		strcpy(out, ".");
 }
 
-// locked_flags are the flags of the mount under fd that a remount of a
-// bind mount must repeat: the kernel refuses to clear those locked by a
-// less privileged mount namespace.
-static int locked_flags(int fd, int strictatime, unsigned long *flags)
+// mount_flags are the mount(2) flags of the mount under fd, as statvfs
+// reports them.
+static int mount_flags(int fd, unsigned long *flags)
 {
 	struct statvfs st;
 	unsigned long ms = 0;
@@ -490,6 +489,19 @@ static int locked_flags(int fd, int strictatime, unsigned long *flags)
 		ms |= MS_NODIRATIME;
 	if (st.f_flag & ST_RELATIME)
 		ms |= MS_RELATIME;
+	*flags = ms;
+	return 0;
+}
+
+// locked_flags are the flags of the mount under fd that a remount of a
+// bind mount must repeat: the kernel refuses to clear those locked by a
+// less privileged mount namespace.
+static int locked_flags(int fd, int strictatime, unsigned long *flags)
+{
+	unsigned long ms;
+
+	if (mount_flags(fd, &ms) < 0)
+		return -1;
 	if (strictatime)
 		ms &= ~(unsigned long)(MS_NOATIME | MS_NODIRATIME | MS_RELATIME);
 	*flags = ms;
@@ -500,19 +512,11 @@ static int locked_flags(int fd, int strictatime, unsigned long *flags)
 // mount under fd, and whether cleared leaves them all alone.
 static int inherited_flags(int fd, unsigned long cleared, unsigned long *flags, int *ok)
 {
-	struct statvfs st;
-	unsigned long ms = 0;
+	unsigned long ms;
 
-	if (fstatvfs(fd, &st) < 0)
+	if (mount_flags(fd, &ms) < 0)
 		return -1;
-	if (st.f_flag & ST_RDONLY)
-		ms |= MS_RDONLY;
-	if (st.f_flag & ST_NOSUID)
-		ms |= MS_NOSUID;
-	if (st.f_flag & ST_NODEV)
-		ms |= MS_NODEV;
-	if (st.f_flag & ST_NOEXEC)
-		ms |= MS_NOEXEC;
+	ms &= MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	*flags = ms;
 	*ok = (ms & cleared) == 0;
 	return 0;
