@@ -3,6 +3,8 @@ package cgroups
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -112,10 +114,19 @@ func TestTranslation(t *testing.T) {
 	if len(ws) != 1 || ws[0].file != "cpu.shares" || ws[0].value != "2597" {
 		t.Errorf("cpu weight 100 on v1: %v", ws)
 	}
-	// Unlimited swap.
-	ws, _ = v2Writes("memory", &Resources{MemoryLimit: -1, MemorySwap: -1}, "")
+	// Unlimited swap, where the cgroup has swap accounting; without it
+	// swap is unlimited already and nothing is written.
+	withSwap := t.TempDir()
+	if err := os.WriteFile(filepath.Join(withSwap, "memory.swap.max"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ws, _ = v2Writes("memory", &Resources{MemoryLimit: -1, MemorySwap: -1}, withSwap)
 	if got := []write{{"memory", "memory.max", "max"}, {"memory", "memory.swap.max", "max"}}; !reflect.DeepEqual(ws, got) {
 		t.Errorf("unlimited memory on v2: %v", ws)
+	}
+	ws, _ = v2Writes("memory", &Resources{MemoryLimit: -1, MemorySwap: -1}, t.TempDir())
+	if got := []write{{"memory", "memory.max", "max"}}; !reflect.DeepEqual(ws, got) {
+		t.Errorf("unlimited memory on v2 without swap accounting: %v", ws)
 	}
 }
 
