@@ -27,8 +27,9 @@ func TestExecWithoutEnterStage(t *testing.T) {
 		}
 		return
 	}
-	if res.code != 1 || res.stdout != "" {
-		t.Errorf("exec without the enter stage: exit %d, stdout %q; want 1 and nothing", res.code, res.stdout)
+	// 255: runc's status for an exec that could not start its process.
+	if res.code != 255 || res.stdout != "" {
+		t.Errorf("exec without the enter stage: exit %d, stdout %q; want 255 and nothing", res.code, res.stdout)
 	}
 	if want := "ct: exec: container \"" + id + "\": enter: " + libct.ErrNoEnterStage.Error() + "\n"; res.stderr != want {
 		t.Errorf("exec without the enter stage: stderr %q, want %q", res.stderr, want)
