@@ -187,8 +187,10 @@ func usage(fs *flag.FlagSet, w io.Writer) {
 }
 
 // session opens the local session on --root; its warnings (failed
-// poststop hooks) go to the log. A failed poststart hook fails the start,
-// as in runc.
+// poststop hooks) go to the log. A failed poststart hook is one of them:
+// "the runtime MUST log a warning, but the remaining hooks and lifecycle
+// continue as if the hook had succeeded" (runtime-spec, lifecycle), where
+// runc kills the container instead (libct.WithFailingPoststart).
 func (g *globals) session() (*libct.Session, error) {
 	root, err := filepath.Abs(g.root)
 	if err != nil {
@@ -196,7 +198,7 @@ func (g *globals) session() (*libct.Session, error) {
 	}
 	return libct.Open("local", libct.WithRoot(root), libct.WithWarnings(func(err error) {
 		g.log.warnf("%s", oneLine(err.Error()))
-	}), libct.WithFailingPoststart(), g.traceOption())
+	}), g.traceOption())
 }
 
 // specWarnings logs the fields of the spec in file that the conversion
