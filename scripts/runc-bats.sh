@@ -20,7 +20,7 @@ min=${RUNC_BATS_MIN:?}
 case $ct in /*) ;; *) ct=$PWD/$ct ;; esac
 [ -x "$suite" ] || { echo "runc-bats: $suite is missing" >&2; exit 1; }
 [ -x "$ct" ] || { echo "runc-bats: $ct is missing" >&2; exit 1; }
-export PER_FILE_TIMEOUT=${PER_FILE_TIMEOUT:-180}
+export PER_FILE_TIMEOUT=${PER_FILE_TIMEOUT:-300}
 export LABEL=${LABEL:-$(basename "$ct")}
 
 start=$SECONDS
