@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/libct/libct"
 )
 
@@ -28,14 +26,7 @@ func activationFiles() ([]*os.File, error) {
 	if err != nil || n < 0 {
 		return nil, fmt.Errorf("LISTEN_FDS %q: not a count of descriptors", count)
 	}
-	var files []*os.File
-	for fd := 3; fd < 3+n; fd++ {
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
-			return nil, fmt.Errorf("LISTEN_FDS %d: fd %d: %w", n, fd, err)
-		}
-		files = append(files, os.NewFile(uintptr(fd), "listen-fd-"+strconv.Itoa(fd)))
-	}
-	return files, nil
+	return inheritedFiles(3, n, "LISTEN_FDS", "listen-fd-")
 }
 
 // activationEnv is env with the socket activation variables of n

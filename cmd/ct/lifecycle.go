@@ -209,12 +209,19 @@ func configError(configPath string, err error) error {
 // preservedFiles are ct's fds first .. first+n-1, for the container's
 // process: 3 on, or after the sockets of socket activation.
 func preservedFiles(first, n int) ([]*os.File, error) {
+	return inheritedFiles(first, n, "--preserve-fds", "preserved-fd-")
+}
+
+// inheritedFiles are ct's open fds first .. first+n-1, named prefix and
+// their number; what (a flag or a variable) names the count in an error
+// about one that is not open.
+func inheritedFiles(first, n int, what, prefix string) ([]*os.File, error) {
 	var files []*os.File
 	for fd := first; fd < first+n; fd++ {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
-			return nil, fmt.Errorf("--preserve-fds %d: fd %d: %w", n, fd, err)
+			return nil, fmt.Errorf("%s %d: fd %d: %w", what, n, fd, err)
 		}
-		files = append(files, os.NewFile(uintptr(fd), "preserved-fd-"+strconv.Itoa(fd)))
+		files = append(files, os.NewFile(uintptr(fd), prefix+strconv.Itoa(fd)))
 	}
 	return files, nil
 }
@@ -280,11 +287,7 @@ func runStart(g *globals, args []string) (int, error) {
 		if err := c.Start(); err != nil || relay == nil {
 			return err
 		}
-		pid, err := c.Pid()
-		if err != nil {
-			return err
-		}
-		return relay.untilReady(c, pid)
+		return relay.untilReady(c)
 	})
 }
 
@@ -334,11 +337,7 @@ func runRun(g *globals, args []string) (int, error) {
 	}
 	if detach {
 		if relay != nil {
-			pid, err := c.Pid()
-			if err == nil {
-				err = relay.untilReady(c, pid)
-			}
-			return fail(err)
+			return fail(relay.untilReady(c))
 		}
 		return 0, nil
 	}

@@ -65,10 +65,14 @@ func (r *notifyRelay) close() {
 	}
 }
 
-// untilReady relays messages until one says READY=1, and adds
-// MAINPID=mainPID to that one: the container's init is the service's
-// main process once ct returns. It fails when the container stops first.
-func (r *notifyRelay) untilReady(c *libct.Container, mainPID int) error {
+// untilReady relays messages until one says READY=1, and adds the init's
+// pid to that one as MAINPID: the container's init is the service's main
+// process once ct returns. It fails when the container stops first.
+func (r *notifyRelay) untilReady(c *libct.Container) error {
+	mainPID, err := c.Pid()
+	if err != nil {
+		return err
+	}
 	buf := make([]byte, 4096)
 	for {
 		r.from.SetReadDeadline(time.Now().Add(notifyPollInterval))
