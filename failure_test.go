@@ -184,24 +184,34 @@ func TestBadInput(t *testing.T) {
 				}
 			}
 			leaks.verify(t)
-			dir := filepath.Join(s.Root(), name)
-			if tc.proc == nil {
-				if _, err := os.Stat(dir); tc.ctName == "" && !os.IsNotExist(err) {
-					t.Errorf("state directory of the refused container exists: %v", err)
-				}
-				return
-			}
-			expectState(t, c, libct.Stopped)
-			if _, err := os.Stat(filepath.Join(dir, "exec.fifo")); !os.IsNotExist(err) {
-				t.Errorf("exec fifo left behind")
-			}
-			if err := c.Destroy(); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := os.Stat(dir); !os.IsNotExist(err) {
-				t.Errorf("state directory left after Destroy")
-			}
+			checkRefusedLeftNothing(t, s, c, name, tc.proc != nil, tc.ctName == "")
 		})
+	}
+}
+
+// checkRefusedLeftNothing checks what a refused container named name left
+// in the session's root. A container refused by Create (started false)
+// has no state directory, unless it is one that existed before (fresh
+// false); one whose start failed is stopped, without an exec fifo, and
+// Destroy removes it.
+func checkRefusedLeftNothing(t *testing.T, s *libct.Session, c *libct.Container, name string, started, fresh bool) {
+	t.Helper()
+	dir := filepath.Join(s.Root(), name)
+	if !started {
+		if _, err := os.Stat(dir); fresh && !os.IsNotExist(err) {
+			t.Errorf("state directory of the refused container exists: %v", err)
+		}
+		return
+	}
+	expectState(t, c, libct.Stopped)
+	if _, err := os.Stat(filepath.Join(dir, "exec.fifo")); !os.IsNotExist(err) {
+		t.Errorf("exec fifo left behind")
+	}
+	if err := c.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("state directory left after Destroy")
 	}
 }
 

@@ -176,20 +176,7 @@ func TestOversizedFieldsRefused(t *testing.T) {
 				t.Errorf("error of %d bytes: %.500s", len(msg), msg)
 			}
 			leaks.verify(t)
-			dir := filepath.Join(s.Root(), name)
-			if tc.proc == nil {
-				if _, err := os.Stat(dir); !os.IsNotExist(err) {
-					t.Errorf("state directory of the refused container exists: %v", err)
-				}
-				return
-			}
-			expectState(t, c, libct.Stopped)
-			if _, err := os.Stat(filepath.Join(dir, "exec.fifo")); !os.IsNotExist(err) {
-				t.Errorf("exec fifo left behind")
-			}
-			if err := c.Destroy(); err != nil {
-				t.Fatal(err)
-			}
+			checkRefusedLeftNothing(t, s, c, name, tc.proc != nil, true)
 		})
 	}
 }
